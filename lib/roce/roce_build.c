@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Frame construction: the mirror of roce_parse.c. Headers go in one
+ * buffer, the payload stays where it is (the caller's segments), and pad
+ * plus ICRC go in a small trailer, so the data path can send registered
+ * memory without copying it.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_ip.h>
+#include <rte_udp.h>
+
+#include "roce_pkt.h"
+#include "roce_wire.h"
+
+static inline void
+put_be64(void *p, uint64_t v)
+{
+	rte_be64_t b = rte_cpu_to_be_64(v);
+
+	memcpy(p, &b, sizeof(b));
+}
+
+static inline void
+put_be32(void *p, uint32_t v)
+{
+	rte_be32_t b = rte_cpu_to_be_32(v);
+
+	memcpy(p, &b, sizeof(b));
+}
+
+/* Encode the extension headers the opcode carries (IBTA 9.3). */
+static void
+encode_ext(uint8_t *bth, const struct roce_opcode_info *info, const struct roce_pkt *pkt)
+{
+	uint8_t *h;
+
+	if (info->mask & ROCE_OPF_RETH) {
+		h = bth + info->offset[ROCE_HDR_RETH];
+		put_be64(h + offsetof(struct roce_reth, va), pkt->reth.va);
+		put_be32(h + offsetof(struct roce_reth, rkey), pkt->reth.rkey);
+		put_be32(h + offsetof(struct roce_reth, dma_len), pkt->reth.dma_len);
+	}
+	if (info->mask & ROCE_OPF_AETH)
+		put_be32(bth + info->offset[ROCE_HDR_AETH],
+			 ((uint32_t)pkt->aeth.syndrome << 24) | (pkt->aeth.msn & ROCE_24BIT_MASK));
+	if (info->mask & ROCE_OPF_ATMETH) {
+		h = bth + info->offset[ROCE_HDR_ATMETH];
+		put_be64(h + offsetof(struct roce_atmeth, va), pkt->atmeth.va);
+		put_be32(h + offsetof(struct roce_atmeth, rkey), pkt->atmeth.rkey);
+		put_be64(h + offsetof(struct roce_atmeth, swap_add), pkt->atmeth.swap_add);
+		put_be64(h + offsetof(struct roce_atmeth, compare), pkt->atmeth.compare);
+	}
+	if (info->mask & ROCE_OPF_ATMACK)
+		put_be64(bth + info->offset[ROCE_HDR_ATMACK], pkt->atmack_orig);
+	if (info->mask & ROCE_OPF_IMMDT)
+		put_be32(bth + info->offset[ROCE_HDR_IMMDT], pkt->imm);
+	if (info->mask & ROCE_OPF_IETH)
+		put_be32(bth + info->offset[ROCE_HDR_IETH], pkt->ieth_rkey);
+	if (info->mask & ROCE_OPF_CNP)
+		memset(bth + info->offset[ROCE_HDR_CNP], 0, ROCE_CNP_RSVD_LEN);
+}
+
+int
+roce_build_hdr(struct roce_pkt *pkt, void *hdr, uint32_t cap)
+{
+	const struct roce_opcode_info *info = roce_opcode_info(pkt->opcode);
+	uint8_t *f = hdr;
+	uint32_t l2_len, hdr_len, udp_len;
+	struct rte_ipv4_hdr ip;
+	struct rte_udp_hdr udp;
+	struct roce_bth *bth;
+	uint16_t type;
+
+	if (info == NULL)
+		return -EINVAL;
+	if (!(info->mask & ROCE_OPF_PAYLOAD) && pkt->payload_len != 0)
+		return -EINVAL;
+	pkt->info = info;
+	pkt->padcnt = (info->mask & ROCE_OPF_PAYLOAD) ? (-pkt->payload_len) & 3 : 0;
+
+	l2_len = sizeof(struct rte_ether_hdr) + (pkt->has_vlan ? sizeof(struct rte_vlan_hdr) : 0);
+	hdr_len = l2_len + sizeof(ip) + sizeof(udp) + info->length;
+	if (pkt->payload_len > UINT16_MAX)
+		return -EINVAL;
+	udp_len = sizeof(udp) + info->length + pkt->payload_len + pkt->padcnt + ROCE_ICRC_LEN;
+	if (udp_len + sizeof(ip) > UINT16_MAX)
+		return -EINVAL;
+	if (cap < hdr_len)
+		return -ENOSPC;
+
+	/* Ethernet */
+	memcpy(f, &pkt->eth_dst, RTE_ETHER_ADDR_LEN);
+	memcpy(f + RTE_ETHER_ADDR_LEN, &pkt->eth_src, RTE_ETHER_ADDR_LEN);
+	if (pkt->has_vlan) {
+		type = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
+		memcpy(f + 12, &type, 2);
+		type = rte_cpu_to_be_16(pkt->vlan_tci);
+		memcpy(f + 14, &type, 2);
+	}
+	type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	memcpy(f + l2_len - 2, &type, 2);
+
+	/* IPv4: no options, never fragmented (A17.4.4: DF as Linux sets it). */
+	memset(&ip, 0, sizeof(ip));
+	ip.version_ihl = RTE_IPV4_VHL_DEF;
+	ip.type_of_service = pkt->ip_tos;
+	ip.total_length = rte_cpu_to_be_16(sizeof(ip) + udp_len);
+	ip.packet_id = rte_cpu_to_be_16(pkt->ip_id);
+	ip.fragment_offset = rte_cpu_to_be_16(pkt->ip_df ? RTE_IPV4_HDR_DF_FLAG : 0);
+	ip.time_to_live = pkt->ip_ttl;
+	ip.next_proto_id = IPPROTO_UDP;
+	ip.src_addr = rte_cpu_to_be_32(pkt->ip_src);
+	ip.dst_addr = rte_cpu_to_be_32(pkt->ip_dst);
+	ip.hdr_checksum = rte_ipv4_cksum(&ip);
+	memcpy(f + l2_len, &ip, sizeof(ip));
+
+	/* UDP: checksum 0, A17.4.3 (the ICRC protects the datagram). */
+	udp.src_port = rte_cpu_to_be_16(pkt->udp_sport);
+	udp.dst_port = rte_cpu_to_be_16(ROCE_UDP_PORT);
+	udp.dgram_len = rte_cpu_to_be_16(udp_len);
+	udp.dgram_cksum = 0;
+	memcpy(f + l2_len + sizeof(ip), &udp, sizeof(udp));
+
+	/* BTH and extension headers. */
+	pkt->l3_off = l2_len;
+	pkt->ip_hdr_len = sizeof(ip);
+	pkt->bth_off = l2_len + sizeof(ip) + sizeof(udp);
+	bth = (struct roce_bth *)(f + pkt->bth_off);
+	bth->opcode = pkt->opcode;
+	roce_bth_set_flags(bth, pkt->se, pkt->migreq, pkt->padcnt);
+	bth->pkey = rte_cpu_to_be_16(pkt->pkey);
+	roce_bth_set_dqpn(bth, pkt->fecn, pkt->becn, pkt->dqpn);
+	roce_bth_set_psn(bth, pkt->ackreq, pkt->psn);
+	encode_ext(f + pkt->bth_off, info, pkt);
+
+	pkt->payload_off = hdr_len;
+	pkt->frame_len = l2_len + sizeof(ip) + udp_len;
+	return hdr_len;
+}
+
+int
+roce_build_trailer(const struct roce_crc32_ops *crc, struct roce_pkt *pkt, const void *hdr,
+		   const struct roce_buf *payload, unsigned int nseg,
+		   uint8_t trailer[ROCE_TRAILER_MAX])
+{
+	struct roce_buf seg[ROCE_PARSE_MAX_SEGS];
+	uint32_t total = 0;
+	unsigned int i;
+
+	if (nseg > ROCE_PARSE_MAX_SEGS - 2)
+		return -EINVAL;
+	seg[0] = (struct roce_buf){ .data = hdr, .len = pkt->payload_off };
+	for (i = 0; i < nseg; i++) {
+		seg[i + 1] = payload[i];
+		total += payload[i].len;
+	}
+	if (total != pkt->payload_len)
+		return -EINVAL;
+	memset(trailer, 0, pkt->padcnt);
+	seg[nseg + 1] = (struct roce_buf){ .data = trailer, .len = pkt->padcnt };
+
+	pkt->icrc = roce_icrc_calc(crc, seg, nseg + 2, pkt->l3_off, pkt->ip_hdr_len,
+				   pkt->frame_len - ROCE_ICRC_LEN);
+	roce_icrc_store(trailer + pkt->padcnt, pkt->icrc);
+	return pkt->padcnt + ROCE_ICRC_LEN;
+}
+
+int
+roce_build_flat(const struct roce_crc32_ops *crc, struct roce_pkt *pkt, const void *payload,
+		void *frame, uint32_t cap)
+{
+	uint8_t trailer[ROCE_TRAILER_MAX];
+	struct roce_buf seg = { .data = payload, .len = pkt->payload_len };
+	uint8_t *f = frame;
+	int hdr_len, trailer_len;
+
+	hdr_len = roce_build_hdr(pkt, f, cap);
+	if (hdr_len < 0)
+		return hdr_len;
+	if (cap < pkt->frame_len)
+		return -ENOSPC;
+	trailer_len = roce_build_trailer(crc, pkt, f, &seg, pkt->payload_len ? 1 : 0, trailer);
+	if (trailer_len < 0)
+		return trailer_len;
+	if (pkt->payload_len)
+		memcpy(f + hdr_len, payload, pkt->payload_len);
+	memcpy(f + hdr_len + pkt->payload_len, trailer, trailer_len);
+	return pkt->frame_len;
+}

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <string.h>
+
+#include <isa-l/crc.h>
+
+#include "roce_icrc.h"
+#include "roce_wire.h"
+
+/* ---- CRC-32 implementations ------------------------------------------- */
+
+static uint32_t
+crc32_isal_update(uint32_t crc, const void *buf, size_t len)
+{
+	return crc32_gzip_refl(crc, buf, len);
+}
+
+const struct roce_crc32_ops roce_crc32_isal = {
+	.name = "isa-l",
+	.update = crc32_isal_update,
+};
+
+/* Reflected polynomial of CRC-32 (IEEE 802.3), x^32 + x^26 + ... + 1. */
+#define CRC32_POLY_REFLECTED 0xedb88320u
+
+/* Built at compile time from the polynomial so the reference owes nothing
+ * to any library it is used to check. */
+#define T1(c)  (((c) & 1) ? ((c) >> 1) ^ CRC32_POLY_REFLECTED : (c) >> 1)
+#define T8(c)  T1(T1(T1(T1(T1(T1(T1(T1((uint32_t)(c)))))))))
+#define R4(i)  T8(i), T8((i) + 1), T8((i) + 2), T8((i) + 3)
+#define R16(i) R4(i), R4((i) + 4), R4((i) + 8), R4((i) + 12)
+#define R64(i) R16(i), R16((i) + 16), R16((i) + 32), R16((i) + 48)
+static const uint32_t crc32_table[256] = {
+	R64(0), R64(64), R64(128), R64(192),
+};
+
+static uint32_t
+crc32_table_update(uint32_t crc, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	crc = ~crc;
+	while (len-- > 0)
+		crc = crc32_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}
+
+const struct roce_crc32_ops roce_crc32_table = {
+	.name = "table",
+	.update = crc32_table_update,
+};
+
+/* ---- ICRC ------------------------------------------------------------- */
+
+/* Offsets of the masked fields, from the start of each header. */
+#define IPV4_TOS_OFF	1
+#define IPV4_TTL_OFF	8
+#define IPV4_CSUM_OFF	10
+#define UDP_CSUM_OFF	6
+#define BTH_FB_OFF	4
+
+/* Set the variant fields of the gathered IPv4 + UDP + BTH headers to ones. */
+static void
+icrc_mask(uint8_t *h, uint32_t len, uint32_t ip_hdr_len)
+{
+	static const uint32_t ip_off[] = { IPV4_TOS_OFF, IPV4_TTL_OFF, IPV4_CSUM_OFF,
+					   IPV4_CSUM_OFF + 1 };
+	const uint32_t l4_off[] = { ip_hdr_len + UDP_CSUM_OFF, ip_hdr_len + UDP_CSUM_OFF + 1,
+				    ip_hdr_len + 8 + BTH_FB_OFF };
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(ip_off); i++)
+		if (ip_off[i] < len)
+			h[ip_off[i]] = 0xff;
+	for (i = 0; i < RTE_DIM(l4_off); i++)
+		if (l4_off[i] < len)
+			h[l4_off[i]] = 0xff;
+}
+
+uint32_t
+roce_icrc_calc(const struct roce_crc32_ops *ops, const struct roce_buf *seg,
+	       unsigned int nseg, uint32_t l3_off, uint32_t ip_hdr_len, uint32_t icrc_off)
+{
+	static const uint8_t ones[8] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	uint8_t masked[ROCE_ICRC_MASKED_MAX];
+	uint32_t masked_len = ip_hdr_len + 8 + sizeof(struct roce_bth);
+	uint32_t pos = 0, got = 0;	/* frame offset of seg[i]; bytes in masked[] */
+	uint32_t crc;
+	unsigned int i;
+
+	if (masked_len > sizeof(masked))
+		masked_len = sizeof(masked);
+	if (icrc_off < l3_off + masked_len)
+		masked_len = icrc_off > l3_off ? icrc_off - l3_off : 0;
+
+	crc = ops->update(0, ones, sizeof(ones));
+	for (i = 0; i < nseg; pos += seg[i].len, i++) {
+		const uint8_t *p = seg[i].data;
+		uint32_t start = pos, end = pos + seg[i].len;
+
+		if (end <= l3_off)
+			continue;
+		if (start >= icrc_off)
+			break;
+		start = RTE_MAX(start, l3_off);
+		end = RTE_MIN(end, icrc_off);
+
+		/* The masked headers may straddle segments: gather them first. */
+		if (got < masked_len) {
+			uint32_t n = RTE_MIN(masked_len - got, end - start);
+
+			memcpy(masked + got, p + (start - pos), n);
+			got += n;
+			start += n;
+			if (got == masked_len) {
+				icrc_mask(masked, got, ip_hdr_len);
+				crc = ops->update(crc, masked, got);
+			}
+		}
+		if (start < end)
+			crc = ops->update(crc, p + (start - pos), end - start);
+	}
+	if (got < masked_len) {	/* the segments ended inside the headers */
+		icrc_mask(masked, got, ip_hdr_len);
+		crc = ops->update(crc, masked, got);
+	}
+	return crc;
+}

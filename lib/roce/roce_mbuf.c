@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+
+#include <rte_errno.h>
+
+#include "roce_mbuf.h"
+
+/* The chain as roce_buf pieces; returns the count, or -1 if too long. */
+static int
+mbuf_segs(const struct rte_mbuf *m, struct roce_buf seg[ROCE_PARSE_MAX_SEGS])
+{
+	int n = 0;
+
+	for (; m != NULL; m = m->next) {
+		if (n == ROCE_PARSE_MAX_SEGS)
+			return -1;
+		seg[n].data = rte_pktmbuf_mtod(m, const void *);
+		seg[n].len = rte_pktmbuf_data_len(m);
+		n++;
+	}
+	return n;
+}
+
+enum roce_parse_status
+roce_mbuf_parse(struct roce_parser *parser, const struct rte_mbuf *m, struct roce_pkt *pkt)
+{
+	struct roce_buf seg[ROCE_PARSE_MAX_SEGS];
+	int n = mbuf_segs(m, seg);
+
+	if (n < 0) {
+		parser->count[ROCE_PARSE_TOO_MANY_SEGS]++;
+		return ROCE_PARSE_TOO_MANY_SEGS;
+	}
+	return roce_parse(parser, seg, n, pkt);
+}
+
+struct rte_mbuf *
+roce_mbuf_build(const struct roce_crc32_ops *crc, struct rte_mempool *hdr_pool,
+		struct roce_pkt *pkt, struct rte_mbuf *payload)
+{
+	struct roce_buf seg[ROCE_PARSE_MAX_SEGS];
+	uint8_t trailer[ROCE_TRAILER_MAX];
+	struct rte_mbuf *head, *tail = NULL;
+	int nseg = 0, hdr_len, trailer_len;
+	char *p;
+
+	if (payload != NULL) {
+		nseg = mbuf_segs(payload, seg);
+		if (nseg < 0 || nseg + 2 > RTE_MBUF_MAX_NB_SEGS) {
+			rte_errno = E2BIG;
+			return NULL;
+		}
+		if (rte_pktmbuf_pkt_len(payload) != pkt->payload_len) {
+			rte_errno = EINVAL;
+			return NULL;
+		}
+	} else if (pkt->payload_len != 0) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+
+	head = rte_pktmbuf_alloc(hdr_pool);
+	if (head == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	hdr_len = roce_build_hdr(pkt, rte_pktmbuf_mtod(head, void *), rte_pktmbuf_tailroom(head));
+	if (hdr_len < 0)
+		goto fail;
+	trailer_len = roce_build_trailer(crc, pkt, rte_pktmbuf_mtod(head, void *), seg, nseg,
+					 trailer);
+	if (trailer_len < 0) {
+		hdr_len = trailer_len;
+		goto fail;
+	}
+	rte_pktmbuf_append(head, hdr_len);
+
+	if (payload == NULL) {
+		/* No payload: the trailer fits behind the headers. */
+		p = rte_pktmbuf_append(head, trailer_len);
+		if (p == NULL) {
+			hdr_len = -ENOSPC;
+			goto fail;
+		}
+		memcpy(p, trailer, trailer_len);
+		return head;
+	}
+
+	/* Payload memory is the caller's and may be read-only to us: the
+	 * trailer gets its own segment after it. */
+	tail = rte_pktmbuf_alloc(hdr_pool);
+	if (tail == NULL) {
+		rte_pktmbuf_free(head);
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	memcpy(rte_pktmbuf_append(tail, trailer_len), trailer, trailer_len);
+	/* Both fit: the segment count was checked above. */
+	RTE_VERIFY(rte_pktmbuf_chain(payload, tail) == 0);
+	RTE_VERIFY(rte_pktmbuf_chain(head, payload) == 0);
+	return head;
+
+fail:
+	rte_pktmbuf_free(head);
+	rte_errno = -hdr_len;
+	return NULL;
+}
