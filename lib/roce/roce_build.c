@@ -79,6 +79,10 @@ roce_build_hdr(struct roce_pkt *pkt, void *hdr, uint32_t cap)
 		return -EINVAL;
 	pkt->info = info;
 	pkt->padcnt = (info->mask & ROCE_OPF_PAYLOAD) ? (-pkt->payload_len) & 3 : 0;
+	/* C9-10: only the last packet of a message is padded; the first and
+	 * middle ones carry whole MTUs, multiples of 4. */
+	if (pkt->padcnt != 0 && !(info->mask & ROCE_OPF_END))
+		return -EINVAL;
 
 	l2_len = sizeof(struct rte_ether_hdr) + (pkt->has_vlan ? sizeof(struct rte_vlan_hdr) : 0);
 	hdr_len = l2_len + sizeof(ip) + sizeof(udp) + info->length;

@@ -97,7 +97,7 @@ roce_icrc_calc(const struct roce_crc32_ops *ops, const struct roce_buf *seg,
 		const uint8_t *p = seg[i].data;
 		uint32_t start = pos, end = pos + seg[i].len;
 
-		if (end <= l3_off)
+		if (end <= l3_off || seg[i].len == 0)
 			continue;
 		if (start >= icrc_off)
 			break;

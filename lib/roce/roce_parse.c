@@ -82,6 +82,8 @@ seg_copy(const struct roce_buf *seg, unsigned int nseg, uint32_t off, uint32_t l
 	for (i = 0; i < nseg && len > 0; i++) {
 		uint32_t n;
 
+		if (seg[i].len == 0)
+			continue;
 		if (off >= seg[i].len) {
 			off -= seg[i].len;
 			continue;
@@ -154,6 +156,17 @@ decode_ext(const uint8_t *bth, const struct roce_opcode_info *info, struct roce_
 		pkt->ieth_rkey = get_be32(bth + info->offset[ROCE_HDR_IETH]);
 }
 
+/*
+ * A frame is foreign (not RoCEv2, handed elsewhere) only if its IPv4
+ * header is intact: a bit flipped in the protocol or IHL of a RoCEv2 frame
+ * must count as damage, not as someone else's traffic.
+ */
+static enum roce_parse_status
+foreign_or_corrupt(const struct rte_ipv4_hdr *ip, uint32_t ihl)
+{
+	return rte_raw_cksum(ip, ihl) == 0xffff ? ROCE_PARSE_NOT_ROCE : ROCE_PARSE_BAD_IP_CSUM;
+}
+
 static enum roce_parse_status
 parse(const struct roce_parser *parser, const struct roce_buf *seg, unsigned int nseg,
       struct roce_pkt *pkt)
@@ -223,7 +236,7 @@ parse(const struct roce_parser *parser, const struct roce_buf *seg, unsigned int
 	frag = rte_be_to_cpu_16(ip->fragment_offset);
 	pkt->ip_df = frag & RTE_IPV4_HDR_DF_FLAG;
 	if (ip->next_proto_id != IPPROTO_UDP)
-		return ROCE_PARSE_NOT_ROCE;
+		return foreign_or_corrupt(ip, ihl);
 	/* A non-first fragment has no UDP header to look at. */
 	if (frag & RTE_IPV4_HDR_OFFSET_MASK)
 		return ROCE_PARSE_IP_FRAGMENT;
@@ -239,7 +252,7 @@ parse(const struct roce_parser *parser, const struct roce_buf *seg, unsigned int
 		return ROCE_PARSE_TOO_SHORT;
 	pkt->udp_sport = get_be16(f + off);
 	if (get_be16(f + off + 2) != ROCE_UDP_PORT)
-		return ROCE_PARSE_NOT_ROCE;
+		return foreign_or_corrupt(ip, ihl);
 	if (frag & RTE_IPV4_HDR_MF_FLAG)
 		return ROCE_PARSE_IP_FRAGMENT;
 	udp_len = get_be16(f + off + 4);
@@ -300,8 +313,8 @@ parse(const struct roce_parser *parser, const struct roce_buf *seg, unsigned int
 	seg_copy(seg, nseg, pkt->frame_len - ROCE_ICRC_LEN, ROCE_ICRC_LEN, icrc_wire);
 	pkt->icrc = roce_icrc_load(icrc_wire);
 
-	/* Checked after the layout is known, so that a frame rejected for its
-	 * IP checksum can still be shown whole (roce-dump). */
+	/* For RoCEv2 frames, checked once the layout is known, so that a frame
+	 * rejected for its IP checksum can still be shown whole (roce-dump). */
 	if (rte_raw_cksum(ip, ihl) != 0xffff)
 		return ROCE_PARSE_BAD_IP_CSUM;
 	if (!(parser->flags & ROCE_PARSE_F_NO_ICRC) &&

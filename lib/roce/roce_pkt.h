@@ -76,7 +76,11 @@ struct roce_pkt {
 
 /* ---- Parsing ---------------------------------------------------------- */
 
-/* Why a frame was rejected, in the order the parser checks. */
+/*
+ * Why a frame was rejected. Roughly in the order the parser checks; where
+ * the order matters it is said. NOT_IPV4 and NOT_ROCE are "foreign": not
+ * RoCEv2 at all, and only given for frames whose IPv4 header is intact.
+ */
 enum roce_parse_status {
 	ROCE_PARSE_OK = 0,
 	ROCE_PARSE_TOO_SHORT,		/* ends before a header it claims */
@@ -98,7 +102,7 @@ enum roce_parse_status {
 /* "bad ICRC", ... ; "?" for an out-of-range value. */
 const char *roce_parse_status_str(enum roce_parse_status status);
 
-/* Counter names for telemetry and dumps: "bad_icrc", ... */
+/* Counter names for telemetry and dumps: "rx_bad_icrc", ... */
 const char *roce_parse_status_counter(enum roce_parse_status status);
 
 /* True for frames that are simply not RoCEv2 (other EtherTypes, other UDP
@@ -165,7 +169,8 @@ roce_parse_flat(struct roce_parser *parser, const void *frame, uint32_t len,
  * The IPv4 checksum is computed; UDP checksum is 0 (A17.4.3, as Linux).
  *
  * @return header length, or -EINVAL (unknown opcode, payload on an opcode
- *   that carries none, payload too large), -ENOSPC (@p cap too small).
+ *   that carries none, payload too large, a payload that is not a multiple
+ *   of 4 on a first or middle packet), -ENOSPC (@p cap too small).
  */
 int roce_build_hdr(struct roce_pkt *pkt, void *hdr, uint32_t cap);
 
