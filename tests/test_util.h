@@ -26,7 +26,7 @@ struct test_capture {
 void test_capture_load(struct test_capture *cap, const char *name);
 void test_capture_free(struct test_capture *cap);
 
-/* Path of tests/data/NAME in a static buffer. */
+/* Path of tests/data/NAME (NAME itself if absolute) in a static buffer. */
 const char *test_data_path(const char *name);
 
 /*

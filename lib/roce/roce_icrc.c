@@ -57,6 +57,7 @@ const struct roce_crc32_ops roce_crc32_table = {
 #define IPV4_CSUM_OFF	10
 #define UDP_CSUM_OFF	6
 #define BTH_FB_OFF	4
+#define ICRC_PREFIX	8	/* bytes of 0xFF standing for the LRH (A17.3.3) */
 
 /* Set the variant fields of the gathered IPv4 + UDP + BTH headers to ones. */
 static void
@@ -80,19 +81,22 @@ uint32_t
 roce_icrc_calc(const struct roce_crc32_ops *ops, const struct roce_buf *seg,
 	       unsigned int nseg, uint32_t l3_off, uint32_t ip_hdr_len, uint32_t icrc_off)
 {
-	static const uint8_t ones[8] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-	uint8_t masked[ROCE_ICRC_MASKED_MAX];
+	/* The 0xFF prefix and the masked headers, CRCed in one call: each
+	 * call costs ~15 ns, a third of a small frame's time. */
+	uint8_t buf[ICRC_PREFIX + ROCE_ICRC_MASKED_MAX];
+	uint8_t *masked = buf + ICRC_PREFIX;
 	uint32_t masked_len = ip_hdr_len + 8 + sizeof(struct roce_bth);
 	uint32_t pos = 0, got = 0;	/* frame offset of seg[i]; bytes in masked[] */
 	uint32_t crc;
 	unsigned int i;
 
-	if (masked_len > sizeof(masked))
-		masked_len = sizeof(masked);
+	if (masked_len > ROCE_ICRC_MASKED_MAX)
+		masked_len = ROCE_ICRC_MASKED_MAX;
 	if (icrc_off < l3_off + masked_len)
 		masked_len = icrc_off > l3_off ? icrc_off - l3_off : 0;
 
-	crc = ops->update(0, ones, sizeof(ones));
+	memset(buf, 0xff, ICRC_PREFIX);
+	crc = 0;
 	for (i = 0; i < nseg; pos += seg[i].len, i++) {
 		const uint8_t *p = seg[i].data;
 		uint32_t start = pos, end = pos + seg[i].len;
@@ -113,7 +117,7 @@ roce_icrc_calc(const struct roce_crc32_ops *ops, const struct roce_buf *seg,
 			start += n;
 			if (got == masked_len) {
 				icrc_mask(masked, got, ip_hdr_len);
-				crc = ops->update(crc, masked, got);
+				crc = ops->update(crc, buf, ICRC_PREFIX + got);
 			}
 		}
 		if (start < end)
@@ -121,7 +125,7 @@ roce_icrc_calc(const struct roce_crc32_ops *ops, const struct roce_buf *seg,
 	}
 	if (got < masked_len) {	/* the segments ended inside the headers */
 		icrc_mask(masked, got, ip_hdr_len);
-		crc = ops->update(crc, masked, got);
+		crc = ops->update(crc, buf, ICRC_PREFIX + got);
 	}
 	return crc;
 }

@@ -19,7 +19,8 @@ roce_psn_add(uint32_t psn, uint32_t n)
 	return (psn + n) & ROCE_PSN_MASK;
 }
 
-/* Signed distance a - b in (-2^23, 2^23]. */
+/* Signed distance a - b in [-2^23, 2^23): exactly half the space apart
+ * counts as behind, in both directions (as Linux rxe's psn_compare). */
 static inline int32_t
 roce_psn_diff(uint32_t a, uint32_t b)
 {
