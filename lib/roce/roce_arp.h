@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Neighbours of one port: answer ARP requests for our address (RFC 826),
+ * resolve a peer's MAC with rate-limited requests, accept static entries,
+ * and answer ICMP echo requests (RFC 792) so a user can ping the port.
+ * Single thread: the lcore that polls the port.
+ */
+#ifndef ROCE_ARP_H
+#define ROCE_ARP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+
+struct rte_mbuf;
+struct rte_mempool;
+
+#define ROCE_ARP_ENTRIES 32
+#define ROCE_ARP_RETRY_NS (100ull * 1000 * 1000)	/* one request per 100 ms */
+
+enum roce_neigh_state {
+	ROCE_NEIGH_FREE,
+	ROCE_NEIGH_INCOMPLETE,	/* request sent, no answer yet */
+	ROCE_NEIGH_REACHABLE,	/* learnt from the wire */
+	ROCE_NEIGH_STATIC,	/* configured; never replaced by the wire */
+};
+
+struct roce_neigh {
+	uint32_t ipv4;
+	enum roce_neigh_state state;
+	struct rte_ether_addr mac;
+	uint64_t last_request_ns;
+};
+
+enum roce_arp_counter {
+	ROCE_ARP_REQ_RCVD,	/* requests for our address */
+	ROCE_ARP_REPLY_SENT,
+	ROCE_ARP_REPLY_RCVD,
+	ROCE_ARP_REQ_SENT,
+	ROCE_ARP_ICMP_ECHO,	/* echo requests answered */
+	ROCE_ARP_IGNORED,	/* ARP/ICMP not for us */
+	ROCE_ARP_MALFORMED,	/* truncated or inconsistent */
+	ROCE_ARP_NO_MBUF,
+	ROCE_ARP_TABLE_FULL,
+	ROCE_ARP_NCOUNTERS,
+};
+
+extern const char *const roce_arp_counter_names[ROCE_ARP_NCOUNTERS];
+
+struct roce_arp {
+	uint32_t ipv4;			/* ours, host order */
+	struct rte_ether_addr mac;	/* ours */
+	struct rte_mempool *pool;	/* for replies and requests */
+	struct roce_neigh neigh[ROCE_ARP_ENTRIES];
+	uint64_t count[ROCE_ARP_NCOUNTERS];
+};
+
+void roce_arp_init(struct roce_arp *arp, uint32_t ipv4, const struct rte_ether_addr *mac,
+		   struct rte_mempool *pool);
+
+/** A static entry. @return 0, -ENOSPC if the table is full of static entries. */
+int roce_arp_set_static(struct roce_arp *arp, uint32_t ipv4, const struct rte_ether_addr *mac);
+
+/**
+ * True if @p m is ARP, or ICMP to our address, which this module owns.
+ * (Called before the RoCE parser so that parser counts only IP traffic.)
+ */
+bool roce_arp_claims(const struct roce_arp *arp, const struct rte_mbuf *m);
+
+/**
+ * Handle a frame roce_arp_claims() accepted: learn the sender, answer.
+ * Takes ownership of @p m (frees it, or reuses it for the answer).
+ * @return the frame to transmit (an answer) or NULL.
+ */
+struct rte_mbuf *roce_arp_input(struct roce_arp *arp, struct rte_mbuf *m, uint64_t now_ns);
+
+/**
+ * Resolve @p ipv4 to a MAC.
+ * @return 0 with *mac set; -EAGAIN while unresolved, with *request set to
+ *   an ARP request to transmit when one is due (else NULL); -ENOMEM.
+ */
+int roce_arp_resolve(struct roce_arp *arp, uint32_t ipv4, uint64_t now_ns,
+		     struct rte_ether_addr *mac, struct rte_mbuf **request);
+
+#endif /* ROCE_ARP_H */

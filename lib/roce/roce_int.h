@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Private to lib/roce: the objects behind the opaque handles of
+ * roce_verbs.h and the functions the data-path files call in each other.
+ * Data path: roce_dev.c (poll) -> roce_recv.c (validate, dispatch) ->
+ * roce_resp.c (responder) | roce_comp.c (completer); roce_req.c
+ * (requester) -> roce_dev.c (transmit).
+ */
+#ifndef ROCE_INT_H
+#define ROCE_INT_H
+
+#include <sys/queue.h>
+
+#include <pcap/pcap.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+
+#include "roce_arp.h"
+#include "roce_fault.h"
+#include "roce_mbuf.h"
+#include "roce_pkt.h"
+#include "roce_psn.h"
+#include "roce_verbs.h"
+
+extern int roce_logtype;
+#define ROCE_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_ ## level, roce_logtype, "roce: " fmt "\n", ##__VA_ARGS__)
+
+/* ---- Counters (roce_stats.c) ------------------------------------------ */
+
+enum roce_counter {
+	/* receive */
+	ROCE_CNT_RX_FRAMES,
+	ROCE_CNT_RX_ROCE,		/* valid RoCEv2 frames */
+	ROCE_CNT_RX_INVALID,		/* rejected by the parser (see parser counters) */
+	ROCE_CNT_RX_FOREIGN,		/* neither RoCEv2 nor ARP/ICMP for us */
+	ROCE_CNT_RX_NOT_OUR_IP,
+	ROCE_CNT_RX_NO_QP,
+	ROCE_CNT_RX_QP_STATE,		/* QP not ready for this packet */
+	ROCE_CNT_RX_WRONG_PEER,		/* source is not the QP's partner */
+	ROCE_CNT_RX_BAD_PKEY,
+	/* transmit */
+	ROCE_CNT_TX_FRAMES,
+	ROCE_CNT_TX_BACKLOG_DROP,	/* staging full: frame dropped */
+	ROCE_CNT_TX_NO_MBUF,
+	ROCE_CNT_TX_NO_NEIGH,		/* waiting for ARP */
+	/* requester and completer */
+	ROCE_CNT_REQ_PKTS,
+	ROCE_CNT_REQ_RETRANSMITS,	/* packets sent again */
+	ROCE_CNT_REQ_TIMEOUTS,		/* local ACK timeouts */
+	ROCE_CNT_REQ_SEQ_NAK_RCVD,
+	ROCE_CNT_REQ_RNR_NAK_RCVD,
+	ROCE_CNT_REQ_ERR_NAK_RCVD,	/* invalid request / access / operational */
+	ROCE_CNT_REQ_RETRY_EXC,
+	ROCE_CNT_REQ_RNR_RETRY_EXC,
+	ROCE_CNT_REQ_READ_GAP,		/* read response missing: read retried */
+	ROCE_CNT_REQ_DUP_RESP,		/* old ACK or response ignored */
+	ROCE_CNT_REQ_BAD_RESP,		/* response matching no request */
+	ROCE_CNT_REQ_LOCAL_ERR,		/* bad lkey or length in a WR */
+	ROCE_CNT_RNR_WAITS,
+	/* responder */
+	ROCE_CNT_RESP_PKTS,		/* request packets accepted */
+	ROCE_CNT_RESP_DUP,		/* duplicate requests */
+	ROCE_CNT_RESP_OUT_OF_SEQ,	/* ahead of the expected PSN */
+	ROCE_CNT_RESP_SEQ_NAK_SENT,
+	ROCE_CNT_RESP_RNR_NAK_SENT,
+	ROCE_CNT_RESP_ACCESS_NAK_SENT,
+	ROCE_CNT_RESP_INVALID_NAK_SENT,
+	ROCE_CNT_RESP_ACKS_SENT,
+	ROCE_CNT_RESP_READ_RESP_SENT,	/* READ response packets */
+	ROCE_CNT_RESP_READ_REPLAY,	/* duplicate READ served again */
+	ROCE_CNT_RESP_ATOMIC_REPLAY,
+	/* congestion */
+	ROCE_CNT_ECN_CE_RCVD,
+	ROCE_CNT_CNP_SENT,
+	ROCE_CNT_CNP_RCVD,
+	/* completions and QPs */
+	ROCE_CNT_CQ_OVERFLOW,
+	ROCE_CNT_QP_TO_ERROR,
+	ROCE_CNT_NCOUNTERS,
+};
+
+extern const char *const roce_counter_names[ROCE_CNT_NCOUNTERS];
+
+/* ---- Device and ports ------------------------------------------------- */
+
+#define ROCE_RX_BURST		32
+#define ROCE_TX_STAGE		1024	/* frames staged per port, backlog included */
+#define ROCE_CNP_INTERVAL_NS	50000	/* at most one CNP per QP per 50 us */
+#define ROCE_MAX_SGE		8
+#define ROCE_ACKREQ_INTERVAL	16	/* AckReq every N packets of a long message */
+#define ROCE_MAX_INFLIGHT	512	/* packets sent and not acknowledged, per QP */
+#define ROCE_RESP_BUDGET	64	/* READ response packets a QP sends per poll */
+#define ROCE_QP_TX_BUDGET	64	/* packets a QP may send per poll */
+
+struct roce_port {
+	struct roce_dev *dev;
+	uint8_t num;			/* 1-based, as ibv_qp_attr.port_num */
+	uint16_t port_id;
+	uint16_t queue_id;
+	bool started_by_us;
+	uint32_t ipv4;
+	struct rte_ether_addr mac;
+	uint16_t ip_id;
+	struct roce_arp arp;
+	struct roce_fault fault[ROCE_FAULT_NDIR];
+	pcap_t *cap_handle;
+	pcap_dumper_t *cap_dumper;
+	struct rte_mempool *rx_pool;	/* when we configured the port */
+	/* Frames to transmit, oldest first; what tx_burst did not take stays.
+	 * The first tx_seen went through faults and capture already. */
+	struct rte_mbuf *tx[ROCE_TX_STAGE];
+	uint32_t tx_count;
+	uint32_t tx_seen;
+};
+
+struct roce_dev {
+	char name[32];
+	struct roce_parser parser;
+	struct rte_mempool *hdr_pool;	/* headers, trailers, control frames */
+	struct rte_mempool *ext_pool;	/* empty mbufs to attach payload to */
+	struct roce_port port[ROCE_MAX_PORTS];
+	uint8_t nb_ports;
+	uint16_t rx_burst;
+	struct roce_qp **qp_table;	/* indexed by QPN: constant-time lookup */
+	uint32_t max_qp;
+	uint32_t next_qpn;
+	struct roce_mr **mr_table;	/* indexed by key >> 8 */
+	uint32_t max_mr;
+	uint8_t mr_tag;			/* low byte of the next key */
+	uint32_t nb_pd, nb_mr, nb_cq, nb_qp;
+	TAILQ_HEAD(, roce_qp) live_qps;	/* QPs out of RESET */
+	uint64_t now_ns;		/* time of the current poll */
+	uint64_t count[ROCE_CNT_NCOUNTERS];
+};
+
+static inline void
+roce_count(struct roce_dev *dev, enum roce_counter c)
+{
+	dev->count[c]++;
+}
+
+/* Stage a frame on @p port; counts and frees it if staging is full. */
+void roce_port_xmit(struct roce_port *port, struct rte_mbuf *m);
+/* Room left in the port's staging area. */
+static inline uint32_t
+roce_port_tx_room(const struct roce_port *port)
+{
+	return ROCE_TX_STAGE - port->tx_count;
+}
+
+struct roce_port *roce_dev_port(struct roce_dev *dev, uint8_t num);
+
+/* ---- Memory ----------------------------------------------------------- */
+
+struct roce_pd {
+	struct roce_dev *dev;
+	uint32_t users;			/* MRs and QPs */
+};
+
+struct roce_mr {
+	struct roce_pd *pd;
+	uint8_t *addr;
+	uint64_t iova;			/* the address the peer names */
+	size_t length;
+	unsigned int access;
+	uint32_t key;			/* lkey == rkey */
+	bool extmem;			/* we registered it with rte_extmem_register */
+	bool dpdk_mem;			/* inside DPDK's own memory */
+	/* Frames in flight that point into this region hold a reference. */
+	struct rte_mbuf_ext_shared_info shinfo;
+};
+
+/* The MR behind @p key if it covers [va, va + len) with @p access, else NULL. */
+struct roce_mr *roce_mr_check(struct roce_dev *dev, struct roce_pd *pd, uint32_t key,
+			      uint64_t va, uint64_t len, unsigned int access);
+
+/* Local address of @p va inside @p mr (checked by roce_mr_check). */
+static inline uint8_t *
+roce_mr_ptr(const struct roce_mr *mr, uint64_t va)
+{
+	return mr->addr + (va - mr->iova);
+}
+
+/* An mbuf whose data is [ptr, ptr + len) of @p mr, not copied. */
+struct rte_mbuf *roce_mr_attach(struct roce_dev *dev, struct roce_mr *mr, uint8_t *ptr,
+				uint16_t len);
+
+/* ---- Completion queue ------------------------------------------------- */
+
+struct roce_cq {
+	struct roce_dev *dev;
+	uint32_t mask;
+	uint32_t head, tail;		/* free-running; tail - head = used */
+	uint32_t users;
+	struct ibv_wc *wc;
+};
+
+/* @return 0, or -ENOSPC when the CQ is full (the caller fails the QP). */
+int roce_cq_push(struct roce_cq *cq, const struct ibv_wc *wc);
+
+/* ---- Queue pair ------------------------------------------------------- */
+
+enum roce_wqe_state {
+	ROCE_WQE_POSTED,		/* not started */
+	ROCE_WQE_SENDING,		/* some packets sent */
+	ROCE_WQE_PENDING,		/* all sent, awaiting ACK or response */
+	ROCE_WQE_DONE,
+};
+
+struct roce_send_wqe {
+	struct ibv_send_wr wr;		/* next and sg_list not used */
+	struct ibv_sge sge[ROCE_MAX_SGE];
+	struct roce_mr *sge_mr[ROCE_MAX_SGE];	/* resolved when started */
+	uint32_t length;		/* bytes in all SGEs */
+	uint8_t *inline_buf;		/* IBV_SEND_INLINE: the copied data */
+	enum roce_wqe_state state;
+	uint32_t first_psn;
+	uint32_t npkts;			/* PSNs the message uses */
+	bool rd_atomic;			/* READ or atomic: counted in flight */
+	uint32_t resp_bytes;		/* READ data placed so far */
+	uint32_t read_req_psn;		/* PSN of the last READ request sent */
+};
+
+struct roce_recv_wqe {
+	uint64_t wr_id;
+	struct ibv_sge sge[ROCE_MAX_SGE];
+	int num_sge;
+	uint32_t length;
+};
+
+/* A READ or atomic the responder executed, kept for duplicates (C9-148). */
+struct roce_rd_atomic_res {
+	bool valid;
+	bool atomic;
+	uint32_t first_psn;
+	uint32_t npkts;
+	/* READ: what remains to send */
+	struct roce_mr *mr;
+	uint64_t va;
+	uint32_t length;
+	uint32_t next_psn;		/* next response packet to send */
+	bool sending;
+	/* atomic: the original value returned */
+	uint64_t orig;
+};
+
+enum roce_resp_msg {
+	ROCE_RESP_IDLE,
+	ROCE_RESP_IN_SEND,
+	ROCE_RESP_IN_WRITE,
+};
+
+struct roce_qp {
+	struct roce_dev *dev;
+	struct roce_pd *pd;
+	struct roce_cq *send_cq, *recv_cq;
+	TAILQ_ENTRY(roce_qp) live;
+	uint32_t qpn;
+	enum ibv_qp_state state;
+	struct ibv_qp_cap cap;
+	bool sq_sig_all;
+	struct ibv_qp_attr attr;	/* as last modified */
+
+	/* path */
+	struct roce_port *port;
+	uint32_t dest_ip;
+	uint32_t dest_qpn;
+	uint32_t mtu;
+	uint16_t sport;
+	uint8_t tos, ttl;
+	uint64_t last_cnp_ns;
+
+	/* send queue: indices free-running, masked by sq_mask */
+	struct roce_send_wqe *sq;
+	uint8_t *inline_slab;
+	uint32_t sq_mask;
+	uint32_t sq_head;		/* next to post */
+	uint32_t sq_cur;		/* next to send packets of */
+	uint32_t sq_tail;		/* oldest not completed */
+
+	/* requester */
+	struct {
+		uint32_t psn;		/* next PSN to send */
+		uint32_t max_psn;	/* highest PSN + 1 ever sent */
+		uint32_t rd_atomic;	/* READs/atomics outstanding */
+		uint64_t rnr_until_ns;	/* RNR wait: send nothing before */
+		uint32_t ackreq_count;
+	} req;
+
+	/* completer */
+	struct {
+		uint32_t psn;		/* oldest PSN not acknowledged */
+		uint64_t progress_ns;	/* last forward progress: timer base */
+		uint8_t retry_left;
+		uint8_t rnr_retry_left;
+		uint32_t read_retry_psn; /* a read retry was started at this PSN */
+		bool read_retry_armed;
+	} comp;
+
+	/* receive queue */
+	struct roce_recv_wqe *rq;
+	uint32_t rq_mask;
+	uint32_t rq_head, rq_tail;
+
+	/* responder */
+	struct {
+		uint32_t psn;		/* expected PSN */
+		uint32_t msn;
+		bool nak_outstanding;	/* one NAK per gap (C9-112..) */
+		enum roce_resp_msg msg;
+		struct roce_recv_wqe cur_rwqe;	/* SEND in progress */
+		bool have_rwqe;
+		uint32_t offset;	/* bytes placed in the current message */
+		struct roce_mr *write_mr;
+		uint64_t write_va;
+		uint32_t write_len;
+		bool ack_pending;	/* ACK or NAK due once earlier responses are out */
+		uint8_t ack_syndrome;
+		uint32_t ack_psn;
+		struct roce_rd_atomic_res *res;	/* max_dest_rd_atomic entries */
+		uint32_t nb_res;
+		uint32_t res_next;	/* ring position of the next one */
+	} resp;
+};
+
+static inline struct roce_send_wqe *
+roce_sq_wqe(struct roce_qp *qp, uint32_t idx)
+{
+	return &qp->sq[idx & qp->sq_mask];
+}
+
+/* qp.c */
+void roce_qp_to_error(struct roce_qp *qp);
+void roce_qp_fail(struct roce_qp *qp, uint32_t wqe_idx, enum ibv_wc_status status);
+void roce_qp_complete_send(struct roce_qp *qp, struct roce_send_wqe *wqe,
+			   enum ibv_wc_status status);
+bool roce_qp_rq_pop(struct roce_qp *qp, struct roce_recv_wqe *rwqe);
+void roce_qp_complete_recv(struct roce_qp *qp, const struct roce_recv_wqe *rwqe,
+			   enum ibv_wc_status status, enum ibv_wc_opcode opcode, uint32_t byte_len,
+			   const struct roce_pkt *pkt);
+/* Fill the Ethernet..BTH fields of a frame this QP sends. */
+int roce_qp_pkt_init(struct roce_qp *qp, struct roce_pkt *pkt, uint8_t opcode, uint32_t psn,
+		     struct rte_ether_addr *dst_mac);
+
+/* recv.c */
+void roce_recv(struct roce_port *port, struct rte_mbuf *m);
+
+/* resp.c */
+void roce_resp_rx(struct roce_qp *qp, struct roce_pkt *pkt, struct rte_mbuf *m);
+int roce_resp_poll(struct roce_qp *qp);	/* ACKs due, READ responses */
+void roce_send_cnp(struct roce_qp *qp);
+
+/* comp.c */
+void roce_comp_rx(struct roce_qp *qp, struct roce_pkt *pkt, struct rte_mbuf *m);
+int roce_comp_timer(struct roce_qp *qp);
+
+/* req.c */
+int roce_req_poll(struct roce_qp *qp);
+void roce_req_rewind(struct roce_qp *qp, uint32_t psn);
+void roce_req_catch_up(struct roce_qp *qp);
+bool roce_wqe_is_rd_atomic(const struct roce_send_wqe *wqe);
+/* Payload of [offset, offset + len) of a WR's SGEs, zero-copy. */
+struct rte_mbuf *roce_sge_mbufs(struct roce_dev *dev, const struct ibv_sge *sge,
+				struct roce_mr *const *mr, int num_sge, uint32_t offset,
+				uint32_t len);
+
+/* Copy a received payload into local memory. */
+void roce_copy_payload(const struct rte_mbuf *m, const struct roce_pkt *pkt, uint32_t skip,
+		       uint8_t *dst, uint32_t len);
+
+#endif /* ROCE_INT_H */

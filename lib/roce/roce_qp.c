@@ -1,0 +1,656 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Queue pairs: creation, the state diagram of IBTA 10.3.1, posting work,
+ * and the completion and flush rules of IBTA 10.8 and 11.4.
+ */
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_malloc.h>
+
+#include "roce_int.h"
+
+#define MAX_WR		16384
+#define MAX_INLINE	1024
+#define MAX_RD_ATOMIC	16
+
+/* ---- Helpers of the public API ---------------------------------------- */
+
+void
+roce_gid_from_ipv4(union ibv_gid *gid, uint32_t ipv4)
+{
+	memset(gid, 0, sizeof(*gid));
+	gid->raw[10] = 0xff;
+	gid->raw[11] = 0xff;
+	gid->raw[12] = ipv4 >> 24;
+	gid->raw[13] = ipv4 >> 16;
+	gid->raw[14] = ipv4 >> 8;
+	gid->raw[15] = ipv4;
+}
+
+int
+roce_gid_to_ipv4(const union ibv_gid *gid, uint32_t *ipv4)
+{
+	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (memcmp(gid->raw, prefix, sizeof(prefix)) != 0)
+		return -EINVAL;
+	*ipv4 = (uint32_t)gid->raw[12] << 24 | (uint32_t)gid->raw[13] << 16 |
+		(uint32_t)gid->raw[14] << 8 | gid->raw[15];
+	return 0;
+}
+
+uint32_t
+roce_mtu_bytes(enum ibv_mtu mtu)
+{
+	return mtu >= IBV_MTU_256 && mtu <= IBV_MTU_4096 ? 128u << mtu : 0;
+}
+
+uint64_t
+roce_rnr_timer_ns(uint8_t code)
+{
+	/* IBTA table 45, in units of 10 us; code 0 is the longest. */
+	static const uint32_t tens_of_us[32] = {
+		65536, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192,
+		256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096, 6144, 8192, 12288,
+		16384, 24576, 32768, 49152,
+	};
+
+	return (uint64_t)tens_of_us[code & 31] * 10000;
+}
+
+uint32_t
+roce_qp_num(const struct roce_qp *qp)
+{
+	return qp->qpn;
+}
+
+enum ibv_qp_state
+roce_qp_state(const struct roce_qp *qp)
+{
+	return qp->state;
+}
+
+/* ---- Create and destroy ----------------------------------------------- */
+
+static int
+qpn_alloc(struct roce_dev *dev, uint32_t want, uint32_t *qpn)
+{
+	uint32_t i, n;
+
+	if (want != 0) {
+		if (want < 2 || want >= dev->max_qp)
+			return -EINVAL;
+		if (dev->qp_table[want] != NULL)
+			return -EEXIST;
+		*qpn = want;
+		return 0;
+	}
+	for (i = 0; i < dev->max_qp; i++) {
+		n = (dev->next_qpn + i) & (dev->max_qp - 1);
+		if (n >= 2 && dev->qp_table[n] == NULL) {
+			dev->next_qpn = n + 1;
+			*qpn = n;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+struct roce_qp *
+roce_create_qp(struct roce_pd *pd, const struct roce_qp_init_attr *attr)
+{
+	struct roce_dev *dev = pd->dev;
+	const struct ibv_qp_cap *cap = &attr->cap;
+	uint32_t sq_size, rq_size, qpn;
+	struct roce_qp *qp;
+	int rc;
+
+	if (attr->send_cq == NULL || attr->recv_cq == NULL || attr->send_cq->dev != dev ||
+	    attr->recv_cq->dev != dev || cap->max_send_wr == 0 || cap->max_send_wr > MAX_WR ||
+	    cap->max_recv_wr > MAX_WR || cap->max_send_sge > ROCE_MAX_SGE ||
+	    cap->max_recv_sge > ROCE_MAX_SGE || cap->max_inline_data > MAX_INLINE) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	rc = qpn_alloc(dev, attr->qp_num, &qpn);
+	if (rc != 0) {
+		rte_errno = -rc;
+		return NULL;
+	}
+	sq_size = rte_align32pow2(cap->max_send_wr);
+	rq_size = rte_align32pow2(RTE_MAX(cap->max_recv_wr, 1u));
+	qp = rte_zmalloc("roce_qp", sizeof(*qp), RTE_CACHE_LINE_SIZE);
+	if (qp == NULL)
+		goto nomem;
+	qp->sq = rte_zmalloc("roce_sq", sq_size * sizeof(*qp->sq), RTE_CACHE_LINE_SIZE);
+	qp->rq = rte_zmalloc("roce_rq", rq_size * sizeof(*qp->rq), RTE_CACHE_LINE_SIZE);
+	if (qp->sq == NULL || qp->rq == NULL)
+		goto nomem;
+	if (cap->max_inline_data != 0) {
+		qp->inline_slab = rte_malloc("roce_inline", (size_t)sq_size * cap->max_inline_data, 0);
+		if (qp->inline_slab == NULL)
+			goto nomem;
+	}
+	qp->dev = dev;
+	qp->pd = pd;
+	qp->send_cq = attr->send_cq;
+	qp->recv_cq = attr->recv_cq;
+	qp->qpn = qpn;
+	qp->state = IBV_QPS_RESET;
+	qp->cap = *cap;
+	qp->sq_sig_all = attr->sq_sig_all;
+	qp->sq_mask = sq_size - 1;
+	qp->rq_mask = rq_size - 1;
+	qp->mtu = 1024;
+	qp->ttl = 64;
+	pd->users++;
+	qp->send_cq->users++;
+	qp->recv_cq->users++;
+	dev->qp_table[qpn] = qp;
+	dev->nb_qp++;
+	return qp;
+
+nomem:
+	if (qp != NULL) {
+		rte_free(qp->sq);
+		rte_free(qp->rq);
+		rte_free(qp->inline_slab);
+		rte_free(qp);
+	}
+	rte_errno = ENOMEM;
+	return NULL;
+}
+
+static void
+qp_unlive(struct roce_qp *qp)
+{
+	if (qp->state != IBV_QPS_RESET && qp->state != IBV_QPS_ERR)
+		TAILQ_REMOVE(&qp->dev->live_qps, qp, live);
+}
+
+int
+roce_destroy_qp(struct roce_qp *qp)
+{
+	struct roce_dev *dev = qp->dev;
+
+	qp_unlive(qp);
+	dev->qp_table[qp->qpn] = NULL;
+	dev->nb_qp--;
+	qp->pd->users--;
+	qp->send_cq->users--;
+	qp->recv_cq->users--;
+	rte_free(qp->resp.res);
+	rte_free(qp->inline_slab);
+	rte_free(qp->sq);
+	rte_free(qp->rq);
+	rte_free(qp);
+	return 0;
+}
+
+/* ---- Completions ------------------------------------------------------ */
+
+static enum ibv_wc_opcode
+wc_opcode(enum ibv_wr_opcode op)
+{
+	switch (op) {
+	case IBV_WR_RDMA_WRITE:
+	case IBV_WR_RDMA_WRITE_WITH_IMM:
+		return IBV_WC_RDMA_WRITE;
+	case IBV_WR_RDMA_READ:
+		return IBV_WC_RDMA_READ;
+	case IBV_WR_ATOMIC_CMP_AND_SWP:
+		return IBV_WC_COMP_SWAP;
+	case IBV_WR_ATOMIC_FETCH_AND_ADD:
+		return IBV_WC_FETCH_ADD;
+	default:
+		return IBV_WC_SEND;
+	}
+}
+
+void
+roce_qp_complete_send(struct roce_qp *qp, struct roce_send_wqe *wqe, enum ibv_wc_status status)
+{
+	struct ibv_wc wc;
+
+	wqe->state = ROCE_WQE_DONE;
+	if (wqe->rd_atomic) {
+		wqe->rd_atomic = false;
+		qp->req.rd_atomic--;
+	}
+	/* Unsignaled WRs complete silently, errors never do (IBTA 10.8.3). */
+	if (status == IBV_WC_SUCCESS && !qp->sq_sig_all &&
+	    !(wqe->wr.send_flags & IBV_SEND_SIGNALED))
+		return;
+	memset(&wc, 0, sizeof(wc));
+	wc.wr_id = wqe->wr.wr_id;
+	wc.status = status;
+	wc.opcode = wc_opcode(wqe->wr.opcode);
+	wc.byte_len = wqe->length;
+	wc.qp_num = qp->qpn;
+	if (roce_cq_push(qp->send_cq, &wc) != 0 && qp->state != IBV_QPS_ERR)
+		roce_qp_to_error(qp);
+}
+
+void
+roce_qp_complete_recv(struct roce_qp *qp, const struct roce_recv_wqe *rwqe,
+		      enum ibv_wc_status status, enum ibv_wc_opcode opcode, uint32_t byte_len,
+		      const struct roce_pkt *pkt)
+{
+	struct ibv_wc wc;
+
+	memset(&wc, 0, sizeof(wc));
+	wc.wr_id = rwqe->wr_id;
+	wc.status = status;
+	wc.opcode = opcode;
+	wc.byte_len = byte_len;
+	wc.qp_num = qp->qpn;
+	wc.src_qp = qp->dest_qpn;
+	if (pkt != NULL && (pkt->info->mask & ROCE_OPF_IMMDT)) {
+		wc.wc_flags |= IBV_WC_WITH_IMM;
+		wc.imm_data = rte_cpu_to_be_32(pkt->imm);
+	} else if (pkt != NULL && (pkt->info->mask & ROCE_OPF_IETH)) {
+		wc.wc_flags |= IBV_WC_WITH_INV;
+		wc.invalidated_rkey = pkt->ieth_rkey;
+	}
+	if (roce_cq_push(qp->recv_cq, &wc) != 0 && qp->state != IBV_QPS_ERR)
+		roce_qp_to_error(qp);
+}
+
+bool
+roce_qp_rq_pop(struct roce_qp *qp, struct roce_recv_wqe *rwqe)
+{
+	if (qp->rq_head == qp->rq_tail)
+		return false;
+	*rwqe = qp->rq[qp->rq_tail++ & qp->rq_mask];
+	return true;
+}
+
+/*
+ * IBTA 10.3.1 / 11.4: entering ERR completes every outstanding WR, in
+ * order, signaled or not: the one at @p wqe_idx with @p status (what went
+ * wrong), every other with a flush error.
+ */
+void
+roce_qp_fail(struct roce_qp *qp, uint32_t wqe_idx, enum ibv_wc_status status)
+{
+	struct roce_recv_wqe rwqe;
+
+	if (qp->state == IBV_QPS_ERR)
+		return;
+	ROCE_LOG(DEBUG, "%s: QP %u -> ERR (%s)", qp->dev->name, qp->qpn,
+		 ibv_wc_status_str(status));
+	roce_count(qp->dev, ROCE_CNT_QP_TO_ERROR);
+	qp_unlive(qp);
+	qp->state = IBV_QPS_ERR;
+	for (; qp->sq_tail != qp->sq_head; qp->sq_tail++)
+		roce_qp_complete_send(qp, roce_sq_wqe(qp, qp->sq_tail),
+				      qp->sq_tail == wqe_idx ? status : IBV_WC_WR_FLUSH_ERR);
+	qp->sq_cur = qp->sq_tail;
+	if (qp->resp.have_rwqe) {
+		qp->resp.have_rwqe = false;
+		roce_qp_complete_recv(qp, &qp->resp.cur_rwqe, IBV_WC_WR_FLUSH_ERR, IBV_WC_RECV, 0,
+				      NULL);
+	}
+	while (roce_qp_rq_pop(qp, &rwqe))
+		roce_qp_complete_recv(qp, &rwqe, IBV_WC_WR_FLUSH_ERR, IBV_WC_RECV, 0, NULL);
+	qp->resp.msg = ROCE_RESP_IDLE;
+	qp->resp.ack_pending = false;
+	if (qp->resp.res != NULL)
+		memset(qp->resp.res, 0, qp->resp.nb_res * sizeof(*qp->resp.res));
+}
+
+void
+roce_qp_to_error(struct roce_qp *qp)
+{
+	roce_qp_fail(qp, qp->sq_head, IBV_WC_WR_FLUSH_ERR);
+}
+
+/* ---- Modify ----------------------------------------------------------- */
+
+#define INIT_MASK	(IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT | IBV_QP_ACCESS_FLAGS)
+#define RTR_MASK	(IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU | IBV_QP_DEST_QPN | \
+			 IBV_QP_RQ_PSN | IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER)
+#define RTS_MASK	(IBV_QP_STATE | IBV_QP_SQ_PSN | IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT | \
+			 IBV_QP_RNR_RETRY | IBV_QP_MAX_QP_RD_ATOMIC)
+
+/* Required attributes of each legal transition; -1: not legal. */
+static int
+transition_mask(enum ibv_qp_state from, enum ibv_qp_state to)
+{
+	if (to == IBV_QPS_RESET || to == IBV_QPS_ERR)
+		return IBV_QP_STATE;
+	switch (from) {
+	case IBV_QPS_RESET:
+		return to == IBV_QPS_INIT ? INIT_MASK : -1;
+	case IBV_QPS_INIT:
+		return to == IBV_QPS_INIT ? 0 : to == IBV_QPS_RTR ? RTR_MASK : -1;
+	case IBV_QPS_RTR:
+		return to == IBV_QPS_RTS ? RTS_MASK : -1;
+	case IBV_QPS_RTS:
+		return to == IBV_QPS_RTS ? 0 : -1;
+	default:
+		return -1;
+	}
+}
+
+/* Check every attribute before changing anything. */
+static int
+modify_check(struct roce_qp *qp, const struct ibv_qp_attr *attr, int mask)
+{
+	uint32_t ip;
+
+	if ((mask & IBV_QP_PORT) && roce_dev_port(qp->dev, attr->port_num) == NULL)
+		return -EINVAL;
+	if ((mask & IBV_QP_AV) && (roce_gid_to_ipv4(&attr->ah_attr.grh.dgid, &ip) != 0 ||
+				   (attr->ah_attr.port_num != 0 &&
+				    roce_dev_port(qp->dev, attr->ah_attr.port_num) == NULL)))
+		return -EINVAL;
+	if ((mask & IBV_QP_PATH_MTU) && roce_mtu_bytes(attr->path_mtu) == 0)
+		return -EINVAL;
+	if ((mask & IBV_QP_MAX_DEST_RD_ATOMIC) && attr->max_dest_rd_atomic > MAX_RD_ATOMIC)
+		return -EINVAL;
+	if ((mask & IBV_QP_MAX_QP_RD_ATOMIC) && attr->max_rd_atomic > MAX_RD_ATOMIC)
+		return -EINVAL;
+	if ((mask & IBV_QP_RETRY_CNT) && attr->retry_cnt > 7)
+		return -EINVAL;
+	if ((mask & IBV_QP_RNR_RETRY) && attr->rnr_retry > 7)
+		return -EINVAL;
+	if ((mask & IBV_QP_MIN_RNR_TIMER) && attr->min_rnr_timer > 31)
+		return -EINVAL;
+	if ((mask & IBV_QP_TIMEOUT) && attr->timeout > 31)
+		return -EINVAL;
+	return 0;
+}
+
+static void
+qp_reset(struct roce_qp *qp)
+{
+	qp->sq_head = qp->sq_cur = qp->sq_tail = 0;
+	qp->rq_head = qp->rq_tail = 0;
+	memset(&qp->req, 0, sizeof(qp->req));
+	memset(&qp->comp, 0, sizeof(qp->comp));
+	rte_free(qp->resp.res);
+	memset(&qp->resp, 0, sizeof(qp->resp));
+}
+
+int
+roce_modify_qp(struct roce_qp *qp, struct ibv_qp_attr *attr, int mask)
+{
+	enum ibv_qp_state from = qp->state;
+	enum ibv_qp_state to = (mask & IBV_QP_STATE) ? attr->qp_state : from;
+	struct roce_dev *dev = qp->dev;
+	bool path_change = false;
+	int need, rc;
+	uint32_t ip;
+
+	if (from == IBV_QPS_ERR && to != IBV_QPS_RESET && to != IBV_QPS_ERR)
+		return -EINVAL;
+	need = transition_mask(from, to);
+	if (need < 0 || (mask & need) != need) {
+		ROCE_LOG(DEBUG, "%s: QP %u: modify %d -> %d: illegal or missing attributes "
+			 "(mask 0x%x, need 0x%x)", dev->name, qp->qpn, from, to, mask, need);
+		return -EINVAL;
+	}
+	rc = modify_check(qp, attr, mask);
+	if (rc != 0)
+		return rc;
+
+	if (to == IBV_QPS_RESET) {
+		qp_unlive(qp);
+		qp->state = IBV_QPS_RESET;
+		qp_reset(qp);
+		return 0;
+	}
+	if (to == IBV_QPS_ERR) {
+		roce_qp_to_error(qp);
+		return 0;
+	}
+
+	if (mask & IBV_QP_MAX_DEST_RD_ATOMIC) {
+		struct roce_rd_atomic_res *res = rte_zmalloc("roce_res",
+			RTE_MAX(attr->max_dest_rd_atomic, 1) * sizeof(*res), 0);
+
+		if (res == NULL)
+			return -ENOMEM;
+		rte_free(qp->resp.res);
+		qp->resp.res = res;
+		qp->resp.nb_res = attr->max_dest_rd_atomic;
+		qp->resp.res_next = 0;
+		qp->attr.max_dest_rd_atomic = attr->max_dest_rd_atomic;
+	}
+	if (mask & IBV_QP_PORT) {
+		path_change |= qp->port != NULL && qp->port->num != attr->port_num;
+		qp->port = roce_dev_port(dev, attr->port_num);
+		qp->attr.port_num = attr->port_num;
+	}
+	if (mask & IBV_QP_PKEY_INDEX)
+		qp->attr.pkey_index = attr->pkey_index;
+	if (mask & IBV_QP_ACCESS_FLAGS)
+		qp->attr.qp_access_flags = attr->qp_access_flags;
+	if (mask & IBV_QP_AV) {
+		roce_gid_to_ipv4(&attr->ah_attr.grh.dgid, &ip);
+		path_change |= qp->dest_ip != 0 && qp->dest_ip != ip;
+		qp->dest_ip = ip;
+		qp->tos = attr->ah_attr.grh.traffic_class;
+		qp->ttl = attr->ah_attr.grh.hop_limit ? attr->ah_attr.grh.hop_limit : 64;
+		if (attr->ah_attr.port_num != 0 && !(mask & IBV_QP_PORT)) {
+			path_change |= qp->port != NULL && qp->port->num != attr->ah_attr.port_num;
+			qp->port = roce_dev_port(dev, attr->ah_attr.port_num);
+			qp->attr.port_num = attr->ah_attr.port_num;
+		}
+		qp->attr.ah_attr = attr->ah_attr;
+	}
+	if (mask & IBV_QP_PATH_MTU) {
+		qp->mtu = roce_mtu_bytes(attr->path_mtu);
+		qp->attr.path_mtu = attr->path_mtu;
+	}
+	if (mask & IBV_QP_DEST_QPN) {
+		qp->dest_qpn = attr->dest_qp_num & ROCE_PSN_MASK;
+		qp->attr.dest_qp_num = qp->dest_qpn;
+	}
+	if (mask & IBV_QP_RQ_PSN)
+		qp->resp.psn = attr->rq_psn & ROCE_PSN_MASK;
+	if (mask & IBV_QP_MIN_RNR_TIMER)
+		qp->attr.min_rnr_timer = attr->min_rnr_timer;
+	if (mask & IBV_QP_SQ_PSN) {
+		qp->req.psn = qp->req.max_psn = qp->comp.psn = attr->sq_psn & ROCE_PSN_MASK;
+		qp->attr.sq_psn = qp->req.psn;
+	}
+	if (mask & IBV_QP_TIMEOUT)
+		qp->attr.timeout = attr->timeout;
+	if (mask & IBV_QP_RETRY_CNT)
+		qp->attr.retry_cnt = qp->comp.retry_left = attr->retry_cnt;
+	if (mask & IBV_QP_RNR_RETRY)
+		qp->attr.rnr_retry = qp->comp.rnr_retry_left = attr->rnr_retry;
+	if (mask & IBV_QP_MAX_QP_RD_ATOMIC)
+		/* 0 would make every READ wait forever: treat it as 1. */
+		qp->attr.max_rd_atomic = RTE_MAX(attr->max_rd_atomic, 1);
+
+	if (from == IBV_QPS_INIT && to == IBV_QPS_RTR) {
+		qp->sport = roce_udp_sport(qp->qpn, qp->dest_qpn);
+		TAILQ_INSERT_TAIL(&dev->live_qps, qp, live);
+	}
+	if (to == IBV_QPS_RTS)
+		qp->comp.progress_ns = dev->now_ns;
+	qp->state = to;
+	qp->attr.qp_state = to;
+	/* A new path in RTS: resend everything not yet acknowledged on it. */
+	if (path_change && from == IBV_QPS_RTS) {
+		ROCE_LOG(INFO, "%s: QP %u moves to port %u, resending from PSN %u", dev->name,
+			 qp->qpn, qp->port->num, qp->comp.psn);
+		roce_req_rewind(qp, qp->comp.psn);
+	}
+	return 0;
+}
+
+int
+roce_query_qp(const struct roce_qp *qp, struct ibv_qp_attr *attr)
+{
+	*attr = qp->attr;
+	attr->qp_state = attr->cur_qp_state = qp->state;
+	attr->sq_psn = qp->req.psn;
+	attr->rq_psn = qp->resp.psn;
+	attr->cap = qp->cap;
+	return 0;
+}
+
+/* ---- Posting ---------------------------------------------------------- */
+
+static bool
+opcode_supported(enum ibv_wr_opcode op)
+{
+	switch (op) {
+	case IBV_WR_SEND:
+	case IBV_WR_SEND_WITH_IMM:
+	case IBV_WR_SEND_WITH_INV:
+	case IBV_WR_RDMA_WRITE:
+	case IBV_WR_RDMA_WRITE_WITH_IMM:
+	case IBV_WR_RDMA_READ:
+	case IBV_WR_ATOMIC_CMP_AND_SWP:
+	case IBV_WR_ATOMIC_FETCH_AND_ADD:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int
+post_one_send(struct roce_qp *qp, const struct ibv_send_wr *wr)
+{
+	struct roce_send_wqe *wqe;
+	uint64_t length = 0;
+	int i;
+
+	if (!opcode_supported(wr->opcode) || wr->num_sge < 0 ||
+	    (uint32_t)wr->num_sge > qp->cap.max_send_sge)
+		return -EINVAL;
+	for (i = 0; i < wr->num_sge; i++)
+		length += wr->sg_list[i].length;
+	if (length > (1u << 31))
+		return -EINVAL;
+	if ((wr->opcode == IBV_WR_ATOMIC_CMP_AND_SWP || wr->opcode == IBV_WR_ATOMIC_FETCH_AND_ADD) &&
+	    (length != 8 || (wr->wr.atomic.remote_addr & 7) != 0))
+		return -EINVAL;
+	if ((wr->send_flags & IBV_SEND_INLINE) &&
+	    (length > qp->cap.max_inline_data || wr->opcode == IBV_WR_RDMA_READ))
+		return -EINVAL;
+	if (qp->sq_head - qp->sq_tail > qp->sq_mask)
+		return -ENOMEM;
+
+	wqe = roce_sq_wqe(qp, qp->sq_head);
+	memset(wqe, 0, sizeof(*wqe));
+	wqe->wr = *wr;
+	wqe->wr.next = NULL;
+	wqe->wr.sg_list = NULL;
+	memcpy(wqe->sge, wr->sg_list, wr->num_sge * sizeof(wqe->sge[0]));
+	wqe->length = length;
+	wqe->state = ROCE_WQE_POSTED;
+	if (wr->send_flags & IBV_SEND_INLINE) {
+		uint8_t *p = qp->inline_slab + (size_t)(qp->sq_head & qp->sq_mask) *
+						   qp->cap.max_inline_data;
+
+		wqe->inline_buf = p;
+		for (i = 0; i < wr->num_sge; i++) {
+			memcpy(p, (const void *)(uintptr_t)wr->sg_list[i].addr,
+			       wr->sg_list[i].length);
+			p += wr->sg_list[i].length;
+		}
+	}
+	qp->sq_head++;
+	return 0;
+}
+
+int
+roce_post_send(struct roce_qp *qp, struct ibv_send_wr *wr, struct ibv_send_wr **bad_wr)
+{
+	int rc;
+
+	if (qp->state != IBV_QPS_RTS && qp->state != IBV_QPS_ERR) {
+		*bad_wr = wr;
+		return -EINVAL;
+	}
+	for (; wr != NULL; wr = wr->next) {
+		rc = post_one_send(qp, wr);
+		if (rc != 0) {
+			*bad_wr = wr;
+			return rc;
+		}
+		/* In ERR a WR is accepted and flushed at once (IBTA 11.4.1.1). */
+		if (qp->state == IBV_QPS_ERR) {
+			roce_qp_complete_send(qp, roce_sq_wqe(qp, qp->sq_tail), IBV_WC_WR_FLUSH_ERR);
+			qp->sq_cur = ++qp->sq_tail;
+		}
+	}
+	return 0;
+}
+
+int
+roce_post_recv(struct roce_qp *qp, struct ibv_recv_wr *wr, struct ibv_recv_wr **bad_wr)
+{
+	struct roce_recv_wqe *rwqe;
+	uint64_t length;
+	int i;
+
+	for (; wr != NULL; wr = wr->next) {
+		if (qp->state == IBV_QPS_RESET || wr->num_sge < 0 ||
+		    (uint32_t)wr->num_sge > qp->cap.max_recv_sge) {
+			*bad_wr = wr;
+			return -EINVAL;
+		}
+		if (qp->rq_head - qp->rq_tail > qp->rq_mask ||
+		    qp->rq_head - qp->rq_tail >= RTE_MAX(qp->cap.max_recv_wr, 1u)) {
+			*bad_wr = wr;
+			return -ENOMEM;
+		}
+		rwqe = &qp->rq[qp->rq_head & qp->rq_mask];
+		rwqe->wr_id = wr->wr_id;
+		rwqe->num_sge = wr->num_sge;
+		memcpy(rwqe->sge, wr->sg_list, wr->num_sge * sizeof(rwqe->sge[0]));
+		for (length = 0, i = 0; i < wr->num_sge; i++)
+			length += wr->sg_list[i].length;
+		rwqe->length = RTE_MIN(length, UINT32_MAX);
+		qp->rq_head++;
+		if (qp->state == IBV_QPS_ERR) {
+			struct roce_recv_wqe flushed;
+
+			roce_qp_rq_pop(qp, &flushed);
+			roce_qp_complete_recv(qp, &flushed, IBV_WC_WR_FLUSH_ERR, IBV_WC_RECV, 0, NULL);
+		}
+	}
+	return 0;
+}
+
+/* ---- Frames a QP sends ------------------------------------------------ */
+
+int
+roce_qp_pkt_init(struct roce_qp *qp, struct roce_pkt *pkt, uint8_t opcode, uint32_t psn,
+		 struct rte_ether_addr *dst_mac)
+{
+	struct roce_port *port = qp->port;
+	struct rte_mbuf *arp_req = NULL;
+	int rc;
+
+	rc = roce_arp_resolve(&port->arp, qp->dest_ip, qp->dev->now_ns, dst_mac, &arp_req);
+	if (arp_req != NULL)
+		roce_port_xmit(port, arp_req);
+	if (rc != 0) {
+		roce_count(qp->dev, ROCE_CNT_TX_NO_NEIGH);
+		return rc;
+	}
+	memset(pkt, 0, sizeof(*pkt));
+	pkt->eth_dst = *dst_mac;
+	pkt->eth_src = port->mac;
+	pkt->ip_src = port->ipv4;
+	pkt->ip_dst = qp->dest_ip;
+	pkt->ip_tos = qp->tos;
+	pkt->ip_ttl = qp->ttl;
+	pkt->ip_id = port->ip_id++;
+	pkt->ip_df = true;
+	pkt->udp_sport = qp->sport;
+	pkt->opcode = opcode;
+	pkt->pkey = ROCE_DEFAULT_PKEY;
+	pkt->dqpn = qp->dest_qpn;
+	pkt->psn = psn & ROCE_PSN_MASK;
+	return 0;
+}

@@ -1,0 +1,505 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Responder (IBTA 9.7.5.1): checks each request's PSN and place in its
+ * message, places data with one copy into the memory region, consumes
+ * receive WRs, executes READs and atomics and keeps them for duplicates,
+ * and answers. Answers leave in PSN order: a coalesced ACK or a NAK waits
+ * until the READ responses before it are out.
+ */
+#include <string.h>
+
+#include "roce_int.h"
+
+/* ---- Answers ---------------------------------------------------------- */
+
+static void
+send_ack_now(struct roce_qp *qp, uint8_t syndrome, uint32_t psn)
+{
+	struct rte_ether_addr mac;
+	struct roce_pkt pkt;
+	struct rte_mbuf *m;
+
+	if (roce_qp_pkt_init(qp, &pkt, ROCE_OP_ACK, psn, &mac) != 0)
+		return;
+	pkt.aeth.syndrome = syndrome;
+	pkt.aeth.msn = qp->resp.msn;
+	m = roce_mbuf_build(&roce_crc32_isal, qp->dev->hdr_pool, &pkt, NULL);
+	if (m == NULL) {
+		roce_count(qp->dev, ROCE_CNT_TX_NO_MBUF);
+		return;
+	}
+	roce_port_xmit(qp->port, m);
+	roce_count(qp->dev, ROCE_CNT_RESP_ACKS_SENT);
+}
+
+/* Queue an answer; a later one for a later PSN replaces it. */
+static void
+queue_ack(struct roce_qp *qp, uint8_t syndrome, uint32_t psn)
+{
+	qp->resp.ack_pending = true;
+	qp->resp.ack_syndrome = syndrome;
+	qp->resp.ack_psn = psn;
+}
+
+static void
+queue_nak(struct roce_qp *qp, uint8_t syndrome, uint32_t psn, enum roce_counter c)
+{
+	roce_count(qp->dev, c);
+	qp->resp.nak_outstanding = true;
+	queue_ack(qp, syndrome, psn);
+}
+
+/*
+ * A class C error (IBTA 9.9.3.1.3): NAK the request and move to ERR. The
+ * NAK goes out now; it must not wait behind anything, the QP is done.
+ */
+static void
+fatal_nak(struct roce_qp *qp, enum roce_nak_code code, uint32_t psn, enum roce_counter c)
+{
+	roce_count(qp->dev, c);
+	send_ack_now(qp, ROCE_AETH_NAK | code, psn);
+	roce_qp_to_error(qp);
+}
+
+void
+roce_send_cnp(struct roce_qp *qp)
+{
+	struct roce_dev *dev = qp->dev;
+	struct rte_ether_addr mac;
+	struct roce_pkt pkt;
+	struct rte_mbuf *m;
+
+	/* A17.9.2: at most one CNP per QP per interval. */
+	if (qp->last_cnp_ns != 0 && dev->now_ns - qp->last_cnp_ns < ROCE_CNP_INTERVAL_NS)
+		return;
+	if (roce_qp_pkt_init(qp, &pkt, ROCE_OP_CNP, 0, &mac) != 0)
+		return;
+	pkt.becn = true;
+	m = roce_mbuf_build(&roce_crc32_isal, dev->hdr_pool, &pkt, NULL);
+	if (m == NULL)
+		return;
+	qp->last_cnp_ns = dev->now_ns ? dev->now_ns : 1;
+	roce_port_xmit(qp->port, m);
+	roce_count(dev, ROCE_CNT_CNP_SENT);
+}
+
+/* ---- READ and atomic resources, kept for duplicates (IBTA 9.7.5.1.3) ---- */
+
+static struct roce_rd_atomic_res *
+res_alloc(struct roce_qp *qp)
+{
+	struct roce_rd_atomic_res *res = &qp->resp.res[qp->resp.res_next];
+
+	qp->resp.res_next = (qp->resp.res_next + 1) % qp->resp.nb_res;
+	memset(res, 0, sizeof(*res));
+	return res;
+}
+
+/* The resource whose PSN range holds @p psn, if still kept. */
+static struct roce_rd_atomic_res *
+res_find(struct roce_qp *qp, uint32_t psn)
+{
+	uint32_t i;
+
+	for (i = 0; i < qp->resp.nb_res; i++) {
+		struct roce_rd_atomic_res *res = &qp->resp.res[i];
+
+		if (res->valid && roce_psn_ge(psn, res->first_psn) &&
+		    roce_psn_lt(psn, roce_psn_add(res->first_psn, res->npkts)))
+			return res;
+	}
+	return NULL;
+}
+
+static bool
+read_access_ok(struct roce_qp *qp, const struct roce_pkt *pkt, struct roce_mr **mr)
+{
+	*mr = NULL;
+	if (!(qp->attr.qp_access_flags & IBV_ACCESS_REMOTE_READ))
+		return false;
+	if (pkt->reth.dma_len == 0)	/* zero length: no R_Key to check (IBTA 9.7.5.1.3) */
+		return true;
+	*mr = roce_mr_check(qp->dev, qp->pd, pkt->reth.rkey, pkt->reth.va, pkt->reth.dma_len,
+			    IBV_ACCESS_REMOTE_READ);
+	return *mr != NULL;
+}
+
+static void
+res_set_read(struct roce_qp *qp, struct roce_rd_atomic_res *res, const struct roce_pkt *pkt,
+	     struct roce_mr *mr)
+{
+	res->valid = true;
+	res->atomic = false;
+	res->first_psn = pkt->psn;
+	res->npkts = RTE_MAX((pkt->reth.dma_len + qp->mtu - 1) / qp->mtu, 1u);
+	res->mr = mr;
+	res->va = pkt->reth.va;
+	res->length = pkt->reth.dma_len;
+	res->next_psn = pkt->psn;
+	res->sending = true;
+}
+
+/* ---- Requests --------------------------------------------------------- */
+
+static void
+resp_read(struct roce_qp *qp, const struct roce_pkt *pkt)
+{
+	struct roce_rd_atomic_res *res;
+	struct roce_mr *mr;
+
+	if (qp->resp.nb_res == 0) {
+		fatal_nak(qp, ROCE_NAK_INVALID_REQ, pkt->psn, ROCE_CNT_RESP_INVALID_NAK_SENT);
+		return;
+	}
+	if (!read_access_ok(qp, pkt, &mr)) {
+		fatal_nak(qp, ROCE_NAK_REM_ACCESS_ERR, pkt->psn, ROCE_CNT_RESP_ACCESS_NAK_SENT);
+		return;
+	}
+	res = res_alloc(qp);
+	res_set_read(qp, res, pkt, mr);
+	qp->resp.psn = roce_psn_add(pkt->psn, res->npkts);
+	qp->resp.msn = roce_psn_add(qp->resp.msn, 1);
+}
+
+static void
+resp_atomic(struct roce_qp *qp, const struct roce_pkt *pkt)
+{
+	struct roce_rd_atomic_res *res;
+	struct roce_mr *mr;
+	uint64_t *target;
+
+	if (qp->resp.nb_res == 0) {
+		fatal_nak(qp, ROCE_NAK_INVALID_REQ, pkt->psn, ROCE_CNT_RESP_INVALID_NAK_SENT);
+		return;
+	}
+	/* Atomics need an 8-byte aligned address (IBTA 9.4.5). */
+	if (pkt->atmeth.va & 7) {
+		fatal_nak(qp, ROCE_NAK_INVALID_REQ, pkt->psn, ROCE_CNT_RESP_INVALID_NAK_SENT);
+		return;
+	}
+	mr = (qp->attr.qp_access_flags & IBV_ACCESS_REMOTE_ATOMIC) ?
+		roce_mr_check(qp->dev, qp->pd, pkt->atmeth.rkey, pkt->atmeth.va, 8,
+			      IBV_ACCESS_REMOTE_ATOMIC) : NULL;
+	if (mr == NULL) {
+		fatal_nak(qp, ROCE_NAK_REM_ACCESS_ERR, pkt->psn, ROCE_CNT_RESP_ACCESS_NAK_SENT);
+		return;
+	}
+	/* Atomic with respect to this responder; host memory order. */
+	target = (uint64_t *)roce_mr_ptr(mr, pkt->atmeth.va);
+	res = res_alloc(qp);
+	res->valid = true;
+	res->atomic = true;
+	res->first_psn = pkt->psn;
+	res->npkts = 1;
+	res->next_psn = pkt->psn;
+	res->sending = true;
+	if (pkt->opcode == ROCE_OP_COMPARE_SWAP) {
+		uint64_t expected = pkt->atmeth.compare;
+
+		__atomic_compare_exchange_n(target, &expected, pkt->atmeth.swap_add, false,
+					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+		res->orig = expected;
+	} else {
+		res->orig = __atomic_fetch_add(target, pkt->atmeth.swap_add, __ATOMIC_SEQ_CST);
+	}
+	qp->resp.psn = roce_psn_add(pkt->psn, 1);
+	qp->resp.msn = roce_psn_add(qp->resp.msn, 1);
+}
+
+/* Scatter @p len payload bytes into the receive WR at @p offset. */
+static int
+place_recv(struct roce_qp *qp, const struct roce_recv_wqe *rwqe, const struct rte_mbuf *m,
+	   const struct roce_pkt *pkt, uint32_t offset, uint32_t len)
+{
+	uint32_t skip = 0;
+	int i;
+
+	for (i = 0; i < rwqe->num_sge && len > 0; i++) {
+		const struct ibv_sge *sge = &rwqe->sge[i];
+		uint32_t n;
+
+		if (offset >= sge->length) {
+			offset -= sge->length;
+			continue;
+		}
+		n = RTE_MIN(len, sge->length - offset);
+		if (roce_mr_check(qp->dev, qp->pd, sge->lkey, sge->addr + offset, n,
+				  IBV_ACCESS_LOCAL_WRITE) == NULL)
+			return -EFAULT;
+		roce_copy_payload(m, pkt, skip, (uint8_t *)(uintptr_t)sge->addr + offset, n);
+		skip += n;
+		len -= n;
+		offset = 0;
+	}
+	return 0;
+}
+
+/* The end of a message: count it, complete it, answer if asked. */
+static void
+message_done(struct roce_qp *qp)
+{
+	qp->resp.msn = roce_psn_add(qp->resp.msn, 1);
+	qp->resp.msg = ROCE_RESP_IDLE;
+}
+
+static void
+resp_send(struct roce_qp *qp, const struct roce_pkt *pkt, const struct rte_mbuf *m)
+{
+	uint32_t mask = pkt->info->mask;
+
+	if (mask & ROCE_OPF_START) {
+		/* No receive WR posted: RNR NAK (IBTA 9.7.5.1.6). */
+		if (!roce_qp_rq_pop(qp, &qp->resp.cur_rwqe)) {
+			queue_nak(qp, ROCE_AETH_RNR_NAK | qp->attr.min_rnr_timer, pkt->psn,
+				  ROCE_CNT_RESP_RNR_NAK_SENT);
+			return;
+		}
+		qp->resp.have_rwqe = true;
+		qp->resp.offset = 0;
+		qp->resp.msg = ROCE_RESP_IN_SEND;
+	}
+	if (qp->resp.offset + pkt->payload_len > qp->resp.cur_rwqe.length) {
+		/* The receive buffer is too small: a local length error here,
+		 * an invalid request for the sender (IBTA 9.7.5.1.5). */
+		qp->resp.have_rwqe = false;
+		roce_qp_complete_recv(qp, &qp->resp.cur_rwqe, IBV_WC_LOC_LEN_ERR, IBV_WC_RECV,
+				      qp->resp.offset, pkt);
+		fatal_nak(qp, ROCE_NAK_INVALID_REQ, pkt->psn, ROCE_CNT_RESP_INVALID_NAK_SENT);
+		return;
+	}
+	if (place_recv(qp, &qp->resp.cur_rwqe, m, pkt, qp->resp.offset, pkt->payload_len) != 0) {
+		qp->resp.have_rwqe = false;
+		roce_qp_complete_recv(qp, &qp->resp.cur_rwqe, IBV_WC_LOC_PROT_ERR, IBV_WC_RECV,
+				      qp->resp.offset, pkt);
+		fatal_nak(qp, ROCE_NAK_REM_OP_ERR, pkt->psn, ROCE_CNT_RESP_INVALID_NAK_SENT);
+		return;
+	}
+	qp->resp.offset += pkt->payload_len;
+	qp->resp.psn = roce_psn_add(pkt->psn, 1);
+	if (mask & ROCE_OPF_END) {
+		qp->resp.have_rwqe = false;
+		roce_qp_complete_recv(qp, &qp->resp.cur_rwqe, IBV_WC_SUCCESS, IBV_WC_RECV,
+				      qp->resp.offset, pkt);
+		message_done(qp);
+	}
+	if (pkt->ackreq)
+		queue_ack(qp, ROCE_AETH_ACK_NO_CREDIT, pkt->psn);
+}
+
+static void
+resp_write(struct roce_qp *qp, const struct roce_pkt *pkt, const struct rte_mbuf *m)
+{
+	uint32_t mask = pkt->info->mask;
+	struct roce_recv_wqe rwqe;
+
+	if (mask & ROCE_OPF_START) {
+		struct roce_mr *mr = NULL;
+
+		/* A zero-length WRITE has no R_Key to check (IBTA 9.7.5.1.3). */
+		if (pkt->reth.dma_len != 0) {
+			mr = (qp->attr.qp_access_flags & IBV_ACCESS_REMOTE_WRITE) ?
+				roce_mr_check(qp->dev, qp->pd, pkt->reth.rkey, pkt->reth.va,
+					      pkt->reth.dma_len, IBV_ACCESS_REMOTE_WRITE) : NULL;
+			if (mr == NULL) {
+				fatal_nak(qp, ROCE_NAK_REM_ACCESS_ERR, pkt->psn,
+					  ROCE_CNT_RESP_ACCESS_NAK_SENT);
+				return;
+			}
+		}
+		qp->resp.write_mr = mr;
+		qp->resp.write_va = pkt->reth.va;
+		qp->resp.write_len = pkt->reth.dma_len;
+		qp->resp.offset = 0;
+		qp->resp.msg = ROCE_RESP_IN_WRITE;
+	}
+	if (qp->resp.offset + pkt->payload_len > qp->resp.write_len) {
+		fatal_nak(qp, ROCE_NAK_INVALID_REQ, pkt->psn, ROCE_CNT_RESP_INVALID_NAK_SENT);
+		return;
+	}
+	/* WRITE with immediate consumes a receive WR at its last packet. */
+	if ((mask & ROCE_OPF_RWR) && !roce_qp_rq_pop(qp, &rwqe)) {
+		queue_nak(qp, ROCE_AETH_RNR_NAK | qp->attr.min_rnr_timer, pkt->psn,
+			  ROCE_CNT_RESP_RNR_NAK_SENT);
+		return;
+	}
+	if (pkt->payload_len != 0)
+		roce_copy_payload(m, pkt, 0, roce_mr_ptr(qp->resp.write_mr,
+							 qp->resp.write_va + qp->resp.offset),
+				  pkt->payload_len);
+	qp->resp.offset += pkt->payload_len;
+	qp->resp.psn = roce_psn_add(pkt->psn, 1);
+	if (mask & ROCE_OPF_END) {
+		if (mask & ROCE_OPF_RWR)
+			roce_qp_complete_recv(qp, &rwqe, IBV_WC_SUCCESS,
+					      IBV_WC_RECV_RDMA_WITH_IMM, qp->resp.write_len, pkt);
+		message_done(qp);
+	}
+	if (pkt->ackreq)
+		queue_ack(qp, ROCE_AETH_ACK_NO_CREDIT, pkt->psn);
+}
+
+/*
+ * A request we already executed (IBTA 9.7.5.1.2): SEND and WRITE are
+ * acknowledged again, not redone; a READ is served again from its PSN;
+ * an atomic gets its saved result, never a second execution.
+ */
+static void
+resp_duplicate(struct roce_qp *qp, const struct roce_pkt *pkt)
+{
+	uint32_t mask = pkt->info->mask;
+	struct roce_rd_atomic_res *res;
+	struct roce_mr *mr;
+
+	roce_count(qp->dev, ROCE_CNT_RESP_DUP);
+	if (mask & (ROCE_OPF_SEND | ROCE_OPF_WRITE)) {
+		if (pkt->ackreq)
+			queue_ack(qp, ROCE_AETH_ACK_NO_CREDIT,
+				  roce_psn_add(qp->resp.psn, ROCE_PSN_MASK));
+		return;
+	}
+	res = res_find(qp, pkt->psn);
+	if (res == NULL)
+		return;		/* too old to answer: the requester times out */
+	if (mask & ROCE_OPF_ATOMIC) {
+		if (res->atomic && res->first_psn == pkt->psn) {
+			res->sending = true;
+			roce_count(qp->dev, ROCE_CNT_RESP_ATOMIC_REPLAY);
+		}
+		return;
+	}
+	if (!res->atomic && read_access_ok(qp, pkt, &mr)) {
+		res_set_read(qp, res, pkt, mr);
+		roce_count(qp->dev, ROCE_CNT_RESP_READ_REPLAY);
+	}
+}
+
+void
+roce_resp_rx(struct roce_qp *qp, struct roce_pkt *pkt, struct rte_mbuf *m)
+{
+	int32_t diff = roce_psn_diff(pkt->psn, qp->resp.psn);
+	uint32_t mask = pkt->info->mask;
+
+	if (diff > 0) {
+		/* A gap: one sequence NAK until it closes (IBTA 9.7.5.1.1). */
+		roce_count(qp->dev, ROCE_CNT_RESP_OUT_OF_SEQ);
+		if (!qp->resp.nak_outstanding)
+			queue_nak(qp, ROCE_AETH_NAK | ROCE_NAK_PSN_SEQ_ERR, qp->resp.psn,
+				  ROCE_CNT_RESP_SEQ_NAK_SENT);
+		return;
+	}
+	if (diff < 0) {
+		resp_duplicate(qp, pkt);
+		return;
+	}
+	qp->resp.nak_outstanding = false;
+	/* The opcode must fit the message in progress (IBTA 9.7.5.1.2). */
+	if ((qp->resp.msg == ROCE_RESP_IDLE && !(mask & ROCE_OPF_START)) ||
+	    (qp->resp.msg == ROCE_RESP_IN_SEND && (!(mask & ROCE_OPF_SEND) || (mask & ROCE_OPF_START))) ||
+	    (qp->resp.msg == ROCE_RESP_IN_WRITE && (!(mask & ROCE_OPF_WRITE) || (mask & ROCE_OPF_START))) ||
+	    /* first and middle packets carry exactly one MTU */
+	    ((mask & ROCE_OPF_PAYLOAD) && !(mask & ROCE_OPF_END) && pkt->payload_len != qp->mtu) ||
+	    pkt->payload_len > qp->mtu) {
+		fatal_nak(qp, ROCE_NAK_INVALID_REQ, pkt->psn, ROCE_CNT_RESP_INVALID_NAK_SENT);
+		return;
+	}
+	roce_count(qp->dev, ROCE_CNT_RESP_PKTS);
+	if (mask & ROCE_OPF_SEND)
+		resp_send(qp, pkt, m);
+	else if (mask & ROCE_OPF_WRITE)
+		resp_write(qp, pkt, m);
+	else if (mask & ROCE_OPF_READ)
+		resp_read(qp, pkt);
+	else if (mask & ROCE_OPF_ATOMIC)
+		resp_atomic(qp, pkt);
+}
+
+/* ---- Responses -------------------------------------------------------- */
+
+/* The resource with responses to send and the lowest PSN. */
+static struct roce_rd_atomic_res *
+res_next_to_send(struct roce_qp *qp)
+{
+	struct roce_rd_atomic_res *best = NULL;
+	uint32_t i;
+
+	for (i = 0; i < qp->resp.nb_res; i++) {
+		struct roce_rd_atomic_res *res = &qp->resp.res[i];
+
+		if (res->valid && res->sending &&
+		    (best == NULL || roce_psn_lt(res->next_psn, best->next_psn)))
+			best = res;
+	}
+	return best;
+}
+
+static int
+send_response(struct roce_qp *qp, struct roce_rd_atomic_res *res)
+{
+	struct roce_dev *dev = qp->dev;
+	uint32_t idx = roce_psn_diff(res->next_psn, res->first_psn);
+	bool first = idx == 0, last = idx == res->npkts - 1;
+	struct rte_mbuf *payload = NULL, *m;
+	struct rte_ether_addr mac;
+	struct roce_pkt pkt;
+	uint8_t opcode;
+	uint32_t len = 0;
+
+	if (res->atomic)
+		opcode = ROCE_OP_ATOMIC_ACK;
+	else
+		opcode = first && last ? ROCE_OP_READ_RESP_ONLY : first ? ROCE_OP_READ_RESP_FIRST :
+			 last ? ROCE_OP_READ_RESP_LAST : ROCE_OP_READ_RESP_MIDDLE;
+	if (roce_qp_pkt_init(qp, &pkt, opcode, res->next_psn, &mac) != 0)
+		return -EAGAIN;
+	pkt.aeth.syndrome = ROCE_AETH_ACK_NO_CREDIT;
+	pkt.aeth.msn = qp->resp.msn;
+	pkt.atmack_orig = res->orig;
+	if (!res->atomic) {
+		len = RTE_MIN(qp->mtu, res->length - idx * qp->mtu);
+		if (len != 0) {
+			/* Zero copy from the region, as for requests. */
+			payload = roce_mr_attach(dev, res->mr,
+						 roce_mr_ptr(res->mr, res->va + idx * qp->mtu), len);
+			if (payload == NULL) {
+				roce_count(dev, ROCE_CNT_TX_NO_MBUF);
+				return -ENOMEM;
+			}
+		}
+	}
+	pkt.payload_len = len;
+	m = roce_mbuf_build(&roce_crc32_isal, dev->hdr_pool, &pkt, payload);
+	if (m == NULL) {
+		rte_pktmbuf_free(payload);
+		roce_count(dev, ROCE_CNT_TX_NO_MBUF);
+		return -ENOMEM;
+	}
+	roce_port_xmit(qp->port, m);
+	res->next_psn = roce_psn_add(res->next_psn, 1);
+	if (res->atomic || last)
+		res->sending = false;
+	roce_count(dev, ROCE_CNT_RESP_READ_RESP_SENT);
+	return 0;
+}
+
+int
+roce_resp_poll(struct roce_qp *qp)
+{
+	struct roce_rd_atomic_res *res;
+	int sent = 0;
+
+	if (qp->state != IBV_QPS_RTR && qp->state != IBV_QPS_RTS)
+		return 0;
+	while (sent < ROCE_RESP_BUDGET && roce_port_tx_room(qp->port) >= 8 &&
+	       (res = res_next_to_send(qp)) != NULL) {
+		if (send_response(qp, res) != 0)
+			return sent;
+		sent++;
+	}
+	/* An ACK or NAK for a later PSN must not overtake READ responses. */
+	if (qp->resp.ack_pending && res_next_to_send(qp) == NULL) {
+		qp->resp.ack_pending = false;
+		send_ack_now(qp, qp->resp.ack_syndrome, qp->resp.ack_psn);
+		sent++;
+	}
+	return sent;
+}
