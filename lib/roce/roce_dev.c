@@ -83,6 +83,7 @@ port_configure(struct roce_dev *dev, struct roce_port *port, const struct roce_p
 	struct rte_eth_dev_info info;
 	char pool_name[RTE_MEMPOOL_NAMESIZE];
 	struct rte_mempool *rx_pool;
+	uint32_t max_mtu;
 	int rc;
 
 	rc = rte_eth_dev_info_get(conf->port_id, &info);
@@ -93,9 +94,16 @@ port_configure(struct roce_dev *dev, struct roce_port *port, const struct roce_p
 	if (rx_pool == NULL)
 		return -ENOMEM;
 	port->rx_pool = rx_pool;
+	/* The largest MTU the device takes: some report max_mtu above what
+	 * their max_rx_pktlen allows (net_memif: 1518-byte frames). */
+	max_mtu = RTE_MIN((uint32_t)info.max_mtu,
+			  info.max_rx_pktlen - RTE_ETHER_HDR_LEN - RTE_ETHER_CRC_LEN);
 	eth_conf.rxmode.mtu = conf->mtu ? conf->mtu : 4200;
-	if (eth_conf.rxmode.mtu > info.max_mtu)
-		eth_conf.rxmode.mtu = info.max_mtu;
+	if (eth_conf.rxmode.mtu > max_mtu) {
+		ROCE_LOG(NOTICE, "%s: DPDK port %u takes MTU %u at most (asked %u)", dev->name,
+			 conf->port_id, max_mtu, eth_conf.rxmode.mtu);
+		eth_conf.rxmode.mtu = max_mtu;
+	}
 	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER)
 		eth_conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
@@ -233,6 +241,7 @@ roce_dev_capture(struct roce_dev *dev, uint8_t num, const char *path)
 		capture_close(port);
 		return -EIO;
 	}
+	pcap_dump_flush(port->cap_dumper);	/* the file header, at once */
 	return 0;
 }
 

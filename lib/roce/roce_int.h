@@ -171,9 +171,13 @@ struct roce_mr {
 	struct rte_mbuf_ext_shared_info shinfo;
 };
 
-/* The MR behind @p key if it covers [va, va + len) with @p access, else NULL. */
+/* The MR behind rkey @p key if it covers [va, va + len) of the addresses
+ * the peer uses (its iova), with @p access; else NULL. */
 struct roce_mr *roce_mr_check(struct roce_dev *dev, struct roce_pd *pd, uint32_t key,
 			      uint64_t va, uint64_t len, unsigned int access);
+/* The same for an SGE: lkey and a local virtual address. */
+struct roce_mr *roce_mr_check_local(struct roce_dev *dev, struct roce_pd *pd, uint32_t lkey,
+				    const void *addr, uint64_t len, unsigned int access);
 
 /* Local address of @p va inside @p mr (checked by roce_mr_check). */
 static inline uint8_t *

@@ -153,9 +153,9 @@ roce_mr_rkey(const struct roce_mr *mr)
 	return mr->key;
 }
 
-struct roce_mr *
-roce_mr_check(struct roce_dev *dev, struct roce_pd *pd, uint32_t key, uint64_t va, uint64_t len,
-	      unsigned int access)
+static struct roce_mr *
+mr_check(struct roce_dev *dev, struct roce_pd *pd, uint32_t key, uint64_t base, uint64_t va,
+	 uint64_t len, unsigned int access)
 {
 	uint32_t idx = key >> 8;
 	struct roce_mr *mr;
@@ -165,10 +165,31 @@ roce_mr_check(struct roce_dev *dev, struct roce_pd *pd, uint32_t key, uint64_t v
 	mr = dev->mr_table[idx];
 	if (mr == NULL || mr->key != key || mr->pd != pd || (mr->access & access) != access)
 		return NULL;
-	/* [va, va + len) inside [iova, iova + length), without overflow */
-	if (va < mr->iova || va - mr->iova > mr->length || len > mr->length - (va - mr->iova))
+	if (base == UINT64_MAX)
+		base = mr->iova;
+	/* [va, va + len) inside [base, base + length), without overflow */
+	if (va < base || va - base > mr->length || len > mr->length - (va - base))
 		return NULL;
 	return mr;
+}
+
+struct roce_mr *
+roce_mr_check(struct roce_dev *dev, struct roce_pd *pd, uint32_t key, uint64_t va, uint64_t len,
+	      unsigned int access)
+{
+	return mr_check(dev, pd, key, UINT64_MAX, va, len, access);
+}
+
+struct roce_mr *
+roce_mr_check_local(struct roce_dev *dev, struct roce_pd *pd, uint32_t lkey, const void *addr,
+		    uint64_t len, unsigned int access)
+{
+	uint32_t idx = lkey >> 8;
+
+	if (idx >= dev->max_mr || dev->mr_table[idx] == NULL)
+		return NULL;
+	return mr_check(dev, pd, lkey, (uintptr_t)dev->mr_table[idx]->addr, (uintptr_t)addr,
+			len, access);
 }
 
 struct rte_mbuf *

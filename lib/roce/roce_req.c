@@ -114,9 +114,9 @@ wqe_start(struct roce_qp *qp, struct roce_send_wqe *wqe)
 
 	if (wqe->inline_buf == NULL)
 		for (i = 0; i < wqe->wr.num_sge; i++) {
-			wqe->sge_mr[i] = roce_mr_check(qp->dev, qp->pd, wqe->sge[i].lkey,
-						       wqe->sge[i].addr, wqe->sge[i].length,
-						       access);
+			wqe->sge_mr[i] = roce_mr_check_local(qp->dev, qp->pd, wqe->sge[i].lkey,
+							     (void *)(uintptr_t)wqe->sge[i].addr,
+							     wqe->sge[i].length, access);
 			if (wqe->sge_mr[i] == NULL && wqe->sge[i].length != 0) {
 				roce_count(qp->dev, ROCE_CNT_REQ_LOCAL_ERR);
 				return -EFAULT;

@@ -223,8 +223,9 @@ place_recv(struct roce_qp *qp, const struct roce_recv_wqe *rwqe, const struct rt
 			continue;
 		}
 		n = RTE_MIN(len, sge->length - offset);
-		if (roce_mr_check(qp->dev, qp->pd, sge->lkey, sge->addr + offset, n,
-				  IBV_ACCESS_LOCAL_WRITE) == NULL)
+		if (roce_mr_check_local(qp->dev, qp->pd, sge->lkey,
+					(void *)(uintptr_t)(sge->addr + offset), n,
+					IBV_ACCESS_LOCAL_WRITE) == NULL)
 			return -EFAULT;
 		roce_copy_payload(m, pkt, skip, (uint8_t *)(uintptr_t)sge->addr + offset, n);
 		skip += n;
