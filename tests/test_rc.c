@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -791,6 +793,53 @@ START_TEST(dereg_busy_while_frames_reference_region)
 }
 END_TEST
 
+/* ---- Telemetry --------------------------------------------------------- */
+
+/* Ask the EAL's telemetry socket, as dpdk-telemetry.py does. */
+static void
+telemetry_query(const char *cmd, char *reply, size_t len)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	ssize_t n;
+	int fd;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/dpdk_telemetry.v2",
+		 rte_eal_get_runtime_dir());
+	fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_msg(connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0,
+		      "cannot connect to %s", sun.sun_path);
+	n = read(fd, reply, len - 1);	/* the greeting */
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(write(fd, cmd, strlen(cmd)), (ssize_t)strlen(cmd));
+	n = read(fd, reply, len - 1);
+	ck_assert_int_gt(n, 0);
+	reply[n] = '\0';
+	close(fd);
+}
+
+START_TEST(telemetry_reports_counters_and_qps)
+{
+	static char reply[65536];
+	char want[96];
+
+	connect_pair(&default_opts);
+	transfer_and_verify(IBV_WR_RDMA_WRITE, 10000, 1);
+	telemetry_query("/roce/stats,A", reply, sizeof(reply));
+	snprintf(want, sizeof(want), "\"req_pkts\":%lu", (unsigned long)stat(&A, "req_pkts"));
+	ck_assert_msg(strstr(reply, want) != NULL, "expected %s in %.300s", want, reply);
+	snprintf(want, sizeof(want), "\"rx_bad_icrc\":%lu", (unsigned long)stat(&A, "rx_bad_icrc"));
+	ck_assert_msg(strstr(reply, want) != NULL, "expected %s in %.300s", want, reply);
+	ck_assert_msg(strstr(reply, "\"B\"") == NULL, "asked for A, got B too");
+	telemetry_query("/roce/stats,nosuchdev", reply, sizeof(reply));
+	ck_assert_msg(strstr(reply, "req_pkts") == NULL, "unknown device answered: %.200s", reply);
+	telemetry_query("/roce/qps", reply, sizeof(reply));
+	snprintf(want, sizeof(want), "\"A/%u\":{\"state\":\"RTS\"", roce_qp_num(A.qp));
+	ck_assert_msg(strstr(reply, want) != NULL, "expected %s in %.300s", want, reply);
+	disconnect_pair();
+}
+END_TEST
+
 /* ---- Exactly once, in order, under faults ------------------------------ */
 
 /*
@@ -1006,6 +1055,7 @@ rc_suite(void)
 	tcase_add_test(ops, many_qps);
 	tcase_add_test(ops, ecn_ce_gets_a_cnp);
 	tcase_add_test(ops, file_backed_region);
+	tcase_add_test(ops, telemetry_reports_counters_and_qps);
 	tcase_add_test(errors, dereg_busy_while_frames_reference_region);
 	tcase_add_loop_test(faults, exactly_once_under_loss, 0, 3);
 	tcase_add_loop_test(faults, exactly_once_under_duplication, 0, 3);
