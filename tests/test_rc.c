@@ -32,9 +32,9 @@
 
 struct node {
 	const char *name;
-	uint32_t ip;
+	uint32_t ip, ip2;		/* link 1 and link 2 */
 	struct roce_dev *dev;
-	uint8_t port;
+	uint8_t port, port2;
 	struct roce_pd *pd;
 	struct roce_cq *cq;
 	struct roce_qp *qp;
@@ -42,8 +42,8 @@ struct node {
 	struct roce_mr *mr;
 };
 
-static struct node A = { .name = "A", .ip = 0x0a4d000b };
-static struct node B = { .name = "B", .ip = 0x0a4d000c };
+static struct node A = { .name = "A", .ip = 0x0a4d000b, .ip2 = 0x0a4e000b };
+static struct node B = { .name = "B", .ip = 0x0a4d000c, .ip2 = 0x0a4e000c };
 static uint64_t now_ns = 1000000;
 
 static void
@@ -57,14 +57,18 @@ poll_both(void)
 static bool
 node_holds_frames(const struct node *n)
 {
-	const struct roce_port *port = &n->dev->port[0];
-	int d;
+	int d, p;
 
-	if (port->tx_count != 0)
-		return true;
-	for (d = 0; d < ROCE_FAULT_NDIR; d++)
-		if (port->fault[d].delayed_count != 0 || port->fault[d].reorder_held != NULL)
+	for (p = 0; p < n->dev->nb_ports; p++) {
+		const struct roce_port *port = &n->dev->port[p];
+
+		if (port->tx_count != 0)
 			return true;
+		for (d = 0; d < ROCE_FAULT_NDIR; d++)
+			if (port->fault[d].delayed_count != 0 ||
+			    port->fault[d].reorder_held != NULL)
+				return true;
+	}
 	return false;
 }
 
@@ -793,6 +797,81 @@ START_TEST(dereg_busy_while_frames_reference_region)
 }
 END_TEST
 
+/* ---- Link failover ----------------------------------------------------- */
+
+static void stream(const struct roce_fault_conf *fault, unsigned int nmsg, void (*midway)(void));
+
+static void
+fail_link1_and_move_a(void)
+{
+	struct roce_fault_conf dead = { .drop = 1.0, .seed = 5 };
+	struct ibv_qp_attr attr;
+
+	/* Link 1 goes silent both ways; A's CCM moves A's QP to link 2. */
+	ck_assert_int_eq(roce_dev_set_fault(A.dev, A.port, ROCE_FAULT_TX, &dead), 0);
+	ck_assert_int_eq(roce_dev_set_fault(B.dev, B.port, ROCE_FAULT_TX, &dead), 0);
+	roce_query_qp(A.qp, &attr);
+	attr.port_num = A.port2;
+	roce_gid_from_ipv4(&attr.ah_attr.grh.dgid, B.ip2);
+	ck_assert_int_eq(roce_modify_qp(A.qp, &attr, IBV_QP_PORT | IBV_QP_AV), 0);
+}
+
+START_TEST(qp_follows_partner_to_other_link)
+{
+	struct roce_fault_conf none = { 0 };
+	uint32_t a_paths[2] = { B.ip, B.ip2 }, b_paths[2] = { A.ip, A.ip2 };
+	uint64_t migrated = stat(&B, "path_migrated");
+	struct ibv_qp_attr attr;
+
+	connect_pair(&default_opts);
+	ck_assert_int_eq(roce_qp_set_peer_paths(A.qp, a_paths, 2), 0);
+	ck_assert_int_eq(roce_qp_set_peer_paths(B.qp, b_paths, 2), 0);
+	/* A stream of verified messages; a quarter of the way, link 1 dies. */
+	stream(&none, 400, fail_link1_and_move_a);
+	ck_assert_uint_eq(stat(&B, "path_migrated") - migrated, 1);
+	roce_query_qp(B.qp, &attr);
+	ck_assert_uint_eq(attr.port_num, B.port2);
+	ck_assert_int_eq(roce_dev_set_fault(A.dev, A.port, ROCE_FAULT_TX, &none), 0);
+	ck_assert_int_eq(roce_dev_set_fault(B.dev, B.port, ROCE_FAULT_TX, &none), 0);
+	disconnect_pair();
+	assert_pools_full();
+}
+END_TEST
+
+START_TEST(foreign_address_is_not_a_path)
+{
+	uint32_t b_paths[1] = { A.ip };	/* nothing on port 2 */
+	uint64_t wrong = stat(&B, "rx_wrong_peer");
+	struct ibv_qp_attr attr;
+	struct ibv_wc wc;
+
+	connect_pair(&default_opts);
+	ck_assert_int_eq(roce_qp_set_peer_paths(B.qp, b_paths, 1), 0);
+	roce_query_qp(A.qp, &attr);
+	attr.port_num = A.port2;
+	roce_gid_from_ipv4(&attr.ah_attr.grh.dgid, B.ip2);
+	ck_assert_int_eq(roce_modify_qp(A.qp, &attr, IBV_QP_PORT | IBV_QP_AV), 0);
+	ck_assert_int_eq(post_send(&A, 1, IBV_WR_RDMA_WRITE, 0, 64, 0, IBV_SEND_SIGNALED), 0);
+	ck_assert_int_eq(wait_wc(&A, &wc, 1, 2000000), 0);
+	ck_assert_msg(stat(&B, "rx_wrong_peer") > wrong, "B took frames from an unknown path");
+	disconnect_pair();
+	assert_pools_full();
+}
+END_TEST
+
+START_TEST(link_state_reported)
+{
+	uint16_t port_id = A.dev->port[A.port2 - 1].port_id;
+
+	ck_assert_int_eq(roce_dev_port_link(A.dev, A.port2), 1);
+	ck_assert_int_eq(rte_eth_dev_set_link_down(port_id), 0);
+	ck_assert_int_eq(roce_dev_port_link(A.dev, A.port2), 0);
+	ck_assert_int_eq(rte_eth_dev_set_link_up(port_id), 0);
+	ck_assert_int_eq(roce_dev_port_link(A.dev, A.port2), 1);
+	ck_assert_int_eq(roce_dev_port_link(A.dev, 7), -EINVAL);
+}
+END_TEST
+
 /* ---- Telemetry --------------------------------------------------------- */
 
 /* Ask the EAL's telemetry socket, as dpdk-telemetry.py does. */
@@ -843,13 +922,22 @@ END_TEST
 /* ---- Exactly once, in order, under faults ------------------------------ */
 
 /*
- * A stream of numbered messages, alternating SEND and WRITE with
- * immediate, each a different size and pattern, through faults on both
+ * On the connected pair, a stream of numbered messages, alternating SEND
+ * and WRITE with immediate, each a different size and pattern, through faults on both
  * directions of both ports. The receiver sees each message once, in
  * order, byte for byte; the sender sees each completion once.
  */
 static void
 stream_under_faults(const struct roce_fault_conf *fault, unsigned int nmsg)
+{
+	connect_pair(&default_opts);
+	stream(fault, nmsg, NULL);
+	disconnect_pair();
+	assert_pools_full();
+}
+
+static void
+stream(const struct roce_fault_conf *fault, unsigned int nmsg, void (*midway)(void))
 {
 	struct roce_fault_conf off = { 0 };
 	uint32_t sent = 0, acked = 0, received = 0;
@@ -860,13 +948,17 @@ stream_under_faults(const struct roce_fault_conf *fault, unsigned int nmsg)
 	uint64_t retransmits = stat(&A, "req_retransmits");
 	uint64_t bad_icrc = stat(&A, "rx_bad_icrc") + stat(&B, "rx_bad_icrc");
 
-	connect_pair(&default_opts);
+	/* The pair is connected by the caller. */
 	ck_assert_int_eq(roce_dev_set_fault(A.dev, A.port, ROCE_FAULT_TX, fault), 0);
 	ck_assert_int_eq(roce_dev_set_fault(B.dev, B.port, ROCE_FAULT_TX, fault), 0);
 	deadline = now_ns + 60ull * 1000000000;
 	while ((acked < nmsg || received < nmsg) && now_ns < deadline) {
 		int n, i;
 
+		if (midway != NULL && sent >= nmsg / 4) {
+			midway();
+			midway = NULL;
+		}
 		/* Keep up to 32 messages in flight; each has its own slot. */
 		while (sent < nmsg && sent - acked < 32) {
 			uint32_t slot = sent % 32, len = 1 + (sent * 997) % 6000;
@@ -888,6 +980,8 @@ stream_under_faults(const struct roce_fault_conf *fault, unsigned int nmsg)
 		poll_both();
 		n = roce_poll_cq(A.cq, 32, wc);
 		for (i = 0; i < n; i++) {
+			if (wc[i].status != IBV_WC_SUCCESS && getenv("RC_DEBUG"))
+				dump_stats();
 			ck_assert_msg(wc[i].status == IBV_WC_SUCCESS && wc[i].wr_id == acked,
 				      "sender: expected completion %u, got %lu %s", acked,
 				      (unsigned long)wc[i].wr_id, ibv_wc_status_str(wc[i].status));
@@ -934,7 +1028,7 @@ stream_under_faults(const struct roce_fault_conf *fault, unsigned int nmsg)
 				(unsigned long)stat(&A, "req_timeouts"),
 				(unsigned long)stat(&B, "resp_dup"),
 				(unsigned long)(stat(&A, "rx_bad_icrc") + stat(&B, "rx_bad_icrc")));
-		ck_assert_msg(injected > 0, "no fault was injected");
+		ck_assert_msg(injected > 0 || fault->seed == 0, "no fault was injected");
 		if (fault->drop > 0 || fault->corrupt > 0)
 			ck_assert_msg(stat(&A, "req_retransmits") > retransmits,
 				      "frames were lost but nothing was sent again");
@@ -947,8 +1041,6 @@ stream_under_faults(const struct roce_fault_conf *fault, unsigned int nmsg)
 	drain();
 	ck_assert_int_eq(roce_poll_cq(A.cq, 32, wc), 0);	/* nothing twice */
 	ck_assert_int_eq(roce_poll_cq(B.cq, 32, wc), 0);
-	disconnect_pair();
-	assert_pools_full();
 }
 
 static const double fault_rates[] = { 0.01, 0.05, 0.20 };
@@ -997,25 +1089,39 @@ END_TEST
 
 /* ---- Set-up ----------------------------------------------------------- */
 
-static void
-node_create(struct node *n, struct rte_ring *rx, struct rte_ring *tx)
+static int
+ring_port(const char *node, int link, struct rte_ring *rx, struct rte_ring *tx)
 {
-	struct roce_dev_conf dconf = { .name = n->name, .nb_mbufs = 4095,
-				       .socket_id = SOCKET_ID_ANY };
-	struct roce_port_conf pconf = { .configure = true, .ipv4 = n->ip };
 	char name[32];
 	int port_id;
 
-	snprintf(name, sizeof(name), "net_ring_%s", n->name);
+	snprintf(name, sizeof(name), "net_ring_%s%d", node, link);
 	port_id = rte_eth_from_rings(name, &rx, 1, &tx, 1, SOCKET_ID_ANY);
 	if (port_id < 0) {
 		fprintf(stderr, "rte_eth_from_rings: %s\n", rte_strerror(rte_errno));
 		exit(1);
 	}
+	return port_id;
+}
+
+static void
+node_create(struct node *n, struct rte_ring *rx, struct rte_ring *tx, struct rte_ring *rx2,
+	    struct rte_ring *tx2)
+{
+	struct roce_dev_conf dconf = { .name = n->name, .nb_mbufs = 4095,
+				       .socket_id = SOCKET_ID_ANY };
+	struct roce_port_conf pconf = { .configure = true, .ipv4 = n->ip };
 	n->dev = roce_dev_create(&dconf);
-	pconf.port_id = port_id;
+	pconf.port_id = ring_port(n->name, 1, rx, tx);
 	if (n->dev == NULL || (n->port = roce_dev_add_port(n->dev, &pconf)) <= 0) {
 		fprintf(stderr, "%s: device: %s\n", n->name, rte_strerror(rte_errno));
+		exit(1);
+	}
+	pconf.port_id = ring_port(n->name, 2, rx2, tx2);
+	pconf.ipv4 = n->ip2;
+	n->port2 = roce_dev_add_port(n->dev, &pconf);
+	if (n->port2 <= 0) {
+		fprintf(stderr, "%s: second port failed\n", n->name);
 		exit(1);
 	}
 	n->pd = roce_alloc_pd(n->dev);
@@ -1056,6 +1162,9 @@ rc_suite(void)
 	tcase_add_test(ops, ecn_ce_gets_a_cnp);
 	tcase_add_test(ops, file_backed_region);
 	tcase_add_test(ops, telemetry_reports_counters_and_qps);
+	tcase_add_test(faults, qp_follows_partner_to_other_link);
+	tcase_add_test(errors, foreign_address_is_not_a_path);
+	tcase_add_test(ops, link_state_reported);
 	tcase_add_test(errors, dereg_busy_while_frames_reference_region);
 	tcase_add_loop_test(faults, exactly_once_under_loss, 0, 3);
 	tcase_add_loop_test(faults, exactly_once_under_duplication, 0, 3);
@@ -1075,7 +1184,7 @@ main(int argc, char **argv)
 	char prefix[64];
 	char *eal_argv[] = { argv[0], "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
 			     prefix, "--log-level=lib.eal:error", NULL };
-	struct rte_ring *ab, *ba;
+	struct rte_ring *ab, *ba, *ab2, *ba2;
 	SRunner *sr;
 	int failed;
 
@@ -1087,10 +1196,12 @@ main(int argc, char **argv)
 	}
 	ab = rte_ring_create("ring_ab", 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	ba = rte_ring_create("ring_ba", 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (ab == NULL || ba == NULL)
+	ab2 = rte_ring_create("ring_ab2", 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	ba2 = rte_ring_create("ring_ba2", 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (ab == NULL || ba == NULL || ab2 == NULL || ba2 == NULL)
 		return 1;
-	node_create(&A, ba, ab);
-	node_create(&B, ab, ba);
+	node_create(&A, ba, ab, ba2, ab2);
+	node_create(&B, ab, ba, ab2, ba2);
 	sr = srunner_create(rc_suite());
 	srunner_set_fork_status(sr, CK_NOFORK);
 	srunner_run_all(sr, CK_NORMAL);

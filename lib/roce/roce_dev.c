@@ -189,6 +189,20 @@ roce_dev_port_mac(const struct roce_dev *dev, uint8_t num, struct rte_ether_addr
 }
 
 int
+roce_dev_port_link(const struct roce_dev *dev, uint8_t num)
+{
+	struct rte_eth_link link;
+	int rc;
+
+	if (num < 1 || num > dev->nb_ports)
+		return -EINVAL;
+	rc = rte_eth_link_get_nowait(dev->port[num - 1].port_id, &link);
+	if (rc != 0)
+		return rc;
+	return link.link_status == RTE_ETH_LINK_UP;
+}
+
+int
 roce_dev_set_neighbor(struct roce_dev *dev, uint8_t num, uint32_t ipv4,
 		      const struct rte_ether_addr *mac)
 {

@@ -77,6 +77,7 @@ enum roce_counter {
 	/* completions and QPs */
 	ROCE_CNT_CQ_OVERFLOW,
 	ROCE_CNT_QP_TO_ERROR,
+	ROCE_CNT_PATH_MIGRATED,		/* a QP followed its partner to another port */
 	ROCE_CNT_NCOUNTERS,
 };
 
@@ -88,6 +89,7 @@ extern const char *const roce_counter_names[ROCE_CNT_NCOUNTERS];
 #define ROCE_TX_STAGE		1024	/* frames staged per port, backlog included */
 #define ROCE_CNP_INTERVAL_NS	50000	/* at most one CNP per QP per 50 us */
 #define ROCE_MAX_SGE		8
+#define ROCE_PATH_HOLD_NS	10000000	/* no following the partner back within 10 ms */
 #define ROCE_ACKREQ_INTERVAL	16	/* AckReq every N packets of a long message */
 #define ROCE_MAX_INFLIGHT	512	/* packets sent and not acknowledged, per QP */
 #define ROCE_RESP_BUDGET	64	/* READ response packets a QP sends per poll */
@@ -274,6 +276,8 @@ struct roce_qp {
 	uint16_t sport;
 	uint8_t tos, ttl;
 	uint64_t last_cnp_ns;
+	uint32_t peer_ip[ROCE_MAX_PORTS];	/* partner's address per port, 0: none */
+	uint64_t path_changed_ns;		/* last move to another port, 0: never */
 
 	/* send queue: indices free-running, masked by sq_mask */
 	struct roce_send_wqe *sq;
@@ -337,6 +341,7 @@ roce_sq_wqe(struct roce_qp *qp, uint32_t idx)
 /* qp.c */
 void roce_qp_to_error(struct roce_qp *qp);
 void roce_qp_fail(struct roce_qp *qp, uint32_t wqe_idx, enum ibv_wc_status status);
+void roce_qp_migrate(struct roce_qp *qp, struct roce_port *port, uint32_t peer_ip);
 void roce_qp_complete_send(struct roce_qp *qp, struct roce_send_wqe *wqe,
 			   enum ibv_wc_status status);
 bool roce_qp_rq_pop(struct roce_qp *qp, struct roce_recv_wqe *rwqe);

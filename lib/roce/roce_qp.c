@@ -476,12 +476,45 @@ roce_modify_qp(struct roce_qp *qp, struct ibv_qp_attr *attr, int mask)
 	qp->state = to;
 	qp->attr.qp_state = to;
 	/* A new path in RTS: resend everything not yet acknowledged on it. */
+	if (path_change)
+		qp->path_changed_ns = dev->now_ns ? dev->now_ns : 1;
 	if (path_change && from == IBV_QPS_RTS) {
 		ROCE_LOG(INFO, "%s: QP %u moves to port %u, resending from PSN %u", dev->name,
 			 qp->qpn, qp->port->num, qp->comp.psn);
 		roce_req_rewind(qp, qp->comp.psn);
 	}
 	return 0;
+}
+
+int
+roce_qp_set_peer_paths(struct roce_qp *qp, const uint32_t *ipv4, unsigned int n)
+{
+	unsigned int i;
+
+	if (n > qp->dev->nb_ports)
+		return -EINVAL;
+	for (i = 0; i < ROCE_MAX_PORTS; i++)
+		qp->peer_ip[i] = i < n ? ipv4[i] : 0;
+	return 0;
+}
+
+/* Follow the partner to @p port: same QP state, new path, and everything
+ * not yet acknowledged is sent again there. */
+void
+roce_qp_migrate(struct roce_qp *qp, struct roce_port *port, uint32_t peer_ip)
+{
+	ROCE_LOG(INFO, "%s: QP %u follows its partner to port %u (%u.%u.%u.%u)", qp->dev->name,
+		 qp->qpn, port->num, peer_ip >> 24, (peer_ip >> 16) & 0xff, (peer_ip >> 8) & 0xff,
+		 peer_ip & 0xff);
+	roce_count(qp->dev, ROCE_CNT_PATH_MIGRATED);
+	qp->path_changed_ns = qp->dev->now_ns ? qp->dev->now_ns : 1;
+	qp->port = port;
+	qp->dest_ip = peer_ip;
+	qp->attr.port_num = port->num;
+	qp->attr.ah_attr.port_num = port->num;
+	roce_gid_from_ipv4(&qp->attr.ah_attr.grh.dgid, peer_ip);
+	if (qp->state == IBV_QPS_RTS)
+		roce_req_rewind(qp, qp->comp.psn);
 }
 
 int

@@ -75,12 +75,21 @@ roce_recv(struct roce_port *port, struct rte_mbuf *m)
 		roce_count(dev, ROCE_CNT_RX_NO_QP);
 		goto drop;
 	}
-	/* An RC QP accepts only its connected partner (IBTA 9.6.1.5). A partner
-	 * that moved to another of its links is accepted once this QP's path
-	 * has moved too. */
+	/* An RC QP accepts only its connected partner (IBTA 9.6.1.5): its
+	 * address on the QP's path, or its address on another of our ports. */
 	if (pkt.ip_src != qp->dest_ip) {
-		roce_count(dev, ROCE_CNT_RX_WRONG_PEER);
-		goto drop;
+		if (qp->peer_ip[port->num - 1] != pkt.ip_src) {
+			roce_count(dev, ROCE_CNT_RX_WRONG_PEER);
+			goto drop;
+		}
+		/* A request there means the partner's requester moved to that
+		 * link: follow it. Frames still in flight on the old path arrive
+		 * after a move; they are taken, but followed only once the hold
+		 * time has passed, so the QP does not flip back to a dead link. */
+		if ((mask & ROCE_OPF_REQ) && (qp->state == IBV_QPS_RTR || qp->state == IBV_QPS_RTS) &&
+		    (qp->path_changed_ns == 0 ||
+		     dev->now_ns - qp->path_changed_ns >= ROCE_PATH_HOLD_NS))
+			roce_qp_migrate(qp, port, pkt.ip_src);
 	}
 	if (mask & ROCE_OPF_REQ) {
 		/* Requests are accepted in RTR and RTS (IBTA 10.3.1). */

@@ -54,6 +54,7 @@ const char *const roce_counter_names[ROCE_CNT_NCOUNTERS] = {
 	[ROCE_CNT_CNP_RCVD] = "cnp_rcvd",
 	[ROCE_CNT_CQ_OVERFLOW] = "cq_overflow",
 	[ROCE_CNT_QP_TO_ERROR] = "qp_to_error",
+	[ROCE_CNT_PATH_MIGRATED] = "path_migrated",
 };
 static_assert(RTE_DIM(roce_counter_names) == ROCE_CNT_NCOUNTERS, "a name per counter");
 

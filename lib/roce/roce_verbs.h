@@ -86,6 +86,12 @@ int roce_dev_destroy(struct roce_dev *dev);
  */
 int roce_dev_poll(struct roce_dev *dev, uint64_t now_ns);
 
+/**
+ * Carrier of @p port as its DPDK driver reports it, without waiting.
+ * @return 1 up, 0 down, -EINVAL for a bad port, or the driver's error.
+ */
+int roce_dev_port_link(const struct roce_dev *dev, uint8_t port);
+
 /** Static neighbour on @p port: @p mac for @p ipv4, never resolved. */
 int roce_dev_set_neighbor(struct roce_dev *dev, uint8_t port, uint32_t ipv4,
 			  const struct rte_ether_addr *mac);
@@ -181,6 +187,16 @@ int roce_modify_qp(struct roce_qp *qp, struct ibv_qp_attr *attr, int attr_mask);
 
 /** Current attributes and state. */
 int roce_query_qp(const struct roce_qp *qp, struct ibv_qp_attr *attr);
+
+/**
+ * The partner's address on each of our ports: @p ipv4[i] for port i + 1
+ * (0: none), @p n entries. A request or response for this QP arriving from
+ * the partner's address on another of our ports moves the QP's path to that
+ * port, as a path migration would: the partner moved to another link first,
+ * and this QP follows, resending what is unacknowledged on the new path.
+ * @return 0, -EINVAL if @p n exceeds the device's ports.
+ */
+int roce_qp_set_peer_paths(struct roce_qp *qp, const uint32_t *ipv4, unsigned int n);
 
 /** Destroy; outstanding WRs are dropped without completions. */
 int roce_destroy_qp(struct roce_qp *qp);
