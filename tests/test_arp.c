@@ -1064,7 +1064,8 @@ START_TEST(icmp_other_than_plain_echo_request_ignored)
 	uint32_t len;
 
 	arp_setup(&arp);
-	/* An echo reply and a destination unreachable: nothing to answer. */
+	/* An echo reply (counted: it may answer a keepalive) and a destination
+	 * unreachable: nothing to answer. */
 	len = echo_build(f, 56, false, 0);
 	f[ETH_LEN + IP_LEN] = 0;
 	fix_cksums(f, ETH_LEN);
@@ -1086,7 +1087,88 @@ START_TEST(icmp_other_than_plain_echo_request_ignored)
 	input_none(&arp, f, len, T0);
 	memcpy(f, new_mac, 6);
 	input_none(&arp, f, len, T0);
-	assert_counts(&arp, COUNTS([ROCE_ARP_IGNORED] = 6));
+	assert_counts(&arp, COUNTS([ROCE_ARP_IGNORED] = 5, [ROCE_ARP_ICMP_REPLY_RCVD] = 1));
+	assert_pool_full();
+}
+END_TEST
+
+/* Keepalives: our echo request is a valid ping, and the partner's reply
+ * is counted on its neighbour entry. */
+START_TEST(icmp_echo_request_and_reply_counted)
+{
+	struct roce_arp arp;
+	struct rte_mbuf *m = NULL;
+	uint8_t f[FRAME_MAX];
+	uint32_t len, i, sum;
+	const uint8_t *p;
+
+	arp_setup(&arp);
+	ck_assert_int_eq(roce_arp_set_static(&arp, PEER_IP, (const struct rte_ether_addr *)peer_mac), 0);
+	ck_assert_int_eq(roce_arp_echo_request(&arp, PEER_IP, 3, 77, NULL, 0, T0, &m), 0);
+	ck_assert_ptr_nonnull(m);
+	p = rte_pktmbuf_mtod(m, const uint8_t *);
+	ck_assert_uint_ge(m->pkt_len, 60);
+	ck_assert_int_eq(memcmp(p, peer_mac, 6), 0);
+	ck_assert_uint_eq(p[ETH_LEN + 9], IPPROTO_ICMP);
+	ck_assert_uint_eq(p[ETH_LEN + IP_LEN], 8);		/* echo request */
+	ck_assert_uint_eq((p[ETH_LEN + IP_LEN + 6] << 8) | p[ETH_LEN + IP_LEN + 7], 77);
+	/* Both checksums verified independently: the ones' complement sums
+	 * of the IP header and of the ICMP message come to 0xffff. */
+	for (sum = 0, i = 0; i < IP_LEN; i += 2)
+		sum += (p[ETH_LEN + i] << 8) | p[ETH_LEN + i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	ck_assert_uint_eq(sum, 0xffff);
+	for (sum = 0, i = 0; i < 16; i += 2)
+		sum += (p[ETH_LEN + IP_LEN + i] << 8) | p[ETH_LEN + IP_LEN + i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	ck_assert_uint_eq(sum, 0xffff);
+	rte_pktmbuf_free(m);
+	ck_assert_uint_eq(roce_arp_echo_replies(&arp, PEER_IP), 0);
+
+	/* The partner's reply, twice. */
+	len = echo_build(f, 8, false, 0);
+	f[ETH_LEN + IP_LEN] = 0;
+	fix_cksums(f, ETH_LEN);
+	input_none(&arp, f, len, T0);
+	input_none(&arp, f, len, T0 + 1000);
+	ck_assert_uint_eq(roce_arp_echo_replies(&arp, PEER_IP), 2);
+	ck_assert_uint_eq(roce_arp_echo_replies(&arp, PEER_IP + 1), 0);
+	assert_counts(&arp, COUNTS([ROCE_ARP_ICMP_REQ_SENT] = 1, [ROCE_ARP_ICMP_REPLY_RCVD] = 2));
+	assert_pool_full();
+}
+END_TEST
+
+/* A neighbour's ping carries a note (the CCM's boot QP epoch): kept, and
+ * our own pings carry ours, echoed back unchanged. */
+START_TEST(icmp_echo_notes_kept)
+{
+	static const uint8_t mine[24] = "our boot epoch note.....";
+	struct rte_mbuf *m = NULL, *r;
+	struct roce_arp arp;
+	uint8_t f[FRAME_MAX], note[ROCE_ARP_NOTE_MAX];
+	uint64_t count;
+	uint32_t len;
+
+	arp_setup(&arp);
+	ck_assert_uint_eq(roce_arp_echo_note(&arp, PEER_IP, note, sizeof(note), &count), 0);
+	ck_assert_int_eq(roce_arp_set_static(&arp, PEER_IP, (const struct rte_ether_addr *)peer_mac), 0);
+	ck_assert_int_eq(roce_arp_echo_request(&arp, PEER_IP, 1, 2, mine, sizeof(mine), T0, &m), 0);
+	ck_assert_int_eq(memcmp(rte_pktmbuf_mtod_offset(m, uint8_t *, ETH_LEN + IP_LEN + 8), mine,
+				sizeof(mine)), 0);
+	rte_pktmbuf_free(m);
+	/* The partner's request, 56 bytes of data: the first 32 are kept. */
+	len = echo_build(f, 56, false, 0);
+	r = mbuf_of(f, len);
+	ck_assert(roce_arp_claims(&arp, r));
+	r = roce_arp_input(&arp, r, T0);
+	ck_assert_ptr_nonnull(r);	/* answered, as ever */
+	rte_pktmbuf_free(r);
+	ck_assert_uint_eq(roce_arp_echo_note(&arp, PEER_IP, note, sizeof(note), &count),
+			  ROCE_ARP_NOTE_MAX);
+	ck_assert_uint_eq(count, 1);
+	ck_assert_int_eq(memcmp(note, f + ETH_LEN + IP_LEN + 8, ROCE_ARP_NOTE_MAX), 0);
 	assert_pool_full();
 }
 END_TEST
@@ -1381,6 +1463,8 @@ arp_suite(void)
 	tcase_add_test(icmp, roce_udp_to_us_not_claimed);
 	tcase_add_test(icmp, claims_reads_first_segment_only);
 	tcase_add_test(icmp, icmp_other_than_plain_echo_request_ignored);
+	tcase_add_test(icmp, icmp_echo_request_and_reply_counted);
+	tcase_add_test(icmp, icmp_echo_notes_kept);
 
 	tcase_add_test(neg, arp_truncated_at_every_length_malformed);
 	tcase_add_test(neg, arp_bad_header_fields_malformed);

@@ -30,6 +30,8 @@ const char *const roce_arp_counter_names[] = {
 	[ROCE_ARP_REPLY_RCVD] = "arp_reply_rcvd",
 	[ROCE_ARP_REQ_SENT] = "arp_req_sent",
 	[ROCE_ARP_ICMP_ECHO] = "icmp_echo",
+	[ROCE_ARP_ICMP_REQ_SENT] = "icmp_req_sent",
+	[ROCE_ARP_ICMP_REPLY_RCVD] = "icmp_reply_rcvd",
 	[ROCE_ARP_IGNORED] = "arp_ignored",
 	[ROCE_ARP_MALFORMED] = "arp_malformed",
 	[ROCE_ARP_NO_MBUF] = "arp_no_mbuf",
@@ -378,7 +380,7 @@ ipv4_bad_source(uint32_t ip)
 }
 
 static struct rte_mbuf *
-icmp_input(struct roce_arp *arp, struct rte_mbuf *m, struct frame *f)
+icmp_input(struct roce_arp *arp, struct rte_mbuf *m, struct frame *f, uint64_t now_ns)
 {
 	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)f->hdr;
 	struct rte_ipv4_hdr *ip;
@@ -414,7 +416,8 @@ icmp_input(struct roce_arp *arp, struct rte_mbuf *m, struct frame *f)
 	if (tot_len < ihl + ICMP_HLEN)
 		return drop(arp, m, ROCE_ARP_MALFORMED);
 	icmp = (struct rte_icmp_hdr *)(f->hdr + l4_off);
-	if (icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST)
+	if (icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST &&
+	    icmp->icmp_type != RTE_IP_ICMP_ECHO_REPLY)
 		return drop(arp, m, ROCE_ARP_IGNORED);
 	if (icmp->icmp_code != 0)
 		return drop(arp, m, ROCE_ARP_MALFORMED);
@@ -424,11 +427,40 @@ icmp_input(struct roce_arp *arp, struct rte_mbuf *m, struct frame *f)
 	 * broadcast is discarded; and one for another station is not ours. */
 	if (!rte_is_same_ether_addr(&eth->dst_addr, &arp->mac))
 		return drop(arp, m, ROCE_ARP_IGNORED);
+	if (icmp->icmp_type == RTE_IP_ICMP_ECHO_REPLY) {
+		/* The answer to one of our keepalives: the link works both ways. */
+		struct roce_neigh *e = neigh_find(arp, rte_be_to_cpu_32(ip->src_addr));
+
+		if (e != NULL) {
+			e->echo_replies++;
+			e->last_echo_ns = now_ns;
+		}
+		arp->count[ROCE_ARP_ICMP_REPLY_RCVD]++;
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
 	/* RFC 1122 3.2.2.6 asks that Record Route and Timestamp be updated
 	 * and echoed, and a source route reversed: no options here, so we
 	 * answer only requests without them. */
 	if (ihl != IPV4_HLEN_MIN)
 		return drop(arp, m, ROCE_ARP_IGNORED);
+
+	/* A keepalive may carry a note from a neighbour we know. */
+	{
+		struct roce_neigh *e = neigh_find(arp, rte_be_to_cpu_32(ip->src_addr));
+		uint32_t data_len = tot_len - ihl - ICMP_HLEN;
+
+		if (e != NULL && data_len > 0) {
+			const void *d;
+
+			e->note_len = RTE_MIN(data_len, (uint32_t)ROCE_ARP_NOTE_MAX);
+			/* Copies only when the data straddles segments. */
+			d = rte_pktmbuf_read(m, l4_off + ICMP_HLEN, e->note_len, e->note);
+			if (d != NULL && d != e->note)
+				memcpy(e->note, d, e->note_len);
+			e->notes++;
+		}
+	}
 
 	if (!mbuf_writable(m)) {
 		struct rte_mbuf *copy = rte_pktmbuf_copy(m, arp->pool, 0, UINT32_MAX);
@@ -531,7 +563,7 @@ roce_arp_input(struct roce_arp *arp, struct rte_mbuf *m, uint64_t now_ns)
 	case RTE_ETHER_TYPE_ARP:
 		return arp_input(arp, m, &f, now_ns);
 	case RTE_ETHER_TYPE_IPV4:
-		return icmp_input(arp, m, &f);
+		return icmp_input(arp, m, &f, now_ns);
 	default:
 		return drop(arp, m, ROCE_ARP_IGNORED);
 	}
@@ -576,4 +608,94 @@ roce_arp_resolve(struct roce_arp *arp, uint32_t ipv4, uint64_t now_ns,
 	arp->count[ROCE_ARP_REQ_SENT]++;
 	*request = m;
 	return -EAGAIN;
+}
+
+int
+roce_arp_echo_request(struct roce_arp *arp, uint32_t ipv4, uint16_t id, uint16_t seq,
+		      const void *note, uint8_t note_len, uint64_t now_ns,
+		      struct rte_mbuf **frame)
+{
+	struct rte_ether_addr mac;
+	struct rte_ether_hdr *eth;
+	struct rte_ipv4_hdr *ip;
+	struct rte_icmp_hdr *icmp;
+	struct rte_mbuf *m;
+	uint32_t data_len, len;
+	int rc;
+
+	if (note_len > ROCE_ARP_NOTE_MAX)
+		return -EINVAL;
+	data_len = note_len ? note_len : sizeof(uint64_t);
+	len = ETH_HLEN + IPV4_HLEN_MIN + ICMP_HLEN + data_len;
+
+	rc = roce_arp_resolve(arp, ipv4, now_ns, &mac, frame);
+	if (rc != 0)
+		return rc;
+	m = rte_pktmbuf_alloc(arp->pool);
+	if (m == NULL || rte_pktmbuf_append(m, RTE_MAX(len, (uint32_t)RTE_ETHER_MIN_LEN -
+							  RTE_ETHER_CRC_LEN)) == NULL) {
+		rte_pktmbuf_free(m);
+		arp->count[ROCE_ARP_NO_MBUF]++;
+		return -ENOMEM;
+	}
+	memset(rte_pktmbuf_mtod(m, void *), 0, m->data_len);
+	eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	eth->dst_addr = mac;
+	eth->src_addr = arp->mac;
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	ip = (struct rte_ipv4_hdr *)(eth + 1);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16(IPV4_HLEN_MIN + ICMP_HLEN + data_len);
+	ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = TTL_DEFAULT;
+	ip->next_proto_id = IPPROTO_ICMP;
+	ip->src_addr = rte_cpu_to_be_32(arp->ipv4);
+	ip->dst_addr = rte_cpu_to_be_32(ipv4);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	icmp = (struct rte_icmp_hdr *)(ip + 1);
+	icmp->icmp_type = RTE_IP_ICMP_ECHO_REQUEST;
+	icmp->icmp_ident = rte_cpu_to_be_16(id);
+	icmp->icmp_seq_nb = rte_cpu_to_be_16(seq);
+	/* Data echoed back as is: the note, or our clock. */
+	if (note_len)
+		memcpy(icmp + 1, note, note_len);
+	else
+		memcpy(icmp + 1, &now_ns, sizeof(now_ns));
+	icmp->icmp_cksum = ~rte_raw_cksum(icmp, ICMP_HLEN + data_len);
+	arp->count[ROCE_ARP_ICMP_REQ_SENT]++;
+	*frame = m;
+	return 0;
+}
+
+uint64_t
+roce_arp_echo_replies(const struct roce_arp *arp, uint32_t ipv4)
+{
+	unsigned int i;
+
+	for (i = 0; i < ROCE_ARP_ENTRIES; i++)
+		if (arp->neigh[i].state != ROCE_NEIGH_FREE && arp->neigh[i].ipv4 == ipv4)
+			return arp->neigh[i].echo_replies;
+	return 0;
+}
+
+unsigned int
+roce_arp_echo_note(const struct roce_arp *arp, uint32_t ipv4, void *note, unsigned int len,
+		   uint64_t *count)
+{
+	unsigned int i, n;
+
+	for (i = 0; i < ROCE_ARP_ENTRIES; i++) {
+		const struct roce_neigh *e = &arp->neigh[i];
+
+		if (e->state == ROCE_NEIGH_FREE || e->ipv4 != ipv4)
+			continue;
+		n = RTE_MIN(len, (unsigned int)e->note_len);
+		memcpy(note, e->note, n);
+		if (count != NULL)
+			*count = e->notes;
+		return n;
+	}
+	if (count != NULL)
+		*count = 0;
+	return 0;
 }

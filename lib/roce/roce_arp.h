@@ -17,6 +17,7 @@ struct rte_mbuf;
 struct rte_mempool;
 
 #define ROCE_ARP_ENTRIES 32
+#define ROCE_ARP_NOTE_MAX 32	/* bytes of echo data kept per neighbour */
 #define ROCE_ARP_RETRY_NS (100ull * 1000 * 1000)	/* one request per 100 ms */
 
 enum roce_neigh_state {
@@ -31,6 +32,13 @@ struct roce_neigh {
 	enum roce_neigh_state state;
 	struct rte_ether_addr mac;
 	uint64_t last_request_ns;
+	uint64_t echo_replies;		/* ICMP echo replies from it (link keepalives) */
+	uint64_t last_echo_ns;
+	/* The data of the last echo request it sent us: a keepalive may
+	 * carry a note (the CCM's boot QP epoch) outside any QP. */
+	uint8_t note[ROCE_ARP_NOTE_MAX];
+	uint8_t note_len;
+	uint64_t notes;			/* requests with a note received */
 };
 
 enum roce_arp_counter {
@@ -39,6 +47,8 @@ enum roce_arp_counter {
 	ROCE_ARP_REPLY_RCVD,
 	ROCE_ARP_REQ_SENT,
 	ROCE_ARP_ICMP_ECHO,	/* echo requests answered */
+	ROCE_ARP_ICMP_REQ_SENT,	/* echo requests we sent (keepalives) */
+	ROCE_ARP_ICMP_REPLY_RCVD,	/* echo replies for us */
 	ROCE_ARP_IGNORED,	/* ARP/ICMP not for us */
 	ROCE_ARP_MALFORMED,	/* truncated or inconsistent */
 	ROCE_ARP_NO_MBUF,
@@ -82,5 +92,25 @@ struct rte_mbuf *roce_arp_input(struct roce_arp *arp, struct rte_mbuf *m, uint64
  */
 int roce_arp_resolve(struct roce_arp *arp, uint32_t ipv4, uint64_t now_ns,
 		     struct rte_ether_addr *mac, struct rte_mbuf **request);
+
+/**
+ * An ICMP echo request to @p ipv4 (identifier @p id, sequence @p seq), for
+ * link keepalives; its reply is counted on the neighbour entry.
+ * @return 0 with *frame set; -EAGAIN while the MAC is unresolved, with
+ *   *frame set to an ARP request when one is due (else NULL); -ENOMEM.
+ */
+int roce_arp_echo_request(struct roce_arp *arp, uint32_t ipv4, uint16_t id, uint16_t seq,
+			  const void *note, uint8_t note_len, uint64_t now_ns,
+			  struct rte_mbuf **frame);
+
+/**
+ * The data of the last echo request @p ipv4 sent us (up to @p len bytes).
+ * @return its length, 0 if none; *count (if not NULL) how many came.
+ */
+unsigned int roce_arp_echo_note(const struct roce_arp *arp, uint32_t ipv4, void *note,
+				unsigned int len, uint64_t *count);
+
+/** Echo replies received from @p ipv4 so far (0 if it is not a neighbour). */
+uint64_t roce_arp_echo_replies(const struct roce_arp *arp, uint32_t ipv4);
 
 #endif /* ROCE_ARP_H */

@@ -15,7 +15,7 @@
 #include "roce_int.h"
 #include "roce_stats.h"
 
-RTE_LOG_REGISTER_DEFAULT(roce_logtype, NOTICE);
+RTE_LOG_REGISTER(roce_logtype, roce, NOTICE);
 
 #define DEFAULT_MAX_QP		1024
 #define DEFAULT_NB_MBUFS	8191
@@ -203,6 +203,42 @@ roce_dev_port_link(const struct roce_dev *dev, uint8_t num)
 }
 
 int
+roce_dev_port_ping(struct roce_dev *dev, uint8_t num, uint32_t ipv4, uint16_t seq,
+		   const void *note, uint8_t note_len)
+{
+	struct roce_port *port = roce_dev_port(dev, num);
+	struct rte_mbuf *m = NULL;
+	int rc;
+
+	if (port == NULL)
+		return -EINVAL;
+	rc = roce_arp_echo_request(&port->arp, ipv4, num, seq, note, note_len, dev->now_ns, &m);
+	if (m != NULL)
+		roce_port_xmit(port, m);
+	return rc;
+}
+
+uint64_t
+roce_dev_port_pongs(const struct roce_dev *dev, uint8_t num, uint32_t ipv4)
+{
+	if (num < 1 || num > dev->nb_ports)
+		return 0;
+	return roce_arp_echo_replies(&dev->port[num - 1].arp, ipv4);
+}
+
+unsigned int
+roce_dev_port_peer_note(const struct roce_dev *dev, uint8_t num, uint32_t ipv4, void *note,
+			unsigned int len, uint64_t *count)
+{
+	if (num < 1 || num > dev->nb_ports) {
+		if (count != NULL)
+			*count = 0;
+		return 0;
+	}
+	return roce_arp_echo_note(&dev->port[num - 1].arp, ipv4, note, len, count);
+}
+
+int
 roce_dev_set_neighbor(struct roce_dev *dev, uint8_t num, uint32_t ipv4,
 		      const struct rte_ether_addr *mac)
 {
@@ -365,6 +401,23 @@ roce_dev_poll(struct roce_dev *dev, uint64_t now_ns)
 	return work;
 }
 
+void
+roce_dev_discard_tx(struct roce_dev *dev)
+{
+	uint8_t i;
+	uint32_t k;
+
+	for (i = 0; i < dev->nb_ports; i++) {
+		struct roce_port *port = &dev->port[i];
+
+		for (k = 0; k < ROCE_FAULT_NDIR; k++)
+			roce_fault_flush(&port->fault[k]);
+		for (k = 0; k < port->tx_count; k++)
+			rte_pktmbuf_free(port->tx[k]);
+		port->tx_count = port->tx_seen = 0;
+	}
+}
+
 int
 roce_dev_destroy(struct roce_dev *dev)
 {
@@ -375,14 +428,10 @@ roce_dev_destroy(struct roce_dev *dev)
 	if (dev->nb_qp || dev->nb_cq || dev->nb_mr || dev->nb_pd)
 		return -EBUSY;
 	roce_stats_unregister(dev);
+	roce_dev_discard_tx(dev);
 	for (i = 0; i < dev->nb_ports; i++) {
 		struct roce_port *port = &dev->port[i];
-		uint32_t k;
 
-		for (k = 0; k < ROCE_FAULT_NDIR; k++)
-			roce_fault_flush(&port->fault[k]);
-		for (k = 0; k < port->tx_count; k++)
-			rte_pktmbuf_free(port->tx[k]);
 		capture_close(port);
 		if (port->started_by_us) {
 			rte_eth_dev_stop(port->port_id);

@@ -262,6 +262,7 @@ struct roce_qp {
 	struct roce_pd *pd;
 	struct roce_cq *send_cq, *recv_cq;
 	TAILQ_ENTRY(roce_qp) live;
+	bool on_live_list;		/* from RTR until RESET, ERR or destroy */
 	uint32_t qpn;
 	enum ibv_qp_state state;
 	struct ibv_qp_cap cap;

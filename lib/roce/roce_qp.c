@@ -162,11 +162,14 @@ nomem:
 	return NULL;
 }
 
+/* Off the list the poll loop serves (QPs join it on entering RTR). */
 static void
 qp_unlive(struct roce_qp *qp)
 {
-	if (qp->state != IBV_QPS_RESET && qp->state != IBV_QPS_ERR)
+	if (qp->on_live_list) {
 		TAILQ_REMOVE(&qp->dev->live_qps, qp, live);
+		qp->on_live_list = false;
+	}
 }
 
 int
@@ -470,6 +473,7 @@ roce_modify_qp(struct roce_qp *qp, struct ibv_qp_attr *attr, int mask)
 	if (from == IBV_QPS_INIT && to == IBV_QPS_RTR) {
 		qp->sport = roce_udp_sport(qp->qpn, qp->dest_qpn);
 		TAILQ_INSERT_TAIL(&dev->live_qps, qp, live);
+		qp->on_live_list = true;
 	}
 	if (to == IBV_QPS_RTS)
 		qp->comp.progress_ns = dev->now_ns;
@@ -515,6 +519,27 @@ roce_qp_migrate(struct roce_qp *qp, struct roce_port *port, uint32_t peer_ip)
 	roce_gid_from_ipv4(&qp->attr.ah_attr.grh.dgid, peer_ip);
 	if (qp->state == IBV_QPS_RTS)
 		roce_req_rewind(qp, qp->comp.psn);
+}
+
+int
+roce_qp_resync_responder(struct roce_qp *qp, uint32_t rq_psn)
+{
+	if (qp->state != IBV_QPS_RTS && qp->state != IBV_QPS_RTR)
+		return -EINVAL;
+	/* A receive WR half filled by a message that will never end goes
+	 * back to the head of the queue, unused. */
+	if (qp->resp.have_rwqe) {
+		qp->rq[--qp->rq_tail & qp->rq_mask] = qp->resp.cur_rwqe;
+		qp->resp.have_rwqe = false;
+	}
+	qp->resp.psn = rq_psn & ROCE_PSN_MASK;
+	qp->resp.msn = 0;
+	qp->resp.nak_outstanding = false;
+	qp->resp.msg = ROCE_RESP_IDLE;
+	qp->resp.ack_pending = false;
+	if (qp->resp.res != NULL)
+		memset(qp->resp.res, 0, qp->resp.nb_res * sizeof(*qp->resp.res));
+	return 0;
 }
 
 int
@@ -576,7 +601,8 @@ post_one_send(struct roce_qp *qp, const struct ibv_send_wr *wr)
 	wqe->wr = *wr;
 	wqe->wr.next = NULL;
 	wqe->wr.sg_list = NULL;
-	memcpy(wqe->sge, wr->sg_list, wr->num_sge * sizeof(wqe->sge[0]));
+	if (wr->num_sge > 0)
+		memcpy(wqe->sge, wr->sg_list, wr->num_sge * sizeof(wqe->sge[0]));
 	wqe->length = length;
 	wqe->state = ROCE_WQE_POSTED;
 	if (wr->send_flags & IBV_SEND_INLINE) {
@@ -639,7 +665,8 @@ roce_post_recv(struct roce_qp *qp, struct ibv_recv_wr *wr, struct ibv_recv_wr **
 		rwqe = &qp->rq[qp->rq_head & qp->rq_mask];
 		rwqe->wr_id = wr->wr_id;
 		rwqe->num_sge = wr->num_sge;
-		memcpy(rwqe->sge, wr->sg_list, wr->num_sge * sizeof(rwqe->sge[0]));
+		if (wr->num_sge > 0)	/* a WR without SGEs may have no list at all */
+			memcpy(rwqe->sge, wr->sg_list, wr->num_sge * sizeof(rwqe->sge[0]));
 		for (length = 0, i = 0; i < wr->num_sge; i++)
 			length += wr->sg_list[i].length;
 		rwqe->length = RTE_MIN(length, UINT32_MAX);

@@ -73,6 +73,13 @@ struct roce_dev *roce_dev_create(const struct roce_dev_conf *conf);
  */
 int roce_dev_add_port(struct roce_dev *dev, const struct roce_port_conf *conf);
 
+/**
+ * Drop every frame staged for transmit or held by fault injection, on
+ * every port: before deregistering memory they may point into, when the
+ * links are dead and they will never leave.
+ */
+void roce_dev_discard_tx(struct roce_dev *dev);
+
 /** Free the device and stop ports it configured. @return 0, or -EBUSY while
  * QPs, CQs, MRs or PDs remain. */
 int roce_dev_destroy(struct roce_dev *dev);
@@ -91,6 +98,25 @@ int roce_dev_poll(struct roce_dev *dev, uint64_t now_ns);
  * @return 1 up, 0 down, -EINVAL for a bad port, or the driver's error.
  */
 int roce_dev_port_link(const struct roce_dev *dev, uint8_t port);
+
+/**
+ * Send an ICMP echo request (a ping) to @p ipv4 through @p port; used as a
+ * link keepalive. Resolves the MAC first if needed.
+ * @return 0 when the request is staged, -EAGAIN while the address is being
+ *   resolved, -EINVAL for a bad port, -ENOMEM.
+ */
+int roce_dev_port_ping(struct roce_dev *dev, uint8_t port, uint32_t ipv4, uint16_t seq,
+		       const void *note, uint8_t note_len);
+
+/** Echo replies received on @p port from @p ipv4 so far. */
+uint64_t roce_dev_port_pongs(const struct roce_dev *dev, uint8_t port, uint32_t ipv4);
+
+/**
+ * The note (echo data, at most 32 bytes) of the last ping @p ipv4 sent us
+ * on @p port. @return its length, 0 if none; *count: pings with a note.
+ */
+unsigned int roce_dev_port_peer_note(const struct roce_dev *dev, uint8_t port, uint32_t ipv4,
+				     void *note, unsigned int len, uint64_t *count);
 
 /** Static neighbour on @p port: @p mac for @p ipv4, never resolved. */
 int roce_dev_set_neighbor(struct roce_dev *dev, uint8_t port, uint32_t ipv4,
@@ -197,6 +223,14 @@ int roce_query_qp(const struct roce_qp *qp, struct ibv_qp_attr *attr);
  * @return 0, -EINVAL if @p n exceeds the device's ports.
  */
 int roce_qp_set_peer_paths(struct roce_qp *qp, const uint32_t *ipv4, unsigned int n);
+
+/**
+ * Start the responder half of an RTS QP afresh, expecting @p rq_psn next:
+ * the requester half and its work stay as they are. Outside IBTA: for a
+ * QP whose partner announced, by other means, that it restarted its
+ * requester at @p rq_psn (the CCM's boot QP). @return 0, -EINVAL.
+ */
+int roce_qp_resync_responder(struct roce_qp *qp, uint32_t rq_psn);
 
 /** Destroy; outstanding WRs are dropped without completions. */
 int roce_destroy_qp(struct roce_qp *qp);

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ccm_peer: one node of a two-process CCM test. Each DPDK port given with
+ * --vdev is one link, in order. Node 1 streams numbered records into the
+ * memory node 2 holds for it (RDMA WRITE with immediate through the
+ * client's ports); node 2 checks each arrives once and intact. Both exit
+ * 0 only when every record made it.
+ *
+ *   ccm_peer [EAL args] -- --node 1|2 [--records N] [--timeout SECONDS]
+ *            [--version-max V] [--start-delay-ms MS] [--expect-refusal]
+ *
+ * Link i joins 10.90.i.1 (node 1) and 10.90.i.2 (node 2).
+ */
+#include <getopt.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+
+#include "ccm.h"
+
+#define REC_LEN		1024
+#define SLOTS		256
+#define MEM_LEN		(SLOTS * REC_LEN)
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* Poll, yielding when idle (two processes share two cores). */
+static void
+poll_once(struct ccm *ccm)
+{
+	if (ccm_poll(ccm, now_ns()) == 0)
+		sched_yield();
+}
+
+static void
+record_fill(uint8_t *p, uint32_t seq)
+{
+	uint32_t i;
+
+	for (i = 0; i < REC_LEN; i++)
+		p[i] = (uint8_t)(seq * 13 + i);
+	memcpy(p, &seq, sizeof(seq));
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "node", required_argument, NULL, 'n' },
+		{ "records", required_argument, NULL, 'r' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "version-max", required_argument, NULL, 'v' },
+		{ "start-delay-ms", required_argument, NULL, 'd' },
+		{ "expect-refusal", no_argument, NULL, 'x' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned int node = 0, records = 5000, version_max = 0, delay_ms = 0;
+	unsigned int sent = 0, done = 0, got = 0, l;
+	bool expect_refusal = false;
+	double timeout = 30;
+	struct ccm_client_conf cconf = { .name = "stream", .nports = 2, .peer_mem_bytes = MEM_LEN,
+					 .local_len = MEM_LEN };
+	struct ccm_client_event ev, ready = { 0 };
+	struct ccm_client *client;
+	struct ccm_conf conf = { 0 };
+	struct ccm *ccm;
+	uint8_t *seen;
+	uint64_t deadline;
+	int c, rc;
+
+	rc = rte_eal_init(argc, argv);
+	if (rc < 0) {
+		fprintf(stderr, "ccm_peer: EAL: %s\n", rte_strerror(rte_errno));
+		return 2;
+	}
+	argc -= rc;
+	argv += rc;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			node = atoi(optarg);
+			break;
+		case 'r':
+			records = atoi(optarg);
+			break;
+		case 't':
+			timeout = atof(optarg);
+			break;
+		case 'v':
+			version_max = atoi(optarg);
+			break;
+		case 'd':
+			delay_ms = atoi(optarg);
+			break;
+		case 'x':
+			expect_refusal = true;
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (node != 1 && node != 2) {
+		fprintf(stderr, "usage: ccm_peer [EAL args] -- --node 1|2 [--records N] "
+			"[--timeout S] [--version-max V] [--start-delay-ms MS] [--expect-refusal]\n");
+		return 2;
+	}
+	ccm_conf_defaults(&conf);
+	conf.name = node == 1 ? "node1" : "node2";
+	conf.cluster_id = 0x5eed;
+	conf.node_id = node;
+	conf.peer_node_id = 3 - node;
+	conf.nb_links = rte_eth_dev_count_avail();
+	if (conf.nb_links == 0 || conf.nb_links > CCM_MAX_LINKS) {
+		fprintf(stderr, "ccm_peer: give 1 to %d ports with --vdev\n", CCM_MAX_LINKS);
+		return 2;
+	}
+	for (l = 0; l < conf.nb_links; l++) {
+		conf.link[l].port_id = l;
+		conf.link[l].configure = true;
+		conf.link[l].local_ip = 0x0a5a0000 | l << 8 | node;
+		conf.link[l].peer_ip = 0x0a5a0000 | l << 8 | (3 - node);
+	}
+	conf.boot_qpn = 8;
+	conf.boot_rkey = 0x7700;
+	conf.boot_addr = 0x10000000;
+	if (version_max != 0)
+		conf.version_min = conf.version_max = version_max;
+	ccm = ccm_create(&conf);
+	if (ccm == NULL) {
+		fprintf(stderr, "ccm_peer: ccm_create: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	cconf.local_mem = rte_zmalloc("local", MEM_LEN, 4096);
+	seen = calloc(records, 1);
+	client = ccm_client_register(ccm, &cconf);
+	if (client == NULL || cconf.local_mem == NULL || seen == NULL)
+		return 1;
+	/* The CCM starts late: its ports and boot region exist, as on a node
+	 * whose CCM has not yet been reached in its boot. */
+	usleep(delay_ms * 1000);
+	ccm_start(ccm, now_ns());
+	deadline = now_ns() + timeout * 1e9;
+
+	if (expect_refusal) {
+		while (now_ns() < deadline && ccm_stat(ccm, "refused") == 0)
+			poll_once(ccm);
+		/* Stay a while, so the partner hears the refusal too. */
+		for (deadline = now_ns() + 2000000000ull; now_ns() < deadline;)
+			poll_once(ccm);
+		rc = ccm_stat(ccm, "refused") > 0 && ccm_session(ccm) == 0 ? 0 : 1;
+		fprintf(stderr, "node %u: %s (refused %lu)\n", node, rc ? "FAILED" : "refused",
+			(unsigned long)ccm_stat(ccm, "refused"));
+		goto out;
+	}
+	/* Wait for the partner, then stream (node 1) or check (node 2). */
+	while (now_ns() < deadline && ready.type != CCM_EV_PARTNER_READY) {
+		poll_once(ccm);
+		while (ccm_client_events(client, &ev, 1) == 1)
+			if (ev.type == CCM_EV_PARTNER_READY)
+				ready = ev;
+	}
+	while (now_ns() < deadline && (node == 1 ? done < records : got < records)) {
+		while (node == 1 && sent < records && sent - done < 64) {
+			uint8_t *p = (uint8_t *)cconf.local_mem + (sent % SLOTS) * REC_LEN;
+			struct ccm_work w = { .wr_id = sent, .session = ready.session,
+					      .port = sent % 2, .opcode = IBV_WR_RDMA_WRITE_WITH_IMM,
+					      .local = p, .len = REC_LEN, .imm = sent,
+					      .remote_off = (sent % SLOTS) * REC_LEN };
+
+			record_fill(p, sent);
+			if (ccm_client_post(client, &w, 1) != 1)
+				break;
+			sent++;
+		}
+		poll_once(ccm);
+		while (ccm_client_events(client, &ev, 1) == 1) {
+			if (ev.type == CCM_EV_COMPLETION) {
+				if (ev.u.wc.status != IBV_WC_SUCCESS) {
+					fprintf(stderr, "node 1: record %lu: %s\n",
+						(unsigned long)ev.u.wc.wr_id,
+						ibv_wc_status_str(ev.u.wc.status));
+					goto fail;
+				}
+				done++;
+			} else if (ev.type == CCM_EV_IMMEDIATE) {
+				uint8_t want[REC_LEN];
+				const uint8_t *rec = (const uint8_t *)ready.u.ready.local_mem +
+						     (ev.u.imm.imm % SLOTS) * REC_LEN;
+
+				record_fill(want, ev.u.imm.imm);
+				if (ev.u.imm.imm >= records || seen[ev.u.imm.imm] ||
+				    memcmp(rec, want, REC_LEN) != 0) {
+					fprintf(stderr, "node 2: record %u duplicated or wrong\n",
+						ev.u.imm.imm);
+					goto fail;
+				}
+				seen[ev.u.imm.imm] = 1;
+				got++;
+			}
+		}
+	}
+	rc = (node == 1 ? done : got) == records ? 0 : 1;
+	/* Let the last acknowledgements go before leaving. */
+	for (deadline = now_ns() + 200000000ull; now_ns() < deadline;)
+		poll_once(ccm);
+	fprintf(stderr, "node %u: %s, %u of %u records, session %u, links up %d/%d\n", node,
+		rc ? "FAILED" : "ok", node == 1 ? done : got, records, ccm_session(ccm),
+		ccm_link_state(ccm, 0) == CCM_L_UP, ccm_link_state(ccm, 1) == CCM_L_UP);
+	goto out;
+fail:
+	rc = 1;
+out:
+	ccm_destroy(ccm);
+	rte_free(cconf.local_mem);
+	free(seen);
+	return rc;
+}
