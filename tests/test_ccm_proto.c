@@ -854,6 +854,53 @@ START_TEST(test_status_reserved_bytes_ignored)
 }
 END_TEST
 
+/* ---- keepalive note ---------------------------------------------------- */
+
+START_TEST(test_note_round_trip_and_refusals)
+{
+	const struct ccm_note n = { .node_id = 2, .boot_epoch = 0xfffe,
+				    .incarnation = 0x0102030405060708ull };
+	struct ccm_note_wire w, bad;
+	struct ccm_note seen;
+
+	ccm_note_encode(CLUSTER, &n, &w);
+	ck_err_eq(ccm_note_decode(&w, sizeof(w), CLUSTER, 2, &seen), CCM_PROTO_OK, "note");
+	expect(seen.node_id == 2 && seen.boot_epoch == 0xfffe &&
+	       seen.incarnation == 0x0102030405060708ull, "note fields came back changed");
+	/* Little-endian on the wire. */
+	expect(((const uint8_t *)&w)[10] == 0xfe && ((const uint8_t *)&w)[16] == 0x08,
+	       "note not little-endian");
+	ck_err_eq(ccm_note_decode(&w, sizeof(w) - 1, CLUSTER, 2, &seen), CCM_PROTO_SHORT,
+		  "short note");
+	bad = w;
+	bad.magic ^= 1;
+	ck_err_eq(ccm_note_decode(&bad, sizeof(bad), CLUSTER, 2, &seen), CCM_PROTO_BAD_MAGIC,
+		  "note magic");
+	ck_err_eq(ccm_note_decode(&w, sizeof(w), CLUSTER ^ 1, 2, &seen), CCM_PROTO_WRONG_CLUSTER,
+		  "note cluster");
+	ck_err_eq(ccm_note_decode(&w, sizeof(w), CLUSTER, 1, &seen), CCM_PROTO_WRONG_NODE,
+		  "note node");
+}
+END_TEST
+
+START_TEST(test_boot_psn_spreads_epochs)
+{
+	unsigned int e;
+
+	/* 24 bits, and consecutive epochs far apart: a new epoch's PSNs are
+	 * never inside the old one's window of recent PSNs. */
+	for (e = 0; e < 1000; e++) {
+		uint32_t a = ccm_boot_psn(0x1234, e), b = ccm_boot_psn(0x1234, e + 1);
+		int32_t d = (int32_t)(((b - a) & 0xffffff) << 8) >> 8;
+
+		expect(a <= 0xffffff, "epoch %u: PSN 0x%x over 24 bits", e, a);
+		expect(d > 1024 || d < -1024, "epochs %u and %u start %d PSNs apart", e, e + 1, d);
+	}
+	expect(ccm_boot_psn(1, 0) != ccm_boot_psn(2, 0), "incarnations share a PSN");
+	expect(ccm_boot_psn(7, 3) == ccm_boot_psn(7, 3), "not a function of its inputs");
+}
+END_TEST
+
 /* ---- messages --------------------------------------------------------- */
 
 START_TEST(test_msg_round_trip_every_type)
@@ -2079,6 +2126,8 @@ ccm_proto_suite(void)
 	tcase_add_test(tc, test_status_round_trip_extremes);
 	tcase_add_test(tc, test_status_wire_bytes_hand_written);
 	tcase_add_test(tc, test_status_reserved_bytes_ignored);
+	tcase_add_test(tc, test_note_round_trip_and_refusals);
+	tcase_add_test(tc, test_boot_psn_spreads_epochs);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("messages");

@@ -61,7 +61,8 @@ struct ccm_boot_status {
 } __rte_packed;
 static_assert(sizeof(struct ccm_boot_status) == 64, "boot status is 64 bytes");
 
-/* A keepalive the partner WRITEs per link: seq changes while the link lives. */
+/* Reserved for RDMA-written link beats; unused in this version (link
+ * keepalives are ICMP echoes carrying a ccm_note_wire). */
 struct ccm_link_beat {
 	rte_le64_t seq;
 	rte_le64_t incarnation;
@@ -72,7 +73,7 @@ static_assert(sizeof(struct ccm_link_beat) == 16, "link beat is 16 bytes");
 struct ccm_boot_region {
 	struct ccm_boot_status own;		/* ours; the partner READs it */
 	struct ccm_boot_status from_peer;	/* the partner WRITEs its own here */
-	struct ccm_link_beat beat[CCM_MAX_LINKS];	/* partner's keepalives, per link */
+	struct ccm_link_beat beat[CCM_MAX_LINKS];	/* reserved (see above) */
 	uint8_t reserved[64];
 } __rte_aligned(64);
 static_assert(sizeof(struct ccm_boot_region) == 256, "boot region is 256 bytes");
