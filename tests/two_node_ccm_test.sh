@@ -3,6 +3,9 @@
 # first, a record stream verified end to end; a version mismatch refused.
 # Usage: two_node_ccm_test.sh CCM_PEER
 set -uo pipefail
+# memif (DPDK 22.11) listens on an abstract socket: no file, but a line
+# "@PATH" in /proc/net/unix.
+listening() { grep -q " @$1\$" /proc/net/unix; }
 peer=$1
 work=$(mktemp -d)
 pids=()
@@ -22,7 +25,11 @@ run_pair() {
         --vdev="net_memif1,role=server,socket=$work/l1.sock" -- --node 2 $a2 \
         >"$work/n2.log" 2>&1 &
     local p2=$!
-    sleep 0.3
+    # memif clients connect once: start them when the server listens.
+    for _ in $(seq 1 200); do
+        listening "$work/l0.sock" && listening "$work/l1.sock" && break
+        sleep 0.05
+    done
     # shellcheck disable=SC2086
     "$peer" --no-huge -m 256 --no-pci --file-prefix="n1$$" --log-level=lib.eal:error \
         --vdev="net_memif0,role=client,socket=$work/l0.sock" \

@@ -4,6 +4,9 @@
 # traffic captured and checked by roce-dump --check.
 # Usage: two_process_test.sh RC_PEER ROCE_DUMP
 set -uo pipefail
+# memif (DPDK 22.11) listens on an abstract socket: no file, but a line
+# "@PATH" in /proc/net/unix.
+listening() { grep -q " @$1\$" /proc/net/unix; }
 peer=$1 dump=$2
 work=$(mktemp -d)
 trap 'kill $spid $cpid 2>/dev/null; rm -rf "$work"' EXIT
@@ -14,6 +17,11 @@ eal=(--no-huge -m 128 --no-pci --log-level=lib.eal:error)
     --role server --ip 10.88.0.1 --peer-ip 10.88.0.2 --messages 200 \
     --capture "$work/server.pcap" --timeout 60 &
 spid=$!
+# A memif client tries to connect once: start it when the server listens.
+for _ in $(seq 1 100); do
+    listening "$sock" && break
+    sleep 0.1
+done
 "$peer" "${eal[@]}" --file-prefix="rcc$$" --vdev="net_memif0,role=client,socket=$sock" -- \
     --role client --ip 10.88.0.2 --peer-ip 10.88.0.1 --messages 200 \
     --capture "$work/client.pcap" --timeout 60 &

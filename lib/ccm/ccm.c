@@ -256,6 +256,29 @@ ccm_stats_read(const struct ccm *ccm, struct ccm_stat_entry *out, unsigned int n
 	return CNT_N;
 }
 
+unsigned int
+ccm_clients_status(const struct ccm *ccm, struct ccm_client_status *out, unsigned int n)
+{
+	unsigned int c, p;
+
+	for (c = 0; c < ccm->nb_clients && c < n; c++) {
+		const struct ccm_client *cl = ccm->client[c];
+		struct ccm_client_status *i = &out[c];
+
+		*i = (struct ccm_client_status){
+			.name = cl->name, .nports_wanted = cl->conf.nports,
+			.nports = cl->matched ? cl->nports : 0, .matched = cl->matched,
+			.peer_mem_wanted = cl->conf.peer_mem_bytes,
+			.remote_len = cl->remote_len, .serve_len = cl->conf.serve_len,
+		};
+		for (p = 0; p < i->nports && p < RTE_DIM(i->qpn); p++) {
+			i->qpn[p] = cl->port[p].qp != NULL ? roce_qp_num(cl->port[p].qp) : 0;
+			i->link[p] = cl->port[p].link;
+		}
+	}
+	return ccm->nb_clients;
+}
+
 void
 ccm_conf_defaults(struct ccm_conf *conf)
 {
@@ -1634,7 +1657,8 @@ ccm_create(const struct ccm_conf *conf)
 	for (i = 0; i < conf->nb_links; i++) {
 		struct roce_port_conf pconf = { .port_id = conf->link[i].port_id,
 						.configure = conf->link[i].configure,
-						.ipv4 = conf->link[i].local_ip };
+						.ipv4 = conf->link[i].local_ip,
+						.mac = conf->link[i].local_mac };
 		int port = roce_dev_add_port(ccm->dev, &pconf);
 
 		if (port < 0) {

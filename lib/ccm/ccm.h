@@ -42,6 +42,7 @@ struct ccm_link_conf {
 	bool configure;			/* configure and start it */
 	uint32_t local_ip;		/* host order */
 	uint32_t peer_ip;
+	struct rte_ether_addr local_mac;	/* all zero: the port's own */
 	bool has_peer_mac;		/* static neighbour instead of ARP */
 	struct rte_ether_addr peer_mac;
 };
@@ -212,5 +213,23 @@ void ccm_client_close(struct ccm_client *client);
 
 /** The client's memory the partner holds (valid while the session is up). */
 uint64_t ccm_client_remote_len(const struct ccm_client *client);
+
+/* A client as `show clients` sees it. */
+struct ccm_client_status {
+	const char *name;
+	uint16_t nports_wanted;
+	uint16_t nports;		/* this session's, 0 when not matched */
+	bool matched;			/* the partner has a client of this name */
+	uint64_t peer_mem_wanted;
+	uint64_t remote_len;		/* what the partner granted this session */
+	uint64_t serve_len;		/* what we hold for the partner's client */
+	uint32_t qpn[4];		/* the first ports' QPs */
+	uint8_t link[4];		/* and the link each is on */
+};
+
+/** Snapshot of the registered clients (the CCM's lcore).
+ * @return how many are registered (only @p n written). */
+unsigned int ccm_clients_status(const struct ccm *ccm, struct ccm_client_status *out,
+				unsigned int n);
 
 #endif /* CCM_H */

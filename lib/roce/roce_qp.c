@@ -71,6 +71,27 @@ roce_qp_state(const struct roce_qp *qp)
 	return qp->state;
 }
 
+unsigned int
+roce_dev_qp_info(const struct roce_dev *dev, struct roce_qp_info *out, unsigned int n)
+{
+	const struct roce_qp *qp;
+	unsigned int i = 0;
+
+	TAILQ_FOREACH(qp, &dev->live_qps, live) {
+		if (i < n)
+			out[i] = (struct roce_qp_info){
+				.qpn = qp->qpn, .dest_qpn = qp->dest_qpn, .state = qp->state,
+				.port = qp->port != NULL ? qp->port->num : 0,
+				.dest_ip = qp->dest_ip, .sq_psn = qp->req.psn,
+				.unacked_psn = qp->comp.psn, .rq_psn = qp->resp.psn,
+				.sq_outstanding = qp->sq_head - qp->sq_tail,
+				.rq_posted = qp->rq_head - qp->rq_tail,
+			};
+		i++;
+	}
+	return i;
+}
+
 /* ---- Create and destroy ----------------------------------------------- */
 
 static int

@@ -238,6 +238,24 @@ int roce_destroy_qp(struct roce_qp *qp);
 uint32_t roce_qp_num(const struct roce_qp *qp);
 enum ibv_qp_state roce_qp_state(const struct roce_qp *qp);
 
+/* A QP as `show qp` and telemetry see it. */
+struct roce_qp_info {
+	uint32_t qpn, dest_qpn;
+	enum ibv_qp_state state;
+	uint8_t port;			/* 0: no path yet */
+	uint32_t dest_ip;		/* host order */
+	uint32_t sq_psn;		/* next PSN to send */
+	uint32_t unacked_psn;		/* oldest PSN not acknowledged */
+	uint32_t rq_psn;		/* next PSN expected */
+	uint32_t sq_outstanding;	/* WRs posted, not completed */
+	uint32_t rq_posted;
+};
+
+/** Snapshot of the QPs out of RESET (the device's lcore).
+ * @return how many there are (may exceed @p n; only @p n are written). */
+unsigned int roce_dev_qp_info(const struct roce_dev *dev, struct roce_qp_info *out,
+			      unsigned int n);
+
 /**
  * Post send WRs: IBV_WR_SEND[_WITH_IMM|_WITH_INV], IBV_WR_RDMA_WRITE[_WITH_IMM],
  * IBV_WR_RDMA_READ, IBV_WR_ATOMIC_CMP_AND_SWP, IBV_WR_ATOMIC_FETCH_AND_ADD.

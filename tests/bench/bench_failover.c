@@ -241,11 +241,15 @@ main(int argc, char **argv)
 	ring_port("bfB1", rings[2], rings[3]);
 	det = calloc(runs, sizeof(*det));
 	res = calloc(runs, sizeof(*res));
+	if (det == NULL || res == NULL)
+		return 1;
 	for (i = 0; i < runs; i++)
 		if (trial(&det[ok], &res[ok]) == 0)
 			ok++;
 	if (ok == 0) {
 		fprintf(stderr, "bench_failover: no trial completed\n");
+		free(det);
+		free(res);
 		return 1;
 	}
 	qsort(det, ok, sizeof(*det), cmp_u64);
@@ -256,5 +260,7 @@ main(int argc, char **argv)
 	       det[0] / 1e6, det[ok - 1] / 1e6);
 	printf("  resumed:   median %.2f ms, min %.2f, max %.2f\n", res[ok / 2] / 1e6,
 	       res[0] / 1e6, res[ok - 1] / 1e6);
+	free(det);
+	free(res);
 	return ok == runs ? 0 : 1;
 }

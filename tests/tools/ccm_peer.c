@@ -57,6 +57,18 @@ record_fill(uint8_t *p, uint32_t seq)
 	memcpy(p, &seq, sizeof(seq));
 }
 
+/*
+ * Leave without exit handlers: when the partner goes at the same moment,
+ * DPDK's interrupt thread may still be running memif's deferred clean-up,
+ * and library destructors racing with it crash the process.
+ */
+static void
+leave(int rc)
+{
+	fflush(NULL);
+	_exit(rc);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -228,5 +240,5 @@ out:
 	ccm_destroy(ccm);
 	rte_free(cconf.local_mem);
 	free(seen);
-	return rc;
+	leave(rc);
 }

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <rte_eal.h>
@@ -267,6 +268,18 @@ usage(void)
 		"--peer-ip A.B.C.D [--messages N] [--capture FILE] [--timeout SECONDS]\n");
 }
 
+/*
+ * Leave without exit handlers: when the partner goes at the same moment,
+ * DPDK's interrupt thread may still be running memif's deferred clean-up,
+ * and library destructors racing with it crash the process.
+ */
+static void
+leave(int rc)
+{
+	fflush(NULL);
+	_exit(rc);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -335,5 +348,5 @@ main(int argc, char **argv)
 			(unsigned long)roce_stats_get(p.dev, "rx_invalid"));
 	if (p.dev != NULL)
 		roce_dev_capture(p.dev, 1, NULL);	/* close the capture file */
-	return rc;
+	leave(rc);
 }

@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Console commands of the CCM's clients: the NVRAM shadow and the
+ * failover monitor (docs/console.md). Appends run on the shadow's lcore,
+ * through app_call(), like a storage system's write path would.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ccm_app.h"
+
+#define APPEND_MAX	65536		/* bytes per record from the console */
+#define APPEND_TIMEOUT_NS 1000000000ull	/* sync append: wait for the partner */
+
+static int
+need_nvram(struct app *app)
+{
+	if (app->nvram != NULL)
+		return 0;
+	printf("error: NVRAM is not configured on this node (nvram: in %s)\n", app->cfg.path);
+	return -ENODEV;
+}
+
+static int
+need_failover(struct app *app)
+{
+	if (app->failover != NULL)
+		return 0;
+	printf("error: failover is not configured on this node (failover: in %s)\n",
+	       app->cfg.path);
+	return -ENODEV;
+}
+
+static int
+cmd_show_nvram(struct app *app, int argc, char **argv)
+{
+	const struct nvram_log *log;
+
+	(void)argc;
+	(void)argv;
+	if (need_nvram(app) != 0)
+		return -ENODEV;
+	log = nvram_shadow_log(app->nvram);
+	printf("NVRAM %s (%" PRIu64 " bytes), shadow of %s in %s, %s mirror\n",
+	       app->cfg.nvram_file, app->cfg.nvram_size, app->cfg.peer_name,
+	       app->cfg.shadow_file, app->cfg.mirror == CFG_MIRROR_SYNC ? "sync" : "async");
+	printf("  mirror      %s\n", nvram_shadow_in_sync(app->nvram) ? "in sync" : "degraded");
+	if (log->head_seq > log->tail_seq)
+		printf("  records     %" PRIu64 "..%" PRIu64 " live, %" PRIu64 " bytes\n",
+		       log->tail_seq, log->head_seq - 1, log->live_bytes);
+	else
+		printf("  records     none live (next %" PRIu64 ")\n", log->head_seq);
+	printf("  acked       %" PRIu64 " (partner has every record up to it)\n",
+	       nvram_shadow_acked(app->nvram));
+	printf("  unmirrored  %" PRIu64 "\n", nvram_shadow_unmirrored(app->nvram));
+	if (app->took_over)
+		printf("  took over   %" PRIu64 " record(s) of %s replayed\n", app->replayed,
+		       app->cfg.peer_name);
+	return 0;
+}
+
+struct append_job {
+	struct app *app;
+	uint64_t count, size;
+	uint64_t mirrored, local_only, last_seq;
+	uint64_t elapsed_ns;
+	int rc;
+};
+
+/* A record names its node and sequence, then a pattern derived from them:
+ * `nvram verify` on the partner (or a replay) can recompute it. */
+static void
+fill_record(uint8_t *buf, uint32_t len, const char *node, uint64_t n)
+{
+	uint32_t i, h;
+
+	h = (uint32_t)snprintf((char *)buf, len, "%s#%" PRIu64 ";", node, n);
+	for (i = RTE_MIN(h, len); i < len; i++)
+		buf[i] = (uint8_t)('a' + (n + i) % 26);
+}
+
+static int
+do_append(void *arg)
+{
+	static uint8_t buf[APPEND_MAX];
+	struct append_job *j = arg;
+	uint64_t i, t0 = app_now_ns();
+
+	for (i = 0; i < j->count; i++) {
+		const struct nvram_log *log = nvram_shadow_log(j->app->nvram);
+		uint64_t seq;
+		int rc;
+
+		fill_record(buf, (uint32_t)j->size, j->app->cfg.node_name, log->head_seq);
+		rc = nvram_shadow_append(j->app->nvram, buf, (uint32_t)j->size, &seq,
+					 APPEND_TIMEOUT_NS);
+		if (rc < 0) {
+			j->rc = rc;
+			break;
+		}
+		j->last_seq = seq;
+		if (rc == 1)
+			j->mirrored++;
+		else
+			j->local_only++;
+	}
+	j->elapsed_ns = app_now_ns() - t0;
+	return j->rc;
+}
+
+static int
+cmd_nvram_append(struct app *app, int argc, char **argv)
+{
+	struct append_job j = { .app = app, .size = 64 };
+	int rc;
+
+	if (need_nvram(app) != 0)
+		return -ENODEV;
+	if (app_parse_u64(argv[0], 10000000, &j.count) != 0 ||
+	    (argc == 2 && (app_parse_u64(argv[1], APPEND_MAX, &j.size) != 0 || j.size == 0))) {
+		printf("error: nvram append COUNT [SIZE]: SIZE 1..%d bytes\n", APPEND_MAX);
+		return -EINVAL;
+	}
+	rc = app_call(app->loops, APP_ROLE_NVRAM, do_append, &j);
+	printf("appended %" PRIu64 " record(s) of %" PRIu64 " bytes: %" PRIu64
+	       " mirrored, %" PRIu64 " in local NVRAM only; last seq %" PRIu64 "; %.1f us each\n",
+	       j.mirrored + j.local_only, j.size, j.mirrored, j.local_only, j.last_seq,
+	       j.mirrored + j.local_only > 0 ?
+	       j.elapsed_ns / 1e3 / (double)(j.mirrored + j.local_only) : 0.0);
+	if (rc == -ENOSPC)
+		printf("error: the log is full of records not yet mirrored or checkpointed "
+		       "(nvram checkpoint SEQ)\n");
+	else if (rc < 0)
+		printf("error: append: %s\n", strerror(-rc));
+	return rc;
+}
+
+struct barrier_job {
+	struct app *app;
+	uint64_t seq;
+	uint64_t ms;
+};
+
+static int
+do_barrier(void *arg)
+{
+	struct barrier_job *j = arg;
+
+	return nvram_shadow_barrier(j->app->nvram, j->ms * 1000000ull);
+}
+
+static int
+cmd_nvram_barrier(struct app *app, int argc, char **argv)
+{
+	struct barrier_job j = { .app = app, .ms = 5000 };
+	int rc;
+
+	if (need_nvram(app) != 0)
+		return -ENODEV;
+	if (argc == 1 && app_parse_u64(argv[0], 3600000, &j.ms) != 0) {
+		printf("error: nvram barrier [MS], not \"%s\"\n", argv[0]);
+		return -EINVAL;
+	}
+	rc = app_call(app->loops, APP_ROLE_NVRAM, do_barrier, &j);
+	if (rc != 0)
+		printf("error: %" PRIu64 " record(s) not mirrored after %" PRIu64 " ms (%s)\n",
+		       nvram_shadow_unmirrored(app->nvram), j.ms,
+		       nvram_shadow_in_sync(app->nvram) ? "in sync" : "degraded");
+	else
+		printf("mirrored: the partner has every record up to %" PRIu64 "\n",
+		       nvram_shadow_acked(app->nvram));
+	return rc;
+}
+
+static int
+do_checkpoint(void *arg)
+{
+	struct barrier_job *j = arg;
+
+	return nvram_shadow_checkpoint(j->app->nvram, j->seq);
+}
+
+static int
+cmd_nvram_checkpoint(struct app *app, int argc, char **argv)
+{
+	struct barrier_job j = { .app = app };
+	int rc;
+
+	(void)argc;
+	if (need_nvram(app) != 0)
+		return -ENODEV;
+	if (app_parse_u64(argv[0], UINT64_MAX, &j.seq) != 0) {
+		printf("error: nvram checkpoint SEQ, not \"%s\"\n", argv[0]);
+		return -EINVAL;
+	}
+	rc = app_call(app->loops, APP_ROLE_NVRAM, do_checkpoint, &j);
+	if (rc != 0)
+		printf("error: no live record %" PRIu64 " to checkpoint\n", j.seq);
+	return rc;
+}
+
+struct verify {
+	const char *node;
+	uint64_t count, pattern_ok, first, last;
+};
+
+/* Records `nvram append` wrote can be recomputed; others only CRC-checked. */
+static int
+verify_record(uint64_t seq, const void *data, uint32_t len, void *arg)
+{
+	static uint8_t want[APPEND_MAX];
+	struct verify *v = arg;
+
+	if (v->count++ == 0)
+		v->first = seq;
+	v->last = seq;
+	if (len <= APPEND_MAX) {
+		fill_record(want, len, v->node, seq);
+		v->pattern_ok += memcmp(want, data, len) == 0;
+	}
+	return 0;
+}
+
+static void
+verify_report(const char *what, int rc, const struct verify *v)
+{
+	if (rc < 0) {
+		printf("%s: no valid log\n", what);
+		return;
+	}
+	printf("%s: %" PRIu64 " record(s) valid (sequence, CRC)", what, v->count);
+	if (v->count > 0)
+		printf(", %" PRIu64 "..%" PRIu64 ", %" PRIu64 " with the console's pattern",
+		       v->first, v->last, v->pattern_ok);
+	printf("\n");
+}
+
+struct verify_job {
+	struct app *app;
+	struct verify own, partner;
+	int own_rc, partner_rc;
+};
+
+static int
+do_verify(void *arg)
+{
+	struct verify_job *j = arg;
+	const struct nvram_log *log = nvram_shadow_log(j->app->nvram);
+
+	j->own_rc = nvram_log_replay(log, log->tail_seq, verify_record, &j->own);
+	j->partner_rc = nvram_shadow_scan_partner(j->app->nvram, verify_record, &j->partner);
+	return 0;
+}
+
+static int
+cmd_nvram_verify(struct app *app, int argc, char **argv)
+{
+	struct verify_job j = { .app = app, .own.node = app->cfg.node_name,
+				.partner.node = app->cfg.peer_name };
+
+	(void)argc;
+	(void)argv;
+	if (need_nvram(app) != 0)
+		return -ENODEV;
+	app_call(app->loops, APP_ROLE_NVRAM, do_verify, &j);
+	verify_report("own log", j.own_rc, &j.own);
+	verify_report("partner's shadow", j.partner_rc, &j.partner);
+	return j.own_rc < 0 ? -EBADMSG : 0;
+}
+
+static int
+cmd_wait_nvram(struct app *app, int argc, char **argv)
+{
+	uint64_t ms = 10000, deadline;
+
+	if (need_nvram(app) != 0)
+		return -ENODEV;
+	if (argc == 1 && app_parse_u64(argv[0], 3600000, &ms) != 0) {
+		printf("error: wait nvram in-sync [MS], not \"%s\"\n", argv[0]);
+		return -EINVAL;
+	}
+	deadline = app_now_ns() + ms * 1000000ull;
+	while (!app->quit && !nvram_shadow_in_sync(app->nvram)) {
+		if (app_now_ns() >= deadline) {
+			printf("error: NVRAM mirror not in sync after %" PRIu64 " ms\n", ms);
+			return -ETIMEDOUT;
+		}
+		app_console_idle(app, 1);
+	}
+	printf("NVRAM mirror in sync\n");
+	return 0;
+}
+
+static int
+cmd_show_failover(struct app *app, int argc, char **argv)
+{
+	uint64_t last, now = app_now_ns();
+
+	(void)argc;
+	(void)argv;
+	if (need_failover(app) != 0)
+		return -ENODEV;
+	last = failover_last_beat_ns(app->failover);
+	printf("partner %s: %s\n", app->cfg.peer_name,
+	       fo_state_name(failover_state(app->failover)));
+	if (last != 0)
+		printf("  last heartbeat  %.1f ms ago\n", (now - last) / 1e6);
+	else
+		printf("  last heartbeat  never\n");
+	printf("  heartbeat every %" PRIu64 " us, partner down after %" PRIu64 " us, "
+	       "mailbox %s\n", app->cfg.heartbeat_us, app->cfg.partner_timeout_us,
+	       app->cfg.mailbox[0] != '\0' ? app->cfg.mailbox : "none");
+	if (failover_takeover_ns(app->failover) != 0)
+		printf("  took over       %.1f s ago, %" PRIu64 " record(s) replayed\n",
+		       (now - failover_takeover_ns(app->failover)) / 1e9, app->replayed);
+	return 0;
+}
+
+static int
+cmd_admin(struct app *app, bool takeover)
+{
+	if (need_failover(app) != 0)
+		return -ENODEV;
+	failover_admin(app->failover, takeover);
+	printf("%s requested\n", takeover ? "takeover" : "giveback");
+	return 0;
+}
+
+static int
+cmd_takeover(struct app *app, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return cmd_admin(app, true);
+}
+
+static int
+cmd_giveback(struct app *app, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return cmd_admin(app, false);
+}
+
+static int
+cmd_wait_partner(struct app *app, int argc, char **argv)
+{
+	uint64_t ms = 10000, deadline;
+	enum fo_state want;
+
+	if (need_failover(app) != 0)
+		return -ENODEV;
+	for (want = 0; want < FO_S_NSTATES; want++)
+		if (strcmp(argv[0], fo_state_name(want)) == 0)
+			break;
+	if (want == FO_S_NSTATES) {
+		printf("error: no failover state \"%s\" (see `show failover`)\n", argv[0]);
+		return -EINVAL;
+	}
+	if (argc == 2 && app_parse_u64(argv[1], 3600000, &ms) != 0) {
+		printf("error: wait partner STATE [MS], not \"%s\"\n", argv[1]);
+		return -EINVAL;
+	}
+	deadline = app_now_ns() + ms * 1000000ull;
+	while (!app->quit && failover_state(app->failover) != want) {
+		if (app_now_ns() >= deadline) {
+			printf("error: partner not %s after %" PRIu64 " ms (it is %s)\n",
+			       argv[0], ms, fo_state_name(failover_state(app->failover)));
+			return -ETIMEDOUT;
+		}
+		app_console_idle(app, 1);
+	}
+	printf("partner %s\n", argv[0]);
+	return 0;
+}
+
+const struct app_cmd app_cmds_clients[] = {
+	{ "show nvram", "", "the NVRAM log and its mirror", 0, 0, cmd_show_nvram },
+	{ "nvram append", "COUNT [SIZE]", "append COUNT records of SIZE bytes (64)", 1, 2,
+	  cmd_nvram_append },
+	{ "nvram barrier", "[MS]", "wait until the partner has every record", 0, 1,
+	  cmd_nvram_barrier },
+	{ "nvram checkpoint", "SEQ", "free the log up to SEQ (on disk now)", 1, 1,
+	  cmd_nvram_checkpoint },
+	{ "nvram verify", "", "check our log and the partner's shadow record by record", 0, 0,
+	  cmd_nvram_verify },
+	{ "wait nvram in-sync", "[MS]", "wait until the mirror is in sync", 0, 1,
+	  cmd_wait_nvram },
+	{ "show failover", "", "the partner's state as the monitor sees it", 0, 0,
+	  cmd_show_failover },
+	{ "takeover", "", "take over the partner's work now (operator)", 0, 0, cmd_takeover },
+	{ "giveback", "", "give the partner its work back now (operator)", 0, 0, cmd_giveback },
+	{ "wait partner", "STATE [MS]", "wait until the monitor sees the partner in STATE", 1, 2,
+	  cmd_wait_partner },
+	{ NULL, NULL, NULL, 0, 0, NULL },
+};

@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Console commands of the session and its links (docs/console.md).
+ * Reads are plain loads of what the CCM's lcore writes; anything that
+ * changes state runs on the CCM's lcore through app_call().
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+
+#include "ccm_app.h"
+#include "roce_fault.h"
+#include "roce_stats.h"
+
+#define STATS_MAX	256
+
+static void
+ip_str(uint32_t ip, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff,
+		 ip & 0xff);
+}
+
+static int
+parse_link(struct app *app, const char *s, unsigned int *idx)
+{
+	uint64_t v;
+
+	if (app_parse_u64(s, app->cfg.nb_links - 1, &v) != 0) {
+		printf("error: no link \"%s\" (links 0..%u)\n", s, app->cfg.nb_links - 1);
+		return -EINVAL;
+	}
+	*idx = (unsigned int)v;
+	return 0;
+}
+
+static int
+cmd_show_session(struct app *app, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("node %s (id %u), partner %s (id %u)\n", app->cfg.node_name, app->cfg.node_id,
+	       app->cfg.peer_name, app->cfg.peer_node_id);
+	printf("  state        %s\n", ccm_state_name(ccm_state(app->ccm)));
+	printf("  session      #%u\n", ccm_session(app->ccm));
+	printf("  version      %u\n", ccm_version(app->ccm));
+	printf("  incarnation  %016" PRIx64 "\n", ccm_incarnation(app->ccm));
+	printf("  sessions up  %" PRIu64 ", terminations %" PRIu64 ", partner restarts %"
+	       PRIu64 "\n", ccm_stat(app->ccm, "sessions_up"), ccm_stat(app->ccm, "terminations"),
+	       ccm_stat(app->ccm, "peer_restarts"));
+	return 0;
+}
+
+static int
+cmd_show_links(struct app *app, int argc, char **argv)
+{
+	struct roce_dev *dev = ccm_dev(app->ccm);
+	unsigned int l;
+
+	(void)argc;
+	(void)argv;
+	printf("link  port            state        carrier  local            partner\n");
+	for (l = 0; l < app->cfg.nb_links; l++) {
+		const struct cfg_link *cl = &app->cfg.link[l];
+		char local[16], peer[16];
+		int carrier = roce_dev_port_link(dev, l + 1);
+
+		ip_str(cl->local_ip, local, sizeof(local));
+		ip_str(cl->peer_ip, peer, sizeof(peer));
+		printf("%-5u %-15s %-12s %-8s %-16s %s\n", l, cl->port,
+		       ccm_link_state_name(ccm_link_state(app->ccm, l)),
+		       carrier > 0 ? "up" : carrier == 0 ? "down" : "?", local, peer);
+	}
+	return 0;
+}
+
+static int
+cmd_show_ports(struct app *app, int argc, char **argv)
+{
+	struct roce_dev *dev = ccm_dev(app->ccm);
+	unsigned int l;
+
+	(void)argc;
+	(void)argv;
+	for (l = 0; l < app->cfg.nb_links; l++) {
+		struct rte_ether_addr mac = { 0 };
+		struct rte_eth_stats st = { 0 };
+		uint16_t port_id = RTE_MAX_ETHPORTS;
+
+		rte_eth_dev_get_port_by_name(app->cfg.link[l].port, &port_id);
+		roce_dev_port_mac(dev, l + 1, &mac);
+		rte_eth_stats_get(port_id, &st);
+		printf("link %u: %s (DPDK port %u) mac " RTE_ETHER_ADDR_PRT_FMT "\n", l,
+		       app->cfg.link[l].port, port_id, RTE_ETHER_ADDR_BYTES(&mac));
+		printf("  rx %" PRIu64 " pkts %" PRIu64 " bytes, missed %" PRIu64 ", errors %"
+		       PRIu64 "\n", st.ipackets, st.ibytes, st.imissed, st.ierrors);
+		printf("  tx %" PRIu64 " pkts %" PRIu64 " bytes, errors %" PRIu64 "\n",
+		       st.opackets, st.obytes, st.oerrors);
+	}
+	return 0;
+}
+
+static int
+cmd_show_stats(struct app *app, int argc, char **argv)
+{
+	struct roce_stats_entry rs[STATS_MAX];
+	struct ccm_stat_entry cs[STATS_MAX];
+	bool all = argc == 1 && strcmp(argv[0], "all") == 0;
+	int n, i;
+
+	if (argc == 1 && !all) {
+		printf("error: usage: show stats [all]\n");
+		return -EINVAL;
+	}
+	/* Zero counters are noise unless asked for. */
+	n = RTE_MIN(ccm_stats_read(app->ccm, cs, STATS_MAX), STATS_MAX);
+	for (i = 0; i < n; i++)
+		if (all || cs[i].value != 0)
+			printf("  ccm.%-32s %" PRIu64 "\n", cs[i].name, cs[i].value);
+	n = RTE_MIN(roce_stats_read(ccm_dev(app->ccm), rs, STATS_MAX), STATS_MAX);
+	for (i = 0; i < n; i++)
+		if (all || rs[i].value != 0)
+			printf("  roce.%-31s %" PRIu64 "\n", rs[i].name, rs[i].value);
+	return 0;
+}
+
+static int
+cmd_stats(struct app *app, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	app_stats_print(app);
+	return 0;
+}
+
+/* QPs and clients live on the CCM's lcore: snapshot them there. */
+#define SHOW_MAX 64
+
+struct snapshot {
+	struct app *app;
+	struct roce_qp_info qp[SHOW_MAX];
+	struct ccm_client_status client[8];
+	unsigned int n;
+};
+
+static int
+do_snapshot_qps(void *arg)
+{
+	struct snapshot *sn = arg;
+
+	sn->n = roce_dev_qp_info(ccm_dev(sn->app->ccm), sn->qp, SHOW_MAX);
+	return 0;
+}
+
+static int
+cmd_show_qp(struct app *app, int argc, char **argv)
+{
+	static const char *const state_name[] = {
+		[IBV_QPS_RESET] = "RESET", [IBV_QPS_INIT] = "INIT", [IBV_QPS_RTR] = "RTR",
+		[IBV_QPS_RTS] = "RTS", [IBV_QPS_SQD] = "SQD", [IBV_QPS_SQE] = "SQE",
+		[IBV_QPS_ERR] = "ERR",
+	};
+	struct snapshot *sn;
+	uint64_t want = 0;
+	unsigned int i, shown = 0;
+
+	if (argc == 1 && app_parse_u64(argv[0], 0xffffff, &want) != 0) {
+		printf("error: show qp [QPN], not \"%s\"\n", argv[0]);
+		return -EINVAL;
+	}
+	sn = calloc(1, sizeof(*sn));
+	if (sn == NULL)
+		return -ENOMEM;
+	sn->app = app;
+	app_call(app->loops, APP_ROLE_CCM, do_snapshot_qps, sn);
+	printf("qpn     state link  dest qpn  dest ip          sq psn   unacked  rq psn   "
+	       "sq out  rq posted\n");
+	for (i = 0; i < RTE_MIN(sn->n, (unsigned int)SHOW_MAX); i++) {
+		const struct roce_qp_info *q = &sn->qp[i];
+		char ip[16];
+
+		if (argc == 1 && q->qpn != want)
+			continue;
+		ip_str(q->dest_ip, ip, sizeof(ip));
+		printf("%-7u %-5s %-5d %-9u %-16s %-8u %-8u %-8u %-7u %u\n", q->qpn,
+		       q->state < RTE_DIM(state_name) ? state_name[q->state] : "?",
+		       (int)q->port - 1, q->dest_qpn, ip, q->sq_psn, q->unacked_psn, q->rq_psn,
+		       q->sq_outstanding, q->rq_posted);
+		shown++;
+	}
+	free(sn);
+	if (argc == 1 && shown == 0) {
+		printf("error: no QP %" PRIu64 " out of RESET\n", want);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int
+do_snapshot_clients(void *arg)
+{
+	struct snapshot *sn = arg;
+
+	sn->n = ccm_clients_status(sn->app->ccm, sn->client, RTE_DIM(sn->client));
+	return 0;
+}
+
+static int
+cmd_show_clients(struct app *app, int argc, char **argv)
+{
+	struct snapshot *sn;
+	unsigned int i, p;
+
+	(void)argc;
+	(void)argv;
+	sn = calloc(1, sizeof(*sn));
+	if (sn == NULL)
+		return -ENOMEM;
+	sn->app = app;
+	app_call(app->loops, APP_ROLE_CCM, do_snapshot_clients, sn);
+	for (i = 0; i < RTE_MIN(sn->n, RTE_DIM(sn->client)); i++) {
+		const struct ccm_client_status *c = &sn->client[i];
+
+		printf("%-10s %s, ports %u of %u, memory in the partner %" PRIu64 " of %" PRIu64
+		       " bytes, holding %" PRIu64 " for it\n", c->name,
+		       c->matched ? "matched" : "not matched", c->nports, c->nports_wanted,
+		       c->remote_len, c->peer_mem_wanted, c->serve_len);
+		for (p = 0; p < c->nports && p < RTE_DIM(c->qpn); p++)
+			printf("           port %u: QP %u on link %u\n", p, c->qpn[p], c->link[p]);
+	}
+	free(sn);
+	return 0;
+}
+
+/* ---- state changes, on the CCM's lcore ----------------------------------- */
+
+struct link_change {
+	struct app *app;
+	unsigned int idx;
+	bool up;
+	enum roce_fault_dir dir;
+	struct roce_fault_conf fault;
+	const char *path;
+};
+
+static int
+do_link_admin(void *arg)
+{
+	struct link_change *c = arg;
+
+	return ccm_link_admin(c->app->ccm, c->idx, c->up);
+}
+
+static int
+cmd_set_link(struct app *app, int argc, char **argv)
+{
+	struct link_change c = { .app = app };
+	int rc;
+
+	(void)argc;
+	if (parse_link(app, argv[0], &c.idx) != 0)
+		return -EINVAL;
+	if (strcmp(argv[1], "up") != 0 && strcmp(argv[1], "down") != 0) {
+		printf("error: set link N up|down, not \"%s\"\n", argv[1]);
+		return -EINVAL;
+	}
+	c.up = strcmp(argv[1], "up") == 0;
+	rc = app_call(app->loops, APP_ROLE_CCM, do_link_admin, &c);
+	if (rc != 0)
+		printf("error: link %u: %s\n", c.idx, strerror(-rc));
+	else
+		printf("link %u administratively %s\n", c.idx, c.up ? "up" : "down");
+	return rc;
+}
+
+static int
+do_set_fault(void *arg)
+{
+	struct link_change *c = arg;
+
+	return roce_dev_set_fault(ccm_dev(c->app->ccm), c->idx + 1, c->dir, &c->fault);
+}
+
+static int
+cmd_set_fault(struct app *app, int argc, char **argv)
+{
+	struct link_change c = { .app = app };
+	int rc;
+
+	(void)argc;
+	if (parse_link(app, argv[0], &c.idx) != 0)
+		return -EINVAL;
+	if (strcmp(argv[1], "rx") != 0 && strcmp(argv[1], "tx") != 0) {
+		printf("error: set fault N rx|tx SPEC|off, not \"%s\"\n", argv[1]);
+		return -EINVAL;
+	}
+	c.dir = strcmp(argv[1], "rx") == 0 ? ROCE_FAULT_RX : ROCE_FAULT_TX;
+	if (strcmp(argv[2], "off") == 0)
+		memset(&c.fault, 0, sizeof(c.fault));
+	else if (roce_fault_parse(argv[2], &c.fault) != 0) {
+		printf("error: bad fault spec \"%s\" (e.g. drop=0.01,dup=0.001,seed=7)\n",
+		       argv[2]);
+		return -EINVAL;
+	}
+	rc = app_call(app->loops, APP_ROLE_CCM, do_set_fault, &c);
+	if (rc != 0)
+		printf("error: fault on link %u: %s\n", c.idx, strerror(-rc));
+	return rc;
+}
+
+static int
+do_capture(void *arg)
+{
+	struct link_change *c = arg;
+
+	return roce_dev_capture(ccm_dev(c->app->ccm), c->idx + 1, c->path);
+}
+
+static int
+cmd_set_capture(struct app *app, int argc, char **argv)
+{
+	struct link_change c = { .app = app };
+	int rc;
+
+	(void)argc;
+	if (parse_link(app, argv[0], &c.idx) != 0)
+		return -EINVAL;
+	c.path = strcmp(argv[1], "off") == 0 ? NULL : argv[1];
+	rc = app_call(app->loops, APP_ROLE_CCM, do_capture, &c);
+	if (rc != 0)
+		printf("error: capture on link %u to %s: %s\n", c.idx, argv[1], strerror(-rc));
+	return rc;
+}
+
+static int
+do_restart(void *arg)
+{
+	ccm_restart(((struct app *)arg)->ccm);
+	return 0;
+}
+
+static int
+cmd_session_restart(struct app *app, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return app_call(app->loops, APP_ROLE_CCM, do_restart, app);
+}
+
+static int
+do_clear_stats(void *arg)
+{
+	roce_stats_reset(ccm_dev(((struct app *)arg)->ccm));
+	return 0;
+}
+
+static int
+cmd_clear_stats(struct app *app, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	return app_call(app->loops, APP_ROLE_CCM, do_clear_stats, app);
+}
+
+/* Scripts and tests wait for a state rather than guess a time. */
+static int
+cmd_wait_session(struct app *app, int argc, char **argv)
+{
+	uint64_t ms = 10000, deadline;
+
+	if (argc == 1 && app_parse_u64(argv[0], 3600000, &ms) != 0) {
+		printf("error: wait session up [MS], not \"%s\"\n", argv[0]);
+		return -EINVAL;
+	}
+	deadline = app_now_ns() + ms * 1000000ull;
+	while (!app->quit && ccm_state(app->ccm) != CCM_S_UP) {
+		if (app_now_ns() >= deadline) {
+			printf("error: session not up after %" PRIu64 " ms (state %s)\n", ms,
+			       ccm_state_name(ccm_state(app->ccm)));
+			return -ETIMEDOUT;
+		}
+		app_console_idle(app, 1);
+	}
+	printf("session #%u up\n", ccm_session(app->ccm));
+	return 0;
+}
+
+const struct app_cmd app_cmds_session[] = {
+	{ "show session", "", "session state, number, version, incarnation", 0, 0,
+	  cmd_show_session },
+	{ "show links", "", "each link: CCM state, carrier, addresses", 0, 0, cmd_show_links },
+	{ "show ports", "", "each link's DPDK port: MAC and ethdev counters", 0, 0,
+	  cmd_show_ports },
+	{ "show stats", "[all]", "CCM and transport counters (non-zero, or all)", 0, 1,
+	  cmd_show_stats },
+	{ "show qp", "[QPN]", "the transport's QPs: state, link, PSNs, work queued", 0, 1,
+	  cmd_show_qp },
+	{ "show clients", "", "the CCM's clients: ports, QPs, links, memory", 0, 0,
+	  cmd_show_clients },
+	{ "stats", "", "the one-line summary (as --stats prints)", 0, 0, cmd_stats },
+	{ "clear stats", "", "zero the transport counters", 0, 0, cmd_clear_stats },
+	{ "set link", "N up|down", "take link N out of service, or back", 2, 2, cmd_set_link },
+	{ "set fault", "N rx|tx SPEC|off", "inject faults on link N (drop=,dup=,reorder=,"
+	  "corrupt=,delay=,delay_us=,seed=)", 3, 3, cmd_set_fault },
+	{ "set capture", "N FILE|off", "write link N's frames to a pcap FILE", 2, 2,
+	  cmd_set_capture },
+	{ "session restart", "", "terminate the session and initiate again", 0, 0,
+	  cmd_session_restart },
+	{ "wait session up", "[MS]", "wait until the session is up (default 10000 ms)", 0, 1,
+	  cmd_wait_session },
+	{ NULL, NULL, NULL, 0, 0, NULL },
+};

@@ -1,0 +1,338 @@
+#!/usr/bin/env bash
+# The ccm application end to end: two nodes (two processes on this machine,
+# two net_memif links) configured by one YAML file and driven by console
+# scripts. Checks, in order:
+#   - --help, an unknown option, a missing and a bad configuration: exit
+#     status and a message that names the problem (file:line for YAML);
+#   - the session comes up and the NVRAM mirror reaches in-sync;
+#   - records appended on node a are acknowledged as mirrored, also with
+#     link 0 taken down (the session moves to link 1);
+#   - the same state through DPDK telemetry;
+#   - node a killed with SIGKILL: node b takes over and replays exactly
+#     a's records, with the content a wrote;
+#   - the other start order (node a first, b a second later), then node b
+#     quits: node a takes over at once on b's halting notice, and SIGTERM
+#     shuts node a down cleanly;
+#   - degrade, resync and giveback: node b is killed, node a goes on
+#     logging locally (degraded); b restarts, a resends its log (b checks
+#     every record in its shadow) and, after the giveback delay, gives b
+#     its work back.
+# Usage: app_test.sh CCM_BINARY
+set -uo pipefail
+# memif (DPDK 22.11) listens on an abstract socket: no file, but a line
+# "@PATH" in /proc/net/unix.
+listening() { grep -q " @$1\$" /proc/net/unix; }
+ccm=$1
+work=$(mktemp -d)
+pids=()
+cleanup() {
+    kill -9 "${pids[@]}" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+    echo "FAIL: $*"
+    [ -n "${CCM_TEST_KEEP:-}" ] && cp -a "$work" "$CCM_TEST_KEEP"
+    for f in "$work"/*.out "$work"/*.err; do
+        [ -s "$f" ] && { echo "--- $f"; tail -n 25 "$f"; }
+    done
+    exit 1
+}
+eal=(--no-huge -m 256 --no-pci --log-level=lib.eal:error --log-level=roce:warning)
+# memif clients connect once: start them when the server listens.
+wait_socks() {
+    for _ in $(seq 1 200); do
+        listening "$work/l0.sock" && listening "$work/l1.sock" && return 0
+        sleep 0.05
+    done
+    fail "the memif server never listened"
+}
+
+# ---- usage and configuration errors -------------------------------------------
+"$ccm" --help >"$work/help.out" 2>&1 || fail "--help exit $?"
+grep -q -- "--config FILE" "$work/help.out" || fail "--help does not describe --config"
+"$ccm" -- --bogus >"$work/bogus.out" 2>&1
+[ $? -eq 2 ] || fail "an unknown option must exit 2"
+grep -q "Usage" "$work/bogus.out" || fail "an unknown option must print the usage"
+"$ccm" -- --config "$work/none.yaml" >"$work/none.out" 2>&1
+[ $? -eq 2 ] || fail "a missing configuration must exit 2"
+grep -q "none.yaml" "$work/none.out" || fail "a missing configuration must be named"
+cat >"$work/bad.yaml" <<'EOF'
+cluster:
+  id: 7
+  timings:
+    keepalive_us: fast
+nodes: []
+EOF
+"$ccm" -- --config "$work/bad.yaml" >"$work/bad.out" 2>&1
+[ $? -eq 2 ] || fail "a bad configuration must exit 2"
+grep -q "bad.yaml:4:.*keepalive_us" "$work/bad.out" ||
+    fail "a bad configuration must name file, line and key: $(cat "$work/bad.out")"
+echo "ok usage and configuration errors"
+
+# ---- two nodes ---------------------------------------------------------------------
+cat >"$work/ccm.yaml" <<EOF
+cluster:
+  id: 0x7e57
+  boot: { qpn: 8, rkey: 0x7700, address: 0x10000000 }
+  timings: { keepalive_us: 1000, link_timeout_us: 5000, heartbeat_us: 5000,
+             partner_timeout_us: 40000, giveback_delay_ms: 500 }
+nodes:
+  - name: a
+    id: 1
+    links:
+      - { port: net_memif0, ip: 10.90.0.1 }
+      - { port: net_memif1, ip: 10.90.1.1 }
+    lcores: { ccm: 0, failover: 0, nvram: 0 }
+    nvram: { file: $work/a.nvram, shadow: $work/a.shadow, size: 16MiB, mirror: sync }
+    failover: { mailbox: $work/mailbox }
+  - name: b
+    id: 2
+    links:
+      - { port: net_memif0, ip: 10.90.0.2 }
+      - { port: net_memif1, ip: 10.90.1.2 }
+    lcores: { ccm: 0, failover: 0, nvram: 0 }
+    nvram: { file: $work/b.nvram, shadow: $work/b.shadow, size: 16MiB, mirror: sync }
+    failover: { mailbox: $work/mailbox }
+EOF
+cat >"$work/b.script" <<'EOF'
+wait session up 20000
+wait nvram in-sync 10000
+echo b: mirror in sync
+wait partner TAKEN_OVER 60000
+show nvram
+quit
+EOF
+cat >"$work/a.script" <<'EOF'
+wait session up 20000
+wait nvram in-sync 10000
+nvram append 1000 200
+nvram barrier
+set link 0 down
+nvram append 1000 300
+nvram barrier
+show links
+echo a: all mirrored
+EOF
+
+# b is the memif server of both links: it starts first (a memif client
+# does not retry a connection).
+"$ccm" "${eal[@]}" --lcores=0@1 --file-prefix="apb$$" \
+    --vdev="net_memif0,role=server,socket=$work/l0.sock" \
+    --vdev="net_memif1,role=server,socket=$work/l1.sock" -- \
+    --config "$work/ccm.yaml" --node b --script "$work/b.script" \
+    --replay-out "$work/replayed.txt" >"$work/b.out" 2>"$work/b.err" &
+bpid=$!
+pids+=("$bpid")
+wait_socks
+"$ccm" "${eal[@]}" --lcores=0@0 --file-prefix="apa$$" \
+    --vdev="net_memif0,role=client,socket=$work/l0.sock" \
+    --vdev="net_memif1,role=client,socket=$work/l1.sock" -- \
+    --config "$work/ccm.yaml" --node a --script "$work/a.script" \
+    >"$work/a.out" 2>"$work/a.err" &
+apid=$!
+pids+=("$apid")
+
+for _ in $(seq 1 600); do
+    grep -q "a: all mirrored" "$work/a.out" 2>/dev/null && break
+    kill -0 "$apid" 2>/dev/null || fail "node a exited early"
+    sleep 0.1
+done
+grep -q "a: all mirrored" "$work/a.out" || fail "node a's script did not finish"
+grep -q "b: mirror in sync" "$work/b.out" || fail "node b's mirror never reached in-sync"
+grep -q "appended 1000 record(s) of 200 bytes: 1000 mirrored" "$work/a.out" ||
+    fail "records on two links were not all mirrored"
+grep -q "appended 1000 record(s) of 300 bytes: 1000 mirrored" "$work/a.out" ||
+    fail "records with link 0 down were not all mirrored"
+grep -Eq "^0 +net_memif0 +ADMIN_DOWN" "$work/a.out" || fail "link 0 not shown ADMIN_DOWN"
+echo "ok session up, 2000 records mirrored, link 0 down then 1000 more on link 1"
+
+# The same state through DPDK telemetry (what dpdk-telemetry.py reads).
+/usr/bin/python3 - "/var/run/dpdk/apa$$/dpdk_telemetry.v2" <<'EOF' || fail "telemetry"
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+s.recv(4096)
+def ask(cmd):
+    s.send(cmd.encode())
+    return json.loads(s.recv(65536).decode())[cmd.split(",")[0]]
+session = ask("/ccm/session")
+assert session["state"] == "UP" and session["partner"] == "b", session
+assert session["nvram_acked"] == 2000, session
+links = json.dumps(ask("/ccm/links"))
+assert "ADMIN_DOWN" in links and '"UP"' in links, links
+stats = ask("/roce/stats")["a"]
+assert stats.get("tx_frames", 0) > 0 and stats.get("rx_frames", 0) > 0, stats
+print("ok telemetry: /ccm/session, /ccm/links, /roce/stats")
+EOF
+
+# ---- SIGKILL: the partner takes over and replays --------------------------------
+kill -9 "$apid"
+wait "$apid" 2>/dev/null
+for _ in $(seq 1 300); do
+    kill -0 "$bpid" 2>/dev/null || break
+    sleep 0.1
+done
+kill -0 "$bpid" 2>/dev/null && fail "node b did not take over and quit"
+wait "$bpid"
+rc=$?
+[ "$rc" -eq 0 ] || fail "node b exit $rc"
+grep -q "takeover: replayed 2000 record(s)" "$work/b.out" || fail "node b did not replay 2000"
+# Every record, in order, with the content node a wrote ("a#SEQ;" then a
+# pattern of letters), 200 bytes then 300.
+/usr/bin/python3 - "$work/replayed.txt" <<'EOF' || fail "replayed records differ"
+import sys
+lines = open(sys.argv[1]).read().split("\n")[:-1]
+assert len(lines) == 2000, len(lines)
+for i, line in enumerate(lines, 1):
+    seq, ln, data = line.split(" ")
+    data = bytes.fromhex(data)
+    want = 200 if i <= 1000 else 300
+    head = b"a#%d;" % i
+    assert int(seq) == i and int(ln) == want == len(data), line[:40]
+    assert data.startswith(head), data[:16]
+    for j in range(len(head), len(data)):
+        assert data[j] == ord("a") + (i + j) % 26, (i, j)
+print("ok 2000 replayed records match")
+EOF
+echo "ok node a killed: node b took over and replayed every record"
+
+# ---- the other start order; clean shutdowns ---------------------------------------
+rm -f "$work"/*.nvram "$work"/*.shadow "$work/mailbox" "$work"/*.sock
+cat >"$work/a2.script" <<'EOF'
+wait session up 20000
+echo a2: session up
+wait partner TAKEN_OVER 20000
+echo a2: took over
+EOF
+cat >"$work/b2.script" <<'EOF'
+wait session up 20000
+show session
+echo b2: session up
+# Quit once a has seen our heartbeats (every 5 ms): a partner never seen
+# up is not taken over.
+wait partner UP 10000
+sleep 100
+quit
+EOF
+"$ccm" "${eal[@]}" --lcores=0@0 --file-prefix="apa2$$" \
+    --vdev="net_memif0,role=server,socket=$work/l0.sock" \
+    --vdev="net_memif1,role=server,socket=$work/l1.sock" -- \
+    --config "$work/ccm.yaml" --node a --script "$work/a2.script" \
+    >"$work/a2.out" 2>"$work/a2.err" &
+apid=$!
+pids+=("$apid")
+wait_socks
+sleep 1   # node a probes alone for a while
+"$ccm" "${eal[@]}" --lcores=0@1 --file-prefix="apb2$$" \
+    --vdev="net_memif0,role=client,socket=$work/l0.sock" \
+    --vdev="net_memif1,role=client,socket=$work/l1.sock" -- \
+    --config "$work/ccm.yaml" --node b --script "$work/b2.script" \
+    >"$work/b2.out" 2>"$work/b2.err" &
+bpid=$!
+pids+=("$bpid")
+wait "$bpid"
+rc=$?
+[ "$rc" -eq 0 ] || fail "node b (started second) exit $rc"
+grep -q "b2: session up" "$work/b2.out" || fail "no session with node a started first"
+for _ in $(seq 1 100); do
+    grep -q "a2: took over" "$work/a2.out" && break
+    sleep 0.1
+done
+grep -q "a2: took over" "$work/a2.out" || fail "node a did not take over when b quit"
+grep -q "(HALTING)" "$work/a2.err" || fail "node a took over without b's halting notice"
+kill -TERM "$apid"
+wait "$apid"
+rc=$?
+[ "$rc" -eq 0 ] || fail "node a exit $rc after SIGTERM"
+grep -q "shutting down" "$work/a2.out" || fail "no clean shutdown on SIGTERM"
+echo "ok node a first, b second: session up; b quit, a took over on its notice; SIGTERM clean"
+
+# ---- degrade, resync, giveback -----------------------------------------------------
+rm -f "$work"/*.nvram "$work"/*.shadow "$work/mailbox" "$work"/*.sock
+cat >"$work/a3.script" <<'EOF'
+wait session up 20000
+wait nvram in-sync 10000
+nvram append 200 100
+echo a3: first records mirrored
+wait partner TAKEN_OVER 20000
+nvram append 300 100
+show nvram
+echo a3: degraded appends done
+wait session up 30000
+wait nvram in-sync 10000
+nvram barrier
+show nvram
+echo a3: resynced
+wait partner UP 10000
+echo a3: gave back
+EOF
+cat >"$work/b3.script" <<'EOF'
+wait session up 20000
+wait nvram in-sync 10000
+echo b3: session up
+EOF
+cat >"$work/b3again.script" <<'EOF'
+wait session up 20000
+wait nvram in-sync 10000
+# A resync is done when a's log is acknowledged; check it here too.
+sleep 200
+nvram verify
+echo b3: verified
+EOF
+start_a3() {
+    "$ccm" "${eal[@]}" --lcores=0@0 --file-prefix="apa3$$" \
+        --vdev="net_memif0,role=server,socket=$work/l0.sock" \
+        --vdev="net_memif1,role=server,socket=$work/l1.sock" -- \
+        --config "$work/ccm.yaml" --node a --script "$work/a3.script" \
+        >"$work/a3.out" 2>"$work/a3.err" &
+    apid=$!
+    pids+=("$apid")
+}
+start_b3() {  # SCRIPT OUT
+    "$ccm" "${eal[@]}" --lcores=0@1 --file-prefix="apb3$$" \
+        --vdev="net_memif0,role=client,socket=$work/l0.sock" \
+        --vdev="net_memif1,role=client,socket=$work/l1.sock" -- \
+        --config "$work/ccm.yaml" --node b --script "$1" >"$work/$2.out" 2>"$work/$2.err" &
+    bpid=$!
+    pids+=("$bpid")
+}
+wait_for() {  # FILE TEXT
+    for _ in $(seq 1 300); do
+        grep -q "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    fail "no \"$2\" in $1"
+}
+start_a3
+wait_socks
+start_b3 "$work/b3.script" b3
+wait_for "$work/a3.out" "a3: first records mirrored"
+wait_for "$work/b3.out" "b3: session up"
+grep -q "appended 200 record(s) of 100 bytes: 200 mirrored" "$work/a3.out" ||
+    fail "the first 200 records were not mirrored"
+kill -9 "$bpid"
+wait "$bpid" 2>/dev/null
+wait_for "$work/a3.out" "a3: degraded appends done"
+grep -q "appended 300 record(s) of 100 bytes: 0 mirrored, 300 in local NVRAM only" \
+    "$work/a3.out" || fail "appends with the partner dead must be local only"
+grep -q "mirror      degraded" "$work/a3.out" || fail "the mirror must show degraded"
+grep -q "unmirrored  300" "$work/a3.out" || fail "300 records must count as unmirrored"
+start_b3 "$work/b3again.script" b3again
+wait_for "$work/a3.out" "a3: resynced"
+grep -q "the partner has every record up to 500" "$work/a3.out" ||
+    fail "the resync did not bring the partner to record 500"
+wait_for "$work/b3again.out" "b3: verified"
+grep -q "partner's shadow: 500 record(s) valid (sequence, CRC), 1..500, 500 with the console's pattern" \
+    "$work/b3again.out" || fail "node b's shadow does not hold a's 500 records intact"
+wait_for "$work/a3.out" "a3: gave back"
+grep -q "giveback: node 2 serves its own work again" "$work/a3.out" ||
+    fail "the application was not told to give back"
+# TAKEN_OVER -> GIVING_BACK once b was back for the delay, then -> UP once
+# the mirror was resynchronised, in that order.
+grep -o "partner [A-Z_]* -> [A-Z_]* ([A-Z_]*)" "$work/a3.err" | tail -n 2 | tr '\n' ';' |
+    grep -q "partner TAKEN_OVER -> GIVING_BACK (GIVEBACK_DUE);partner GIVING_BACK -> UP (RESYNCED);" ||
+    fail "giveback: $(grep -o 'partner [A-Z_]* -> [A-Z_]* ([A-Z_]*)' "$work/a3.err" | tr '\n' ';')"
+kill -TERM "$apid" "$bpid"
+wait "$apid" "$bpid"
+echo "ok partner killed: degraded, 300 local only; partner back: resynced 500, verified, given back"
