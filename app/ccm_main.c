@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -372,6 +373,9 @@ main(int argc, char **argv)
 		failover_destroy(app->failover);
 	ccm_destroy(app->ccm);
 	app_loops_free(app->loops);
+	/* The ports are closed; memif finishes its clean-up in DPDK's
+	 * interrupt thread, which must not race the exit handlers. */
+	rte_delay_us_sleep(20000);
 	rte_eal_cleanup();
 	return rc < 0 ? 1 : 0;
 }

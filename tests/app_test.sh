@@ -75,7 +75,8 @@ cat >"$work/ccm.yaml" <<EOF
 cluster:
   id: 0x7e57
   boot: { qpn: 8, rkey: 0x7700, address: 0x10000000 }
-  timings: { keepalive_us: 1000, link_timeout_us: 5000, heartbeat_us: 5000,
+  # A link is declared dead after 50 ms of silence, not 5: CI machines stall.
+  timings: { keepalive_us: 1000, link_timeout_us: 50000, heartbeat_us: 5000,
              partner_timeout_us: 40000, giveback_delay_ms: 500 }
 nodes:
   - name: a

@@ -21,7 +21,7 @@ rm -f /tmp/ccm-a.nvram /tmp/ccm-a.shadow /tmp/ccm-b.nvram /tmp/ccm-b.shadow \
     /tmp/ccm-mailbox /tmp/ccm-l0.sock /tmp/ccm-l1.sock /tmp/ccm-demo-replayed.txt
 log=$(mktemp -d)
 apid= bpid=
-trap 'kill -9 $apid $bpid 2>/dev/null; true' EXIT
+trap 'kill -9 $apid $bpid 2>/dev/null || true' EXIT
 eal=(--no-huge -m 256 --no-pci --log-level=lib.eal:error --log-level=roce:warning)
 
 echo "== node b: memif server of both links (it starts first), on cpu 1"
