@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/* Lcore loops and cross-lcore calls (ccm_lcore.h). */
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
