@@ -171,6 +171,9 @@ beat_out(struct failover *fo, uint64_t now)
 			     .state = fo->state, .incarnation = ccm_incarnation(fo->ccm),
 			     .halting = __atomic_load_n(&fo->halting, __ATOMIC_ACQUIRE) };
 
+	/* Encoded in place, zero copy: a WRITE of the previous beat still in
+	 * flight may carry a mix, which the partner's CRC check refuses (one
+	 * late beat, not a wrong one). */
 	fo_beat_encode(&b, fo->mine);
 	if (fo->session != 0) {
 		struct ccm_work w = { .wr_id = fo->seq, .session = fo->session, .port = 0,
