@@ -49,6 +49,10 @@ extern const struct app_cmd app_cmds_clients[];	/* cmd_clients.c */
 int app_console_run(struct app *app, const char *script, bool interactive);
 /** Keep the main lcore's roles running for @p ms (console waits). */
 void app_console_idle(struct app *app, uint64_t ms);
+/** Keep them running until @p done, for at most @p ms.
+ * @return 0, -ETIMEDOUT, -EINTR (quitting). */
+int app_console_wait(struct app *app, uint64_t ms, bool (*done)(struct app *app, const void *arg),
+		     const void *arg);
 /** Parse a whole unsigned number (decimal or 0x). @return 0, -EINVAL. */
 int app_parse_u64(const char *s, uint64_t max, uint64_t *out);
 

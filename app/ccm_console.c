@@ -52,6 +52,22 @@ app_console_idle(struct app *app, uint64_t ms)
 		app_loops_idle(app->loops, app_loops_run_main(app->loops) == 0);
 }
 
+int
+app_console_wait(struct app *app, uint64_t ms, bool (*done)(struct app *app, const void *arg),
+		 const void *arg)
+{
+	uint64_t deadline = app_now_ns() + ms * 1000000ull;
+
+	while (!done(app, arg)) {
+		if (app->quit)
+			return -EINTR;
+		if (app_now_ns() >= deadline)
+			return -ETIMEDOUT;
+		app_console_idle(app, 1);
+	}
+	return 0;
+}
+
 /* How many leading words of @p words spell @p name (0: not all of them). */
 static int
 name_match(const char *name, char **words, int nwords)
@@ -229,7 +245,7 @@ run_stream(struct app *app, FILE *in, const char *name)
 			return -E2BIG;
 		}
 		rc = console_exec(app, line);
-		if (rc != 0) {
+		if (rc != 0 && !app->quit) {	/* a wait cut short by quitting is no failure */
 			printf("%s:%u: command failed: %s", name, lineno, line);
 			if (strchr(line, '\n') == NULL)
 				printf("\n");

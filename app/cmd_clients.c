@@ -270,10 +270,18 @@ cmd_nvram_verify(struct app *app, int argc, char **argv)
 	return j.own_rc < 0 ? -EBADMSG : 0;
 }
 
+static bool
+nvram_in_sync(struct app *app, const void *arg)
+{
+	(void)arg;
+	return nvram_shadow_in_sync(app->nvram);
+}
+
 static int
 cmd_wait_nvram(struct app *app, int argc, char **argv)
 {
-	uint64_t ms = 10000, deadline;
+	uint64_t ms = 10000;
+	int rc;
 
 	if (need_nvram(app) != 0)
 		return -ENODEV;
@@ -281,16 +289,12 @@ cmd_wait_nvram(struct app *app, int argc, char **argv)
 		printf("error: wait nvram in-sync [MS], not \"%s\"\n", argv[0]);
 		return -EINVAL;
 	}
-	deadline = app_now_ns() + ms * 1000000ull;
-	while (!app->quit && !nvram_shadow_in_sync(app->nvram)) {
-		if (app_now_ns() >= deadline) {
-			printf("error: NVRAM mirror not in sync after %" PRIu64 " ms\n", ms);
-			return -ETIMEDOUT;
-		}
-		app_console_idle(app, 1);
-	}
-	printf("NVRAM mirror in sync\n");
-	return 0;
+	rc = app_console_wait(app, ms, nvram_in_sync, NULL);
+	if (rc == -ETIMEDOUT)
+		printf("error: NVRAM mirror not in sync after %" PRIu64 " ms\n", ms);
+	else if (rc == 0)
+		printf("NVRAM mirror in sync\n");
+	return rc;
 }
 
 static int
@@ -344,11 +348,18 @@ cmd_giveback(struct app *app, int argc, char **argv)
 	return cmd_admin(app, false);
 }
 
+static bool
+partner_in_state(struct app *app, const void *state)
+{
+	return failover_state(app->failover) == *(const enum fo_state *)state;
+}
+
 static int
 cmd_wait_partner(struct app *app, int argc, char **argv)
 {
-	uint64_t ms = 10000, deadline;
+	uint64_t ms = 10000;
 	enum fo_state want;
+	int rc;
 
 	if (need_failover(app) != 0)
 		return -ENODEV;
@@ -363,17 +374,13 @@ cmd_wait_partner(struct app *app, int argc, char **argv)
 		printf("error: wait partner STATE [MS], not \"%s\"\n", argv[1]);
 		return -EINVAL;
 	}
-	deadline = app_now_ns() + ms * 1000000ull;
-	while (!app->quit && failover_state(app->failover) != want) {
-		if (app_now_ns() >= deadline) {
-			printf("error: partner not %s after %" PRIu64 " ms (it is %s)\n",
-			       argv[0], ms, fo_state_name(failover_state(app->failover)));
-			return -ETIMEDOUT;
-		}
-		app_console_idle(app, 1);
-	}
-	printf("partner %s\n", argv[0]);
-	return 0;
+	rc = app_console_wait(app, ms, partner_in_state, &want);
+	if (rc == -ETIMEDOUT)
+		printf("error: partner not %s after %" PRIu64 " ms (it is %s)\n", argv[0], ms,
+		       fo_state_name(failover_state(app->failover)));
+	else if (rc == 0)
+		printf("partner %s\n", argv[0]);
+	return rc;
 }
 
 const struct app_cmd app_cmds_clients[] = {

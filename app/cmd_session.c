@@ -367,26 +367,30 @@ cmd_clear_stats(struct app *app, int argc, char **argv)
 }
 
 /* Scripts and tests wait for a state rather than guess a time. */
+static bool
+session_up(struct app *app, const void *arg)
+{
+	(void)arg;
+	return ccm_state(app->ccm) == CCM_S_UP;
+}
+
 static int
 cmd_wait_session(struct app *app, int argc, char **argv)
 {
-	uint64_t ms = 10000, deadline;
+	uint64_t ms = 10000;
+	int rc;
 
 	if (argc == 1 && app_parse_u64(argv[0], 3600000, &ms) != 0) {
 		printf("error: wait session up [MS], not \"%s\"\n", argv[0]);
 		return -EINVAL;
 	}
-	deadline = app_now_ns() + ms * 1000000ull;
-	while (!app->quit && ccm_state(app->ccm) != CCM_S_UP) {
-		if (app_now_ns() >= deadline) {
-			printf("error: session not up after %" PRIu64 " ms (state %s)\n", ms,
-			       ccm_state_name(ccm_state(app->ccm)));
-			return -ETIMEDOUT;
-		}
-		app_console_idle(app, 1);
-	}
-	printf("session #%u up\n", ccm_session(app->ccm));
-	return 0;
+	rc = app_console_wait(app, ms, session_up, NULL);
+	if (rc == -ETIMEDOUT)
+		printf("error: session not up after %" PRIu64 " ms (state %s)\n", ms,
+		       ccm_state_name(ccm_state(app->ccm)));
+	else if (rc == 0)
+		printf("session #%u up\n", ccm_session(app->ccm));
+	return rc;
 }
 
 const struct app_cmd app_cmds_session[] = {

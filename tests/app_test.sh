@@ -4,6 +4,8 @@
 # scripts. Checks, in order:
 #   - --help, an unknown option, a missing and a bad configuration: exit
 #     status and a message that names the problem (file:line for YAML);
+#   - a failing script command: named with its line, the script stops,
+#     exit status 1;
 #   - the session comes up and the NVRAM mirror reaches in-sync;
 #   - records appended on node a are acknowledged as mirrored, also with
 #     link 0 taken down (the session moves to link 1);
@@ -96,6 +98,22 @@ nodes:
     nvram: { file: $work/b.nvram, shadow: $work/b.shadow, size: 16MiB, mirror: sync }
     failover: { mailbox: $work/mailbox }
 EOF
+# A script whose command fails stops there, names the line, and the node
+# exits 1 after a clean shutdown (node b alone: its session cannot come up).
+printf 'echo before\nwait session up 300\necho after\n' >"$work/fails.script"
+"$ccm" "${eal[@]}" --file-prefix="apf$$" \
+    --vdev="net_memif0,role=server,socket=$work/f0.sock" \
+    --vdev="net_memif1,role=server,socket=$work/f1.sock" -- \
+    --config "$work/ccm.yaml" --node b --script "$work/fails.script" \
+    >"$work/fails.out" 2>"$work/fails.err"
+rc=$?
+[ "$rc" -eq 1 ] || fail "a failed script command must exit 1, not $rc"
+grep -q "fails.script:2: command failed: wait session up 300" "$work/fails.out" ||
+    fail "a failed script command must be named with its line"
+grep -q "^after" "$work/fails.out" && fail "a script must stop at its first failure"
+rm -f "$work"/b.nvram "$work"/b.shadow "$work/mailbox"
+echo "ok a failing script command: named, script stopped, exit 1"
+
 cat >"$work/b.script" <<'EOF'
 wait session up 20000
 wait nvram in-sync 10000
