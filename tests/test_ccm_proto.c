@@ -33,32 +33,6 @@
 
 /* ---- helpers ---------------------------------------------------------- */
 
-/*
- * ck_assert_msg() without the checkpoint Check writes to its pipe after
- * every passing assertion: the loops below assert millions of times.
- */
-#define expect(cond, ...) do {							\
-	if (!(cond))								\
-		ck_abort_msg(__VA_ARGS__);					\
-} while (0)
-
-/* Deterministic generator (splitmix64): failures are reproducible. */
-static uint64_t
-rng_next(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint32_t
-rng_below(uint64_t *state, uint32_t n)
-{
-	return (uint32_t)(rng_next(state) % n);
-}
-
 static void *
 xmalloc(size_t len)
 {

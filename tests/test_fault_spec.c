@@ -12,19 +12,9 @@
 #include <rte_common.h>
 
 #include "roce_fault.h"
+#include "test_ref.h"
 
 /* ---- helpers ---------------------------------------------------------- */
-
-/* Deterministic generator (splitmix64): failures are reproducible. */
-static uint64_t
-rng_next(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
 
 /* Every field, exactly, for failure messages (two rotating buffers). */
 static const char *

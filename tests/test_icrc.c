@@ -25,17 +25,6 @@ static const struct roce_crc32_ops *const impls[] = { &roce_crc32_isal, &roce_cr
 
 /* ---- helpers ---------------------------------------------------------- */
 
-/* Deterministic generator (splitmix64): failures are reproducible. */
-static uint64_t
-rng_next(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 static void
 rng_fill(uint64_t *state, uint8_t *buf, size_t len)
 {

@@ -1,15 +1,45 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Reference code the suites check ours against, written the slow and
- * obvious way so that no implementation is checked only against itself:
- * CRC-32 bit by bit from the reflected IEEE 802.3 polynomial (as zlib and
- * ISA-L's crc32_gzip_refl compute it), little-endian fields byte by byte.
+ * What the pure suites share. Reference code they check ours against,
+ * written the slow and obvious way so that no implementation is checked
+ * only against itself: CRC-32 bit by bit from the reflected IEEE 802.3
+ * polynomial (as zlib and ISA-L's crc32_gzip_refl compute it), little-
+ * endian fields byte by byte. And a seeded generator, so that a failure
+ * of a randomised test is reproducible.
  */
 #ifndef TEST_REF_H
 #define TEST_REF_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include <check.h>
+
+/*
+ * ck_assert_msg() without the checkpoint Check writes to its pipe after
+ * every passing assertion: some loops assert millions of times.
+ */
+#define expect(cond, ...) do {							\
+	if (!(cond))								\
+		ck_abort_msg(__VA_ARGS__);					\
+} while (0)
+
+/* splitmix64 */
+static inline uint64_t
+rng_next(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static inline uint32_t
+rng_below(uint64_t *state, uint32_t n)
+{
+	return (uint32_t)(rng_next(state) % n);
+}
 
 /* Chained: ref_crc32(ref_crc32(0, a, n), b, m) is the CRC of a then b. */
 static inline uint32_t

@@ -18,19 +18,9 @@
 #include "roce_psn.h"
 #include "roce_wire.h"
 #include "test_util.h"
+#include "test_ref.h"
 
 /* ---- helpers ---------------------------------------------------------- */
-
-/* Deterministic generator (splitmix64): failures are reproducible. */
-static uint64_t
-rng_next(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
 
 /* "80 ab cd ef" for failure messages; four rotating static buffers so a
  * message can show two of them. */

@@ -25,6 +25,7 @@
 #include <rte_malloc.h>
 
 #include "ccm.h"
+#include "peer_exit.h"
 
 #define REC_LEN		1024
 #define SLOTS		256
@@ -55,18 +56,6 @@ record_fill(uint8_t *p, uint32_t seq)
 	for (i = 0; i < REC_LEN; i++)
 		p[i] = (uint8_t)(seq * 13 + i);
 	memcpy(p, &seq, sizeof(seq));
-}
-
-/*
- * Leave without exit handlers: when the partner goes at the same moment,
- * DPDK's interrupt thread may still be running memif's deferred clean-up,
- * and library destructors racing with it crash the process.
- */
-static void
-leave(int rc)
-{
-	fflush(NULL);
-	_exit(rc);
 }
 
 int
@@ -240,5 +229,5 @@ out:
 	ccm_destroy(ccm);
 	rte_free(cconf.local_mem);
 	free(seen);
-	leave(rc);
+	peer_exit(rc);
 }

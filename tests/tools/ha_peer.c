@@ -30,6 +30,7 @@
 #include "ccm.h"
 #include "failover.h"
 #include "nvram_shadow.h"
+#include "peer_exit.h"
 
 #define NVRAM_SIZE	(16u << 20)
 
@@ -126,18 +127,6 @@ poll_all(struct peer *p)
 
 	if (work == 0)
 		sched_yield();
-}
-
-/*
- * Leave without exit handlers: when the partner goes at the same moment,
- * DPDK's interrupt thread may still be running memif's deferred clean-up,
- * and library destructors racing with it crash the process.
- */
-static void
-leave(int rc)
-{
-	fflush(NULL);
-	_exit(rc);
 }
 
 int
@@ -260,7 +249,7 @@ main(int argc, char **argv)
 			next++;
 			poll_all(&p);
 		}
-		leave(0);
+		peer_exit(0);
 	}
 
 	/* Survivor: wait for the partner's death and the takeover. */
@@ -269,7 +258,7 @@ main(int argc, char **argv)
 	if (!p.taken_over) {
 		fprintf(stderr, "survivor: no takeover (partner %s)\n",
 			fo_state_name(failover_state(p.fo)));
-		leave(1);
+		peer_exit(1);
 	}
 	{
 		struct replay_check chk = { 0 };
@@ -279,6 +268,6 @@ main(int argc, char **argv)
 		printf("replayed %" PRIu64 " last %" PRIu64 " detect_ms %.1f takeover_wall_ns %"
 		       PRIu64 "\n", chk.count, chk.next ? chk.next - 1 : 0, detect / 1e6,
 		       p.takeover_wall_ns);
-		leave(chk.bad || rc < 0 ? 1 : 0);
+		peer_exit(chk.bad || rc < 0 ? 1 : 0);
 	}
 }

@@ -28,6 +28,7 @@
 
 #include "roce_stats.h"
 #include "roce_verbs.h"
+#include "peer_exit.h"
 
 #define QPN		0x11
 #define CLIENT_PSN	0x00fff0	/* wraps during the run */
@@ -268,18 +269,6 @@ usage(void)
 		"--peer-ip A.B.C.D [--messages N] [--capture FILE] [--timeout SECONDS]\n");
 }
 
-/*
- * Leave without exit handlers: when the partner goes at the same moment,
- * DPDK's interrupt thread may still be running memif's deferred clean-up,
- * and library destructors racing with it crash the process.
- */
-static void
-leave(int rc)
-{
-	fflush(NULL);
-	_exit(rc);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -348,5 +337,5 @@ main(int argc, char **argv)
 			(unsigned long)roce_stats_get(p.dev, "rx_invalid"));
 	if (p.dev != NULL)
 		roce_dev_capture(p.dev, 1, NULL);	/* close the capture file */
-	leave(rc);
+	peer_exit(rc);
 }
