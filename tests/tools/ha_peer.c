@@ -187,6 +187,9 @@ main(int argc, char **argv)
 		return 2;
 	}
 	ccm_conf_defaults(&conf);
+	/* A link is dead after 50 ms of silence, not 5: shared CI cores stall,
+	 * and link flaps are not what this test is about. */
+	conf.link_timeout_ns = 50000000;
 	conf.name = node == 1 ? "ha1" : "ha2";
 	conf.cluster_id = 0xa11;
 	conf.node_id = node;
