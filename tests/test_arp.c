@@ -24,6 +24,7 @@
 #include <rte_mbuf.h>
 
 #include "roce_arp.h"
+#include "test_eal.h"
 
 #define POOL_SIZE 511
 #define FRAME_MAX 2048u
@@ -1487,30 +1488,18 @@ arp_suite(void)
 int
 main(int argc, char **argv)
 {
-	char prefix[64];
-	char *eal_argv[] = { argv[0], "--no-huge", "-m", "64", "--no-pci", "--no-shconf",
-			     prefix, "--log-level=lib.eal:error", NULL };
-	SRunner *sr;
 	int failed;
 
 	(void)argc;
-	snprintf(prefix, sizeof(prefix), "--file-prefix=test-arp-%d", getpid());
-	if (rte_eal_init(RTE_DIM(eal_argv) - 1, eal_argv) < 0) {
-		fprintf(stderr, "rte_eal_init: %s\n", rte_strerror(rte_errno));
+	if (test_eal_init(argv[0], "arp", 64) != 0)
 		return 1;
-	}
 	pool = rte_pktmbuf_pool_create("test_arp", POOL_SIZE, 0, 0,
 				       RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	if (pool == NULL) {
 		fprintf(stderr, "pool: %s\n", rte_strerror(rte_errno));
 		return 1;
 	}
-	sr = srunner_create(arp_suite());
-	/* One EAL per process: the tests share it, so no fork. */
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = test_run_nofork(arp_suite());
 	if (rte_mempool_avail_count(pool) != POOL_SIZE) {
 		fprintf(stderr, "mbuf leak: expected %u mbufs free at the end, saw %u\n",
 			POOL_SIZE, rte_mempool_avail_count(pool));

@@ -21,6 +21,7 @@
 
 #include "ccm.h"
 #include "roce_int.h"
+#include "test_eal.h"
 
 #define STEP_NS		10000ull		/* 10 us of simulated time per poll */
 #define MS		1000000ull
@@ -627,28 +628,22 @@ ring_port(const char *name, struct rte_ring *rx, struct rte_ring *tx)
 int
 main(int argc, char **argv)
 {
-	char prefix[64];
-	char *eal_argv[] = { argv[0], "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
-			     prefix, "--log-level=lib.eal:error", "--log-level=ccm:warning",
-			     "--log-level=roce:warning", NULL };
 	Suite *s = suite_create("ccm");
 	TCase *start = tcase_create("start");
 	TCase *clients = tcase_create("clients");
 	TCase *restart = tcase_create("restart");
 	TCase *links = tcase_create("links");
 	TCase *cycles = tcase_create("cycles");
-	SRunner *sr;
 	int failed;
 	unsigned int i;
 
 	(void)argc;
-	snprintf(prefix, sizeof(prefix), "--file-prefix=test-ccm-%d", getpid());
-	if (rte_eal_init(RTE_DIM(eal_argv) - 1, eal_argv) < 0) {
-		fprintf(stderr, "rte_eal_init: %s\n", rte_strerror(rte_errno));
+	if (test_eal_init(argv[0], "ccm", 512) != 0)
 		return 1;
-	}
-	if (getenv("CCM_TEST_DEBUG") != NULL)	/* every transition, every message */
-		rte_log_set_level_pattern("ccm", RTE_LOG_DEBUG);
+	rte_log_set_level_pattern("roce", RTE_LOG_WARNING);
+	/* CCM_TEST_DEBUG: every transition, every message. */
+	rte_log_set_level_pattern("ccm", getenv("CCM_TEST_DEBUG") != NULL ? RTE_LOG_DEBUG :
+								      RTE_LOG_WARNING);
 	rx_pool = rte_pktmbuf_pool_create("ring_rx", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 					  SOCKET_ID_ANY);
 	for (i = 0; i < RTE_DIM(rings); i++) {
@@ -692,10 +687,6 @@ main(int argc, char **argv)
 	suite_add_tcase(s, restart);
 	suite_add_tcase(s, links);
 	suite_add_tcase(s, cycles);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = test_run_nofork(s);
 	return failed ? 1 : 0;
 }

@@ -19,6 +19,7 @@
 #include <rte_mbuf.h>
 
 #include "roce_fault.h"
+#include "test_eal.h"
 
 #define POOL_SIZE 1023
 #define COPY_POOL_SIZE 511
@@ -1002,18 +1003,11 @@ fault_suite(void)
 int
 main(int argc, char **argv)
 {
-	char prefix[64];
-	char *eal_argv[] = { argv[0], "--no-huge", "-m", "64", "--no-pci", "--no-shconf",
-			     prefix, "--log-level=lib.eal:error", NULL };
-	SRunner *sr;
 	int failed;
 
 	(void)argc;
-	snprintf(prefix, sizeof(prefix), "--file-prefix=test-fault-%d", getpid());
-	if (rte_eal_init(RTE_DIM(eal_argv) - 1, eal_argv) < 0) {
-		fprintf(stderr, "rte_eal_init: %s\n", rte_strerror(rte_errno));
+	if (test_eal_init(argv[0], "fault", 64) != 0)
 		return 1;
-	}
 	pool = rte_pktmbuf_pool_create("test_fault", POOL_SIZE, 0, 0,
 				       RTE_PKTMBUF_HEADROOM + 256, SOCKET_ID_ANY);
 	copy_pool = rte_pktmbuf_pool_create("test_fault_copy", COPY_POOL_SIZE, 0, 0,
@@ -1022,12 +1016,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "pool: %s\n", rte_strerror(rte_errno));
 		return 1;
 	}
-	sr = srunner_create(fault_suite());
-	/* One EAL per process: the tests share it, so no fork. */
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = test_run_nofork(fault_suite());
 	rte_mempool_free(copy_pool);
 	rte_mempool_free(pool);
 	rte_eal_cleanup();

@@ -16,6 +16,7 @@
 
 #include "roce_mbuf.h"
 #include "test_util.h"
+#include "test_eal.h"
 
 #define POOL_SIZE 511
 
@@ -233,30 +234,18 @@ mbuf_suite(void)
 int
 main(int argc, char **argv)
 {
-	char prefix[64];
-	char *eal_argv[] = { argv[0], "--no-huge", "-m", "64", "--no-pci", "--no-shconf",
-			     prefix, "--log-level=lib.eal:error", NULL };
-	SRunner *sr;
 	int failed;
 
 	(void)argc;
-	snprintf(prefix, sizeof(prefix), "--file-prefix=test-mbuf-%d", getpid());
-	if (rte_eal_init(RTE_DIM(eal_argv) - 1, eal_argv) < 0) {
-		fprintf(stderr, "rte_eal_init: %s\n", rte_strerror(rte_errno));
+	if (test_eal_init(argv[0], "mbuf", 64) != 0)
 		return 1;
-	}
 	pool = rte_pktmbuf_pool_create("test_mbuf", POOL_SIZE, 0, 0,
 				       RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	if (pool == NULL) {
 		fprintf(stderr, "pool: %s\n", rte_strerror(rte_errno));
 		return 1;
 	}
-	sr = srunner_create(mbuf_suite());
-	/* One EAL per process: the tests share it, so no fork. */
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = test_run_nofork(mbuf_suite());
 	rte_mempool_free(pool);
 	rte_eal_cleanup();
 	return failed ? 1 : 0;

@@ -25,6 +25,7 @@
 
 #include "roce_int.h"
 #include "roce_stats.h"
+#include "test_eal.h"
 
 #define BUF_SIZE	(4u << 20)	/* each node's registered buffer */
 #define QP_TIMEOUT	8		/* 4.096 us * 2^8 = 1 ms local ACK timeout */
@@ -1181,19 +1182,12 @@ rc_suite(void)
 int
 main(int argc, char **argv)
 {
-	char prefix[64];
-	char *eal_argv[] = { argv[0], "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
-			     prefix, "--log-level=lib.eal:error", NULL };
 	struct rte_ring *ab, *ba, *ab2, *ba2;
-	SRunner *sr;
 	int failed;
 
 	(void)argc;
-	snprintf(prefix, sizeof(prefix), "--file-prefix=test-rc-%d", getpid());
-	if (rte_eal_init(RTE_DIM(eal_argv) - 1, eal_argv) < 0) {
-		fprintf(stderr, "rte_eal_init: %s\n", rte_strerror(rte_errno));
+	if (test_eal_init(argv[0], "rc", 512) != 0)
 		return 1;
-	}
 	ab = rte_ring_create("ring_ab", 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	ba = rte_ring_create("ring_ba", 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	ab2 = rte_ring_create("ring_ab2", 4096, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -1202,10 +1196,6 @@ main(int argc, char **argv)
 		return 1;
 	node_create(&A, ba, ab, ba2, ab2);
 	node_create(&B, ab, ba, ab2, ba2);
-	sr = srunner_create(rc_suite());
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = test_run_nofork(rc_suite());
 	return failed ? 1 : 0;
 }

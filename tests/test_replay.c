@@ -24,6 +24,7 @@
 
 #include "roce_int.h"
 #include "test_util.h"
+#include "test_eal.h"
 
 #define REQUESTER_IP	0x0a4d000c	/* 10.77.0.12 */
 #define RESPONDER_IP	0x0a4d000b	/* 10.77.0.11 */
@@ -409,20 +410,13 @@ END_TEST
 int
 main(int argc, char **argv)
 {
-	char prefix[64];
-	char *eal_argv[] = { argv[0], "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
-			     prefix, "--log-level=lib.eal:error", NULL };
 	Suite *s = suite_create("replay");
 	TCase *tc = tcase_create("linux_rxe");
-	SRunner *sr;
 	int failed;
 
 	(void)argc;
-	snprintf(prefix, sizeof(prefix), "--file-prefix=test-replay-%d", getpid());
-	if (rte_eal_init(RTE_DIM(eal_argv) - 1, eal_argv) < 0) {
-		fprintf(stderr, "rte_eal_init: %s\n", rte_strerror(rte_errno));
+	if (test_eal_init(argv[0], "replay", 256) != 0)
 		return 1;
-	}
 	tcase_add_test(tc, replay_write);
 	tcase_add_test(tc, replay_read);
 	tcase_add_test(tc, replay_send);
@@ -430,10 +424,6 @@ main(int argc, char **argv)
 	tcase_add_test(tc, replay_write_lat);
 	tcase_add_test(tc, replay_nak);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = test_run_nofork(s);
 	return failed ? 1 : 0;
 }
