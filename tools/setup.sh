@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
     # build
     gcc clang meson ninja-build pkg-config
+    # network namespaces and veth for the ccm-perf test
+    iproute2
     # libraries, all through pkg-config
     dpdk dpdk-dev libdpdk-dev libisal-dev libyaml-dev check libibverbs-dev libpcap-dev zlib1g-dev
     # sanitizers and libFuzzer runtimes for clang

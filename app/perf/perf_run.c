@@ -1,0 +1,644 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+
+#include "perf_run.h"
+
+#define VERIFY_SPAN	(16u << 20)	/* bytes per half with --verify */
+#define ROCE_OVERHEAD	64		/* IPv4 + UDP + BTH + RETH + ImmDt + ICRC */
+#define CQ_MOD_MAX	100		/* signal one WR in this many, as perftest */
+#define CQ_BATCH	32
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int
+fail(struct perf_ctx *ctx, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int
+fail(struct perf_ctx *ctx, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ctx->error, sizeof(ctx->error), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static uint64_t
+round_up(uint64_t v, uint64_t a)
+{
+	return (v + a - 1) / a * a;
+}
+
+uint64_t
+perf_span(const struct perf_ctx *ctx, uint64_t size)
+{
+	uint64_t span = size == 0 ? 1 : ctx->half / size;
+
+	if (span == 0)
+		span = 1;
+	/* With --verify, every message gets a place of its own when they fit. */
+	if (ctx->conf.verify && span > ctx->conf.iters)
+		span = ctx->conf.iters;
+	return span;
+}
+
+/* The largest ibv_mtu whose packets, with RoCEv2 headers, fit the port. */
+static int
+port_active_mtu(uint16_t port_id)
+{
+	uint16_t mtu = 1500;
+	int m;
+
+	rte_eth_dev_get_mtu(port_id, &mtu);
+	for (m = IBV_MTU_4096; m > IBV_MTU_256; m--)
+		if (roce_mtu_bytes((enum ibv_mtu)m) + ROCE_OVERHEAD <= mtu)
+			break;
+	return m;
+}
+
+int
+perf_ctx_init(struct perf_ctx *ctx, const struct perf_conf *conf)
+{
+	struct roce_dev_conf dconf = { .name = "perf", .socket_id = SOCKET_ID_ANY };
+	struct roce_port_conf pconf = { .port_id = conf->port_id, .configure = true,
+					.ipv4 = conf->local_ip };
+	struct roce_qp_init_attr init = { 0 };
+	unsigned int access = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
+			      IBV_ACCESS_REMOTE_READ;
+	union ibv_gid gid;
+	int rc;
+
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->conf = *conf;
+	ctx->dev = roce_dev_create(&dconf);
+	if (ctx->dev == NULL)
+		return fail(ctx, -rte_errno, "cannot create the RoCE device: %s",
+			    rte_strerror(rte_errno));
+	rc = roce_dev_add_port(ctx->dev, &pconf);
+	if (rc < 0)
+		return fail(ctx, rc, "cannot use DPDK port %u: %s", conf->port_id,
+			    rte_strerror(-rc));
+	ctx->port = (uint8_t)rc;
+	ctx->active_mtu = port_active_mtu(conf->port_id);
+	if (conf->mtu > ctx->active_mtu)
+		return fail(ctx, -EINVAL, "--mtu %u is more than DPDK port %u carries (%u)",
+			    roce_mtu_bytes((enum ibv_mtu)conf->mtu), conf->port_id,
+			    roce_mtu_bytes((enum ibv_mtu)ctx->active_mtu));
+	if (conf->mtu != 0)
+		ctx->active_mtu = conf->mtu;
+	if (conf->fault_on) {
+		rc = roce_dev_set_fault(ctx->dev, ctx->port, ROCE_FAULT_RX, &conf->fault);
+		if (rc == 0)
+			rc = roce_dev_set_fault(ctx->dev, ctx->port, ROCE_FAULT_TX, &conf->fault);
+		if (rc != 0)
+			return fail(ctx, rc, "cannot set up fault injection");
+	}
+
+	ctx->half = RTE_MAX(conf->max_size, (uint64_t)4096);
+	if (conf->verify)
+		ctx->half = RTE_MAX(ctx->half, RTE_MIN(conf->iters * conf->max_size,
+						       (uint64_t)VERIFY_SPAN));
+	ctx->half = round_up(ctx->half, 4096);
+	ctx->buf = rte_zmalloc("perf", 2 * ctx->half, 4096);
+	ctx->pd = roce_alloc_pd(ctx->dev);
+	ctx->cq = roce_create_cq(ctx->dev, conf->tx_depth + conf->rx_depth + CQ_BATCH);
+	if (ctx->buf == NULL || ctx->pd == NULL || ctx->cq == NULL)
+		return fail(ctx, -ENOMEM, "out of memory for a %lu-byte region (raise EAL -m)",
+			    (unsigned long)(2 * ctx->half));
+	if (conf->rkey != 0)
+		ctx->mr = roce_reg_mr_fixed(ctx->pd, ctx->buf, 2 * ctx->half,
+					    conf->vaddr - ctx->half, access, conf->rkey);
+	else
+		ctx->mr = roce_reg_mr(ctx->pd, ctx->buf, 2 * ctx->half, access);
+	init.send_cq = init.recv_cq = ctx->cq;
+	init.cap.max_send_wr = conf->tx_depth;
+	init.cap.max_recv_wr = conf->rx_depth;
+	init.cap.max_send_sge = init.cap.max_recv_sge = 1;
+	init.qp_num = conf->qpn;
+	ctx->qp = ctx->mr != NULL ? roce_create_qp(ctx->pd, &init) : NULL;
+	if (ctx->mr == NULL || ctx->qp == NULL)
+		return fail(ctx, -rte_errno, "cannot create the region or the QP: %s",
+			    rte_strerror(rte_errno));
+
+	ctx->my.lid = 0;
+	/* perftest offers reads in flight only for READ tests; 1 otherwise. */
+	ctx->my.out_reads = conf->verb == PERF_READ ? 16 : 1;
+	ctx->my.qpn = roce_qp_num(ctx->qp);
+	ctx->my.psn = conf->psn & 0xffffff;
+	ctx->my.rkey = roce_mr_rkey(ctx->mr);
+	ctx->my.vaddr = conf->rkey != 0 ? conf->vaddr : (uintptr_t)ctx->buf + ctx->half;
+	roce_gid_from_ipv4(&gid, conf->local_ip);
+	memcpy(ctx->my.gid, gid.raw, sizeof(ctx->my.gid));
+	ctx->my.srqn = 0;
+	return 0;
+}
+
+int
+perf_ctx_connect(struct perf_ctx *ctx, const struct perf_dest *rem, int path_mtu)
+{
+	struct ibv_qp_attr attr = { 0 };
+	uint32_t ip;
+
+	ctx->rem = *rem;
+	memcpy(attr.ah_attr.grh.dgid.raw, rem->gid, 16);
+	if (roce_gid_to_ipv4(&attr.ah_attr.grh.dgid, &ip) != 0)
+		return fail(ctx, -EINVAL, "the peer's GID is not IPv4-mapped (::ffff:a.b.c.d): "
+			    "RoCEv2 over IPv4 needs GID index 1 on a Linux peer (perftest -x 1)");
+	attr.qp_state = IBV_QPS_INIT;
+	attr.port_num = ctx->port;
+	attr.qp_access_flags = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
+			       IBV_ACCESS_REMOTE_READ;
+	if (roce_modify_qp(ctx->qp, &attr, IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT |
+			   IBV_QP_ACCESS_FLAGS) != 0)
+		return fail(ctx, -EINVAL, "cannot move the QP to INIT");
+	attr.qp_state = IBV_QPS_RTR;
+	attr.path_mtu = (enum ibv_mtu)path_mtu;
+	attr.dest_qp_num = rem->qpn;
+	attr.rq_psn = rem->psn;
+	attr.max_dest_rd_atomic = (uint8_t)ctx->my.out_reads;
+	attr.min_rnr_timer = 12;	/* 0.64 ms, perftest's */
+	attr.ah_attr.is_global = 1;
+	attr.ah_attr.grh.sgid_index = 1;
+	attr.ah_attr.grh.hop_limit = 64;
+	attr.ah_attr.port_num = ctx->port;
+	if (roce_modify_qp(ctx->qp, &attr, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU |
+			   IBV_QP_DEST_QPN | IBV_QP_RQ_PSN | IBV_QP_MAX_DEST_RD_ATOMIC |
+			   IBV_QP_MIN_RNR_TIMER) != 0)
+		return fail(ctx, -EINVAL, "cannot move the QP to RTR");
+	attr.qp_state = IBV_QPS_RTS;
+	attr.sq_psn = ctx->my.psn;
+	attr.timeout = 14;		/* 67 ms, perftest's */
+	attr.retry_cnt = 7;
+	attr.rnr_retry = 7;
+	attr.max_rd_atomic = (uint8_t)RTE_MAX(1, RTE_MIN(rem->out_reads, 16));
+	if (roce_modify_qp(ctx->qp, &attr, IBV_QP_STATE | IBV_QP_SQ_PSN | IBV_QP_TIMEOUT |
+			   IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY | IBV_QP_MAX_QP_RD_ATOMIC) != 0)
+		return fail(ctx, -EINVAL, "cannot move the QP to RTS");
+	return 0;
+}
+
+void
+perf_ctx_fini(struct perf_ctx *ctx)
+{
+	if (ctx->dev == NULL)
+		return;
+	if (ctx->qp != NULL)
+		roce_destroy_qp(ctx->qp);
+	roce_dev_discard_tx(ctx->dev);
+	if (ctx->mr != NULL)
+		roce_dereg_mr(ctx->mr);
+	if (ctx->cq != NULL)
+		roce_destroy_cq(ctx->cq);
+	if (ctx->pd != NULL)
+		roce_dealloc_pd(ctx->pd);
+	roce_dev_destroy(ctx->dev);
+	rte_free(ctx->buf);
+	ctx->dev = NULL;
+}
+
+int
+perf_progress(void *arg)
+{
+	struct perf_ctx *ctx = arg;
+
+	return roce_dev_poll(ctx->dev, now_ns());
+}
+
+/* Poll once; give the core away when nothing happened (two nodes share two
+ * cores in tests and on this machine). */
+static void
+poll_idle(struct perf_ctx *ctx, int events)
+{
+	if (roce_dev_poll(ctx->dev, now_ns()) + events == 0)
+		sched_yield();
+}
+
+static void
+pattern_fill(uint8_t *p, uint64_t i, uint64_t len)
+{
+	uint64_t j;
+
+	for (j = 0; j < len; j++)
+		p[j] = perf_pattern(i, j);
+}
+
+/*
+ * Check @p len bytes of message @p i, which start at byte @p base of the
+ * pattern (READs take slices of one pattern laid over the server's half).
+ */
+static int
+verify_at(struct perf_ctx *ctx, const uint8_t *p, uint64_t i, uint64_t base, uint64_t len,
+	  const char *what)
+{
+	uint64_t j;
+
+	for (j = 0; j < len; j++)
+		if (p[j] != perf_pattern(i, base + j))
+			return fail(ctx, -EILSEQ, "verify: %s %lu: byte %lu is 0x%02x, expected "
+				    "0x%02x", what, (unsigned long)i, (unsigned long)j, p[j],
+				    perf_pattern(i, base + j));
+	ctx->verified_bytes += len;
+	return 0;
+}
+
+static int
+verify_msg(struct perf_ctx *ctx, const uint8_t *p, uint64_t i, uint64_t len, const char *what)
+{
+	return verify_at(ctx, p, i, 0, len, what);
+}
+
+static uint64_t
+depth(const struct perf_ctx *ctx, uint64_t size, uint32_t want)
+{
+	uint64_t d = want;
+
+	/* --verify fills or checks a slot only while no WR uses it. */
+	if (ctx->conf.verify)
+		d = RTE_MIN(d, perf_span(ctx, size));
+	return RTE_MAX(d, (uint64_t)1);
+}
+
+int
+perf_prepare(struct perf_ctx *ctx, uint64_t size)
+{
+	uint8_t *recv = ctx->buf + ctx->half;
+	uint64_t span = perf_span(ctx, size), k, rx;
+
+	/* What a READ client finds: one pattern over the whole half, so any
+	 * size reads a slice it can check. */
+	if (ctx->conf.verb == PERF_READ && ctx->conf.server && ctx->conf.verify)
+		pattern_fill(recv, 0, ctx->half);
+	if (ctx->conf.verb == PERF_SEND && (ctx->conf.server || ctx->conf.lat)) {
+		rx = RTE_MIN(depth(ctx, size, ctx->conf.rx_depth), ctx->conf.iters);
+		for (k = 0; k < rx; k++) {
+			struct ibv_sge sge = { .addr = (uintptr_t)recv + (k % span) * size,
+					       .length = (uint32_t)size,
+					       .lkey = roce_mr_lkey(ctx->mr) };
+			struct ibv_recv_wr wr = { .wr_id = k, .sg_list = &sge, .num_sge = 1 }, *bad;
+
+			if (roce_post_recv(ctx->qp, &wr, &bad) != 0)
+				return fail(ctx, -ENOMEM, "cannot post receive %lu", (unsigned long)k);
+		}
+	}
+	return 0;
+}
+
+static int
+wc_check(struct perf_ctx *ctx, const struct ibv_wc *wc)
+{
+	if (wc->status == IBV_WC_SUCCESS)
+		return 0;
+	return fail(ctx, -EIO, "work request %lu completed with \"%s\" (vendor error %u)",
+		    (unsigned long)wc->wr_id, ibv_wc_status_str(wc->status), wc->vendor_err);
+}
+
+/* The SEND server: take @p iters messages, checking and reposting. */
+static int
+bw_recv(struct perf_ctx *ctx, uint64_t size, struct perf_bw *bw)
+{
+	uint8_t *recv = ctx->buf + ctx->half;
+	uint64_t span = perf_span(ctx, size), iters = ctx->conf.iters;
+	uint64_t rx = RTE_MIN(depth(ctx, size, ctx->conf.rx_depth), iters);
+	uint64_t got = 0, t0 = 0, t_last = 0, stall = now_ns();
+	struct ibv_wc wc[CQ_BATCH];
+	int n, i, rc;
+
+	while (got < iters) {
+		n = roce_poll_cq(ctx->cq, CQ_BATCH, wc);
+		for (i = 0; i < n; i++) {
+			uint64_t k = wc[i].wr_id, next = k + rx;
+
+			if ((rc = wc_check(ctx, &wc[i])) != 0)
+				return rc;
+			if (k != got)
+				return fail(ctx, -EPROTO, "receive %lu completed, %lu expected",
+					    (unsigned long)k, (unsigned long)got);
+			if (wc[i].byte_len != size)
+				return fail(ctx, -EPROTO, "message %lu is %u bytes, %lu expected",
+					    (unsigned long)k, wc[i].byte_len, (unsigned long)size);
+			if (ctx->conf.verify &&
+			    (rc = verify_msg(ctx, recv + (k % span) * size, k, size, "message")) != 0)
+				return rc;
+			if (next < iters) {
+				struct ibv_sge sge = { .addr = (uintptr_t)recv + (next % span) * size,
+						       .length = (uint32_t)size,
+						       .lkey = roce_mr_lkey(ctx->mr) };
+				struct ibv_recv_wr wr = { .wr_id = next, .sg_list = &sge,
+							  .num_sge = 1 }, *bad;
+
+				if (roce_post_recv(ctx->qp, &wr, &bad) != 0)
+					return fail(ctx, -ENOMEM, "cannot repost a receive");
+			}
+			got++;
+			t_last = now_ns();
+			if (t0 == 0)
+				t0 = t_last;
+			stall = t_last;
+		}
+		if (now_ns() - stall > (uint64_t)ctx->conf.stall_ms * 1000000)
+			return fail(ctx, -ETIMEDOUT, "no message for %u ms (%lu of %lu received)",
+				    ctx->conf.stall_ms, (unsigned long)got, (unsigned long)iters);
+		poll_idle(ctx, n);
+	}
+	/* The first message's own time is unknown: measure from it on. */
+	perf_bw_compute(bw, size, iters > 1 ? iters - 1 : 1, t_last - t0, 0, 0);
+	bw->iters = iters;
+	return 0;
+}
+
+int
+perf_bw_run(struct perf_ctx *ctx, uint64_t size, struct perf_bw *bw)
+{
+	const struct perf_conf *c = &ctx->conf;
+	uint64_t span = perf_span(ctx, size), iters = c->iters;
+	uint64_t tx = depth(ctx, size, c->tx_depth);
+	uint64_t cq_mod = RTE_MIN((uint64_t)CQ_MOD_MAX, tx);
+	uint64_t posted = 0, done = 0, t0, t_sig = 0, best = 0, stall;
+	uint8_t *local = ctx->buf;
+	struct ibv_wc wc[CQ_BATCH];
+	int n, i, rc;
+
+	if (c->server)
+		return bw_recv(ctx, size, bw);
+	t0 = stall = now_ns();
+	while (done < iters) {
+		while (posted < iters && posted - done < tx) {
+			uint64_t slot = posted % span;
+			struct ibv_sge sge = { .addr = (uintptr_t)local + slot * size,
+					       .length = (uint32_t)size,
+					       .lkey = roce_mr_lkey(ctx->mr) };
+			struct ibv_send_wr wr = { .wr_id = posted, .sg_list = &sge, .num_sge = 1 };
+			struct ibv_send_wr *bad;
+
+			if (c->verify && c->verb != PERF_READ)
+				pattern_fill(local + slot * size, posted, size);
+			else if (c->verify)
+				memset(local + slot * size, 0, size);
+			wr.opcode = c->verb == PERF_WRITE ? IBV_WR_RDMA_WRITE :
+				    c->verb == PERF_READ ? IBV_WR_RDMA_READ : IBV_WR_SEND;
+			if (c->verb != PERF_SEND) {
+				wr.wr.rdma.remote_addr = ctx->rem.vaddr + slot * size;
+				wr.wr.rdma.rkey = ctx->rem.rkey;
+			}
+			/* RC completes in order: one signaled WR in cq_mod tells of all. */
+			if ((posted + 1) % cq_mod == 0 || posted + 1 == iters)
+				wr.send_flags = IBV_SEND_SIGNALED;
+			rc = roce_post_send(ctx->qp, &wr, &bad);
+			if (rc == -ENOMEM)
+				break;
+			if (rc != 0)
+				return fail(ctx, rc, "cannot post WR %lu: %s", (unsigned long)posted,
+					    strerror(-rc));
+			posted++;
+		}
+		n = roce_poll_cq(ctx->cq, CQ_BATCH, wc);
+		for (i = 0; i < n; i++) {
+			uint64_t upto = wc[i].wr_id + 1, t = now_ns();
+
+			if ((rc = wc_check(ctx, &wc[i])) != 0)
+				return rc;
+			/* READ: what arrived must be the server's pattern for that slot. */
+			for (; c->verify && c->verb == PERF_READ && done < upto; done++) {
+				rc = verify_at(ctx, local + (done % span) * size, 0,
+					       (done % span) * size, size, "read");
+				if (rc != 0)
+					return rc;
+			}
+			/* Peak: the fastest cq_mod messages between two signals. */
+			if (upto % cq_mod == 0) {
+				if (t_sig != 0 && (best == 0 || t - t_sig < best))
+					best = t - t_sig;
+				t_sig = t;
+			}
+			done = upto;
+			stall = t;
+		}
+		if (now_ns() - stall > (uint64_t)c->stall_ms * 1000000)
+			return fail(ctx, -ETIMEDOUT, "no completion for %u ms (%lu of %lu done)",
+				    c->stall_ms, (unsigned long)done, (unsigned long)iters);
+		poll_idle(ctx, n);
+	}
+	perf_bw_compute(bw, size, iters, now_ns() - t0, cq_mod, best);
+	return 0;
+}
+
+int
+perf_verify_written(struct perf_ctx *ctx, uint64_t size, uint64_t iters)
+{
+	const uint8_t *recv = ctx->buf + ctx->half;
+	uint64_t span = perf_span(ctx, size), s, last;
+	int rc;
+
+	if (size == 0 || iters == 0)
+		return 0;
+	if (size > ctx->conf.max_size || iters != ctx->conf.iters)
+		return fail(ctx, -EINVAL, "verify: the client wrote %lu x %lu bytes; this side was "
+			    "started for %lu x %lu (give both sides the same options)",
+			    (unsigned long)iters, (unsigned long)size,
+			    (unsigned long)ctx->conf.iters, (unsigned long)ctx->conf.max_size);
+	for (s = 0; s < span && s < iters; s++) {
+		last = s + (iters - 1 - s) / span * span;	/* the last message in slot s */
+		rc = verify_msg(ctx, recv + s * size, last, size, "written message");
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Wait for one completion on the CQ; @p what names it for errors. */
+static int
+wait_wc(struct perf_ctx *ctx, struct ibv_wc *wc, const char *what)
+{
+	uint64_t stall = now_ns();
+	int n;
+
+	while ((n = roce_poll_cq(ctx->cq, 1, wc)) == 0) {
+		if (now_ns() - stall > (uint64_t)ctx->conf.stall_ms * 1000000)
+			return fail(ctx, -ETIMEDOUT, "no %s completion for %u ms", what,
+				    ctx->conf.stall_ms);
+		poll_idle(ctx, 0);
+	}
+	return wc_check(ctx, wc);
+}
+
+static int
+post_one(struct perf_ctx *ctx, enum ibv_wr_opcode op, uint64_t id, uint64_t size)
+{
+	struct ibv_sge sge = { .addr = (uintptr_t)ctx->buf, .length = (uint32_t)size,
+			       .lkey = roce_mr_lkey(ctx->mr) };
+	struct ibv_send_wr wr = { .wr_id = id, .sg_list = &sge, .num_sge = 1, .opcode = op,
+				  .send_flags = IBV_SEND_SIGNALED }, *bad;
+	int rc;
+
+	wr.wr.rdma.remote_addr = ctx->rem.vaddr;
+	wr.wr.rdma.rkey = ctx->rem.rkey;
+	rc = roce_post_send(ctx->qp, &wr, &bad);
+	return rc != 0 ? fail(ctx, rc, "cannot post WR %lu", (unsigned long)id) : 0;
+}
+
+/*
+ * ib_write_lat: each side writes @p size bytes into the other's receive
+ * half, the last byte a counter, and waits for the other's write by
+ * watching its own last byte. The server sends first (write_lat.pcap).
+ */
+static int
+lat_write(struct perf_ctx *ctx, uint64_t size, uint64_t *t_post)
+{
+	volatile uint8_t *poll_byte = ctx->buf + ctx->half + size - 1;
+	uint64_t scnt = 0, rcnt = 0, iters = ctx->conf.iters, stall;
+	struct ibv_wc wc;
+	int rc;
+
+	while (scnt < iters || rcnt < iters) {
+		if (rcnt < iters && !(scnt == 0 && ctx->conf.server)) {
+			rcnt++;
+			for (stall = now_ns(); *poll_byte != (uint8_t)rcnt;) {
+				if (now_ns() - stall > (uint64_t)ctx->conf.stall_ms * 1000000)
+					return fail(ctx, -ETIMEDOUT, "no write %lu from the peer "
+						    "for %u ms", (unsigned long)rcnt,
+						    ctx->conf.stall_ms);
+				poll_idle(ctx, 0);
+			}
+			if (ctx->conf.verify && (rc = verify_msg(ctx, ctx->buf + ctx->half,
+								 rcnt - 1, size - 1, "write")) != 0)
+				return rc;
+		}
+		if (scnt < iters) {
+			if (ctx->conf.verify)
+				pattern_fill(ctx->buf, scnt, size - 1);
+			ctx->buf[size - 1] = (uint8_t)(scnt + 1);
+			t_post[scnt] = now_ns();
+			if ((rc = post_one(ctx, IBV_WR_RDMA_WRITE, scnt, size)) != 0)
+				return rc;
+			scnt++;
+			/* The source must not change until the WR completes. */
+			if ((rc = wait_wc(ctx, &wc, "WRITE")) != 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/* ib_send_lat: a SEND each way per iteration; the client sends first. */
+static int
+lat_send(struct perf_ctx *ctx, uint64_t size, uint64_t *t_post)
+{
+	uint8_t *recv = ctx->buf + ctx->half;
+	uint64_t span = perf_span(ctx, size), rx = depth(ctx, size, ctx->conf.rx_depth);
+	uint64_t scnt = 0, rcnt = 0, iters = ctx->conf.iters;
+	bool send_done = true;
+	struct ibv_wc wc;
+	int rc;
+
+	rx = RTE_MIN(rx, iters);
+	while (scnt < iters || rcnt < iters || !send_done) {
+		if (scnt < iters && send_done && (ctx->conf.server ? scnt < rcnt : scnt == rcnt)) {
+			if (ctx->conf.verify)
+				pattern_fill(ctx->buf, scnt, size);
+			t_post[scnt] = now_ns();
+			if ((rc = post_one(ctx, IBV_WR_SEND, scnt, size)) != 0)
+				return rc;
+			scnt++;
+			send_done = false;
+		}
+		if ((rc = wait_wc(ctx, &wc, "SEND or receive")) != 0)
+			return rc;
+		if (wc.opcode != IBV_WC_RECV) {
+			send_done = true;
+			continue;
+		}
+		if (wc.wr_id != rcnt || wc.byte_len != size)
+			return fail(ctx, -EPROTO, "receive %lu (%u bytes) completed, %lu expected",
+				    (unsigned long)wc.wr_id, wc.byte_len, (unsigned long)rcnt);
+		if (ctx->conf.verify &&
+		    (rc = verify_msg(ctx, recv + (rcnt % span) * size, rcnt, size, "message")) != 0)
+			return rc;
+		if (rcnt + rx < iters) {
+			struct ibv_sge sge = { .addr = (uintptr_t)recv + ((rcnt + rx) % span) * size,
+					       .length = (uint32_t)size,
+					       .lkey = roce_mr_lkey(ctx->mr) };
+			struct ibv_recv_wr wr = { .wr_id = rcnt + rx, .sg_list = &sge,
+						  .num_sge = 1 }, *bad;
+
+			if (roce_post_recv(ctx->qp, &wr, &bad) != 0)
+				return fail(ctx, -ENOMEM, "cannot repost a receive");
+		}
+		rcnt++;
+	}
+	return 0;
+}
+
+/* ib_read_lat: the client reads, one at a time; a full round trip each. */
+static int
+lat_read(struct perf_ctx *ctx, uint64_t size, uint64_t *t_post)
+{
+	uint64_t i, iters = ctx->conf.iters;
+	struct ibv_wc wc;
+	int rc;
+
+	for (i = 0; i < iters; i++) {
+		if (ctx->conf.verify)
+			memset(ctx->buf, 0, size);
+		t_post[i] = now_ns();
+		if ((rc = post_one(ctx, IBV_WR_RDMA_READ, i, size)) != 0 ||
+		    (rc = wait_wc(ctx, &wc, "READ")) != 0)
+			return rc;
+		t_post[i] = now_ns() - t_post[i];
+		if (ctx->conf.verify && (rc = verify_msg(ctx, ctx->buf, 0, size, "read")) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+perf_lat_run(struct perf_ctx *ctx, uint64_t size, struct perf_lat *lat)
+{
+	uint64_t iters = ctx->conf.iters, i, *t;
+	int rc;
+
+	t = calloc(iters, sizeof(*t));
+	if (t == NULL)
+		return fail(ctx, -ENOMEM, "out of memory for %lu samples", (unsigned long)iters);
+	switch (ctx->conf.verb) {
+	case PERF_WRITE:
+		rc = lat_write(ctx, size, t);
+		break;
+	case PERF_SEND:
+		rc = lat_send(ctx, size, t);
+		break;
+	default:
+		rc = lat_read(ctx, size, t);
+		break;
+	}
+	if (rc == 0 && ctx->conf.verb == PERF_READ) {
+		rc = perf_lat_compute(lat, size, t, iters, 1.0);
+	} else if (rc == 0) {
+		/* Between consecutive posts lies one round trip: half is the
+		 * one-way latency perftest reports. */
+		for (i = 0; i + 1 < iters; i++)
+			t[i] = t[i + 1] - t[i];
+		rc = iters > 1 ? perf_lat_compute(lat, size, t, iters - 1, 0.5) :
+				 fail(ctx, -EINVAL, "latency needs --iters 2 or more");
+	}
+	free(t);
+	return rc;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Figures and their presentation in perftest's formats, so people who know
+ * ib_write_bw and ib_write_lat read them at once. Pure code.
+ */
+#ifndef PERF_STATS_H
+#define PERF_STATS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define PERF_MB	1048576.0	/* perftest's MB/s are 2^20 bytes per second */
+
+struct perf_bw {
+	uint64_t size, iters;
+	double bw_peak, bw_avg;	/* MB/s */
+	double msg_rate;	/* Mpps */
+};
+
+struct perf_lat {
+	uint64_t size, iters;
+	double t_min, t_max, t_typical, t_avg, t_stdev, p99, p999;	/* microseconds */
+};
+
+/**
+ * Bandwidth of @p iters messages of @p size bytes that took @p elapsed_ns
+ * from the first post to the last completion; @p best_window_ns is the
+ * shortest time any @p window consecutive messages took (0: no peak).
+ */
+void perf_bw_compute(struct perf_bw *bw, uint64_t size, uint64_t iters, uint64_t elapsed_ns,
+		     uint64_t window, uint64_t best_window_ns);
+
+/**
+ * Latency figures from @p n samples in nanoseconds (sorted in place),
+ * each multiplied by @p scale (0.5 for half round trips, as perftest
+ * reports WRITE and SEND latency). t_typical is the median.
+ * @return 0, -EINVAL with no samples.
+ */
+int perf_lat_compute(struct perf_lat *lat, uint64_t size, uint64_t *ns, uint64_t n, double scale);
+
+void perf_bw_header(FILE *f);
+void perf_bw_line(FILE *f, const struct perf_bw *bw);
+void perf_lat_header(FILE *f);
+void perf_lat_line(FILE *f, const struct perf_lat *lat);
+/** One JSON object per result; @p verb and @p test ("bw" or "lat") name it. */
+void perf_bw_json(FILE *f, const char *verb, const struct perf_bw *bw, bool verified);
+void perf_lat_json(FILE *f, const char *verb, const struct perf_lat *lat, bool verified);
+
+#endif /* PERF_STATS_H */
