@@ -518,6 +518,41 @@ START_TEST(rnr_then_recv_posted)
 }
 END_TEST
 
+/*
+ * WRITE with immediate to a QP with no receive posted: RNR NAK, then, once
+ * a receive is posted, the retry must be taken as the message it is. An
+ * RNR on a single-packet (ONLY) write used to leave the responder "inside"
+ * a WRITE, so the retry drew an invalid-request NAK (seen in two-node CCM
+ * runs under load). 64 B is one ONLY packet; 3000 B is FIRST, MIDDLE, LAST
+ * with the RNR on the LAST.
+ */
+START_TEST(rnr_write_imm_then_recv_posted)
+{
+	static const uint32_t sizes[] = { 64, 3000 };
+	uint32_t len = sizes[_i];
+	uint64_t naks = stat(&B, "resp_rnr_nak_sent"), bad = stat(&B, "resp_invalid_nak_sent");
+	struct ibv_wc wc[2];
+
+	connect_pair(&default_opts);
+	fill_pattern(A.buf, len, 11);
+	memset(B.buf + 8192, 0, len);
+	ck_assert_int_eq(post_send(&A, 8, IBV_WR_RDMA_WRITE_WITH_IMM, 0, len, 8192,
+				   IBV_SEND_SIGNALED), 0);
+	ck_assert_int_eq(wait_wc(&A, wc, 1, 2000000), 0);	/* no receive for the immediate */
+	ck_assert_msg(stat(&B, "resp_rnr_nak_sent") > naks, "no RNR NAK sent");
+	post_recv(&B, 9, 0, 0);
+	ck_assert_int_eq(wait_wc(&A, wc, 1, 50000000), 1);
+	expect_wc(&wc[0], 8, IBV_WC_SUCCESS, IBV_WC_RDMA_WRITE);
+	ck_assert_int_eq(wait_wc(&B, wc, 1, 50000000), 1);
+	expect_wc(&wc[0], 9, IBV_WC_SUCCESS, IBV_WC_RECV_RDMA_WITH_IMM);
+	ck_assert_uint_eq(wc[0].byte_len, len);
+	ck_assert_int_eq(memcmp(A.buf, B.buf + 8192, len), 0);
+	ck_assert_uint_eq(stat(&B, "resp_invalid_nak_sent"), bad);
+	disconnect_pair();
+	assert_pools_full();
+}
+END_TEST
+
 START_TEST(rnr_retry_exhausted)
 {
 	struct qp_opts o = default_opts;
@@ -1154,6 +1189,7 @@ rc_suite(void)
 	tcase_add_loop_test(sizes, sizes_across_mtus, 0, 5);	/* MTU 256..4096 */
 	tcase_add_test(sizes, psn_wraps_around);
 	tcase_add_test(errors, rnr_then_recv_posted);
+	tcase_add_loop_test(errors, rnr_write_imm_then_recv_posted, 0, 2);
 	tcase_add_test(errors, rnr_retry_exhausted);
 	tcase_add_test(errors, remote_access_errors);
 	tcase_add_test(errors, local_protection_error);

@@ -42,6 +42,8 @@ run_pair() {
     pids=()
     if [ "$rc1" -ne 0 ] || [ "$rc2" -ne 0 ]; then
         echo "FAIL: $name: node 1 exit $rc1, node 2 exit $rc2"
+        # An ASan report starts with its summary line; show it whole.
+        grep -A40 -m1 "ERROR: AddressSanitizer" "$work/n1.log" "$work/n2.log"
         tail -n 5 "$work/n1.log" "$work/n2.log"
         fails=$((fails + 1))
     else

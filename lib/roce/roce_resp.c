@@ -317,8 +317,13 @@ resp_write(struct roce_qp *qp, const struct roce_pkt *pkt, const struct rte_mbuf
 		fatal_nak(qp, ROCE_NAK_INVALID_REQ, pkt->psn, ROCE_CNT_RESP_INVALID_NAK_SENT);
 		return;
 	}
-	/* WRITE with immediate consumes a receive WR at its last packet. */
+	/* WRITE with immediate consumes a receive WR at its last packet. With
+	 * none, RNR NAK: the packet is not taken, so an ONLY packet leaves no
+	 * message in progress, or its retry would look like a new message in
+	 * the middle of one (IBTA 9.7.5.1.2) and be refused. */
 	if ((mask & ROCE_OPF_RWR) && !roce_qp_rq_pop(qp, &rwqe)) {
+		if (mask & ROCE_OPF_START)
+			qp->resp.msg = ROCE_RESP_IDLE;
 		queue_nak(qp, ROCE_AETH_RNR_NAK | qp->attr.min_rnr_timer, pkt->psn,
 			  ROCE_CNT_RESP_RNR_NAK_SENT);
 		return;

@@ -6,10 +6,12 @@
 #include <unistd.h>
 
 /*
- * How the test peers leave: without exit handlers. When the partner goes
- * at the same moment, DPDK's interrupt thread may still be running memif's
- * deferred clean-up, and library destructors racing with it crash the
- * process (seen as SIGSEGV in two-node runs).
+ * How the test peers leave: without exit handlers, and without stopping
+ * their ports. When the partner goes at the same moment, DPDK 22.11's
+ * interrupt thread handles the partner's memif disconnect; a port stop
+ * (rte_eth_dev_stop, so roce_dev_destroy too) or library destructors
+ * racing with it crash the process (SIGSEGV at a NULL offset inside
+ * librte_eal, seen in two-node runs under load).
  */
 static inline void
 peer_exit(int rc)
