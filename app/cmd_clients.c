@@ -6,10 +6,12 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ccm_app.h"
+#include "perf_stats.h"
 
 #define APPEND_MAX	65536		/* bytes per record from the console */
 #define APPEND_TIMEOUT_NS 1000000000ull	/* sync append: wait for the partner */
@@ -61,11 +63,15 @@ cmd_show_nvram(struct app *app, int argc, char **argv)
 	return 0;
 }
 
+#define APPEND_SAMPLES_MAX 1000000	/* latencies kept for percentiles */
+
 struct append_job {
 	struct app *app;
 	uint64_t count, size;
 	uint64_t mirrored, local_only, last_seq;
 	uint64_t elapsed_ns;
+	uint64_t *lat_ns;		/* each append's time, the first ones */
+	uint64_t nb_lat;
 	int rc;
 };
 
@@ -93,9 +99,13 @@ do_append(void *arg)
 		uint64_t seq;
 		int rc;
 
+		uint64_t t = app_now_ns();
+
 		fill_record(buf, (uint32_t)j->size, j->app->cfg.node_name, log->head_seq);
 		rc = nvram_shadow_append(j->app->nvram, buf, (uint32_t)j->size, &seq,
 					 APPEND_TIMEOUT_NS);
+		if (j->lat_ns != NULL && j->nb_lat < APPEND_SAMPLES_MAX)
+			j->lat_ns[j->nb_lat++] = app_now_ns() - t;
 		if (rc < 0) {
 			j->rc = rc;
 			break;
@@ -123,12 +133,22 @@ cmd_nvram_append(struct app *app, int argc, char **argv)
 		printf("error: nvram append COUNT [SIZE]: SIZE 1..%d bytes\n", APPEND_MAX);
 		return -EINVAL;
 	}
+	j.lat_ns = malloc(RTE_MIN(j.count, (uint64_t)APPEND_SAMPLES_MAX) * sizeof(*j.lat_ns));
 	rc = app_call(app->loops, APP_ROLE_NVRAM, do_append, &j);
 	printf("appended %" PRIu64 " record(s) of %" PRIu64 " bytes: %" PRIu64
 	       " mirrored, %" PRIu64 " in local NVRAM only; last seq %" PRIu64 "; %.1f us each\n",
 	       j.mirrored + j.local_only, j.size, j.mirrored, j.local_only, j.last_seq,
 	       j.mirrored + j.local_only > 0 ?
 	       j.elapsed_ns / 1e3 / (double)(j.mirrored + j.local_only) : 0.0);
+	if (j.nb_lat > 0 && j.elapsed_ns > 0) {
+		struct perf_lat lat;
+
+		perf_lat_compute(&lat, j.size, j.lat_ns, j.nb_lat, 1.0);
+		printf("  %.0f appends/s; latency p50 %.2f us, p99 %.2f us, max %.2f us\n",
+		       (double)(j.mirrored + j.local_only) / (j.elapsed_ns / 1e9), lat.t_typical,
+		       lat.p99, lat.t_max);
+	}
+	free(j.lat_ns);
 	if (rc == -ENOSPC)
 		printf("error: the log is full of records not yet mirrored or checkpointed "
 		       "(nvram checkpoint SEQ)\n");

@@ -1,0 +1,271 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Reproduce docs/perf.md's comparison table in one run: each figure of ours
+# measured alternately with its baseline (A B A B ...), on this machine, now.
+#
+#   tools/perf-table.sh [--rounds N] [--smoke] [BUILD_DIR]
+#
+#   transport  ccm-perf WRITE / READ goodput, 4 KiB messages over a net_memif
+#              pair, against dpdk-testpmd txonly -> rxonly over the same pair
+#              with frames of the size our data frames have (RoCE MTU 1024:
+#              1082 bytes), as payload bytes per second over raw frames x 1024
+#   latency    ccm-perf --lat WRITE 8 B (half round trip) against a raw
+#              ping-pong of 82-byte frames (bench_pingpong), medians
+#   nvram      4 KiB synchronous appends through two ccm nodes (config/ccm.yaml,
+#              net_memif) against tcp_mirror over a veth pair between two
+#              network namespaces: appends/s and p99
+#   failover   bench_failover (link cut -> traffic resumed), ha-sigkill
+#              (partner death -> takeover)
+#   profile    perf record (cpu-clock) of the WRITE client: where time goes
+#
+# One core per node: node/server side on CPU 1, client side on CPU 0.
+# Each comparison prints every round, then the median of the per-round
+# ratios with their min..max. --smoke: one short round of each (CI).
+set -uo pipefail
+
+src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build="$src/build-bench"
+rounds=5
+smoke=false
+while (($# > 0)); do
+	case "$1" in
+	--rounds) rounds=$2; shift 2 ;;
+	--smoke) smoke=true; rounds=1; shift ;;
+	-h | --help) sed -n '4,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) build=$1; shift ;;
+	esac
+done
+
+die() { echo "perf-table: $*" >&2; exit 1; }
+[ "$(id -u)" -eq 0 ] || die "needs root (network namespaces for the kernel-TCP baseline)"
+command -v dpdk-testpmd >/dev/null || die "dpdk-testpmd missing (Debian package dpdk)"
+if [ ! -f "$build/build.ninja" ]; then
+	meson setup "$build" "$src" --buildtype=release >/dev/null || die "meson setup failed"
+fi
+ninja -C "$build" app/ccm-perf app/ccm tests/bench/bench_pingpong tests/bench/tcp_mirror \
+	tests/bench/bench_failover tests/ha_peer >/dev/null || die "build failed"
+
+work=$(mktemp -d)
+cleanup() {
+	pkill -f "file-prefix=pt$$" 2>/dev/null
+	ip netns del ptA$$ 2>/dev/null
+	ip netns del ptB$$ 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+eal=(--no-huge -m 1024 --no-pci --log-level=lib.eal:error --log-level=pmd.net.memif:error)
+listening() { grep -q " @$1\$" /proc/net/unix; }
+tcp_listening() { grep -q ":$(printf '%04X' "$1") 00000000:0000 0A" /proc/net/tcp; }
+
+iters_bw=$($smoke && echo 20000 || echo 500000)
+iters_lat=$($smoke && echo 2000 || echo 50000)
+records=$($smoke && echo 300 || echo 3000)
+secs=$($smoke && echo 4 || echo 6)
+missing=0	# measurements that produced no figure
+
+# ---- one measurement each; every function prints one number --------------
+
+# memif pair: $1 = server command (after EAL), $2 = client command; CPU 1 / 0.
+pair() {
+	local name=$1 sprog=$2 cprog=$3; shift 3
+	local sargs=() cargs=()
+	while [ "$1" != "--" ]; do sargs+=("$1"); shift; done; shift
+	cargs=("$@")
+	local sock=$work/$name.sock
+	rm -f "$sock"
+	"$sprog" "${eal[@]}" --file-prefix="pt$$s" --lcores=0@1,1@1 \
+		--vdev="net_memif0,role=server,socket=$sock" -- "${sargs[@]}" >"$work/$name.s" 2>&1 &
+	local spid=$!
+	for _ in $(seq 1 100); do listening "$sock" && break; sleep 0.05; done
+	sleep 0.3
+	"$cprog" "${eal[@]}" --file-prefix="pt$$c" --lcores=0@0,1@0 \
+		--vdev="net_memif0,role=client,socket=$sock" -- "${cargs[@]}" >"$work/$name.c" 2>&1
+	local rc=$?
+	wait $spid
+	return $rc
+}
+
+raw_pps() {
+	local size=$1
+	# With --stats-period testpmd prints Rx-pps every second until SIGINT;
+	# its stdin must stay open (at EOF it stops at once).
+	rm -f "$work/tp.sock"
+	sleep $((secs + 9)) | timeout -s INT $((secs + 8)) dpdk-testpmd "${eal[@]}" --file-prefix="pt$$r" --lcores=0@1,1@1 \
+		--vdev="net_memif0,role=server,socket=$work/tp.sock" -- --forward-mode=rxonly \
+		--stats-period 1 --total-num-mbufs=16384 >"$work/tpr" 2>&1 &
+	local rpid=$!
+	for _ in $(seq 1 100); do listening "$work/tp.sock" && break; sleep 0.05; done
+	sleep 0.3
+	sleep $((secs + 4)) | timeout -s INT $((secs + 3)) dpdk-testpmd "${eal[@]}" --file-prefix="pt$$t" --lcores=0@0,1@0 \
+		--vdev="net_memif0,role=client,socket=$work/tp.sock" -- --forward-mode=txonly \
+		--txpkts="$size" --stats-period 1 --total-num-mbufs=16384 >"$work/tpt" 2>&1
+	# The receiver starts forwarding only once its link is up (testpmd waits
+	# for it): it outlives the sender, and the zero seconds are left out.
+	wait $rpid
+	# The median of the one-second rates, less the first non-zero one (a
+	# partial second while the sender starts).
+	grep -oE 'Rx-pps: +[0-9]+' "$work/tpr" | awk '$2 > 0 && seen++ {print $2}' | sort -n |
+		awk '{a[NR] = $1} END {print NR ? a[int((NR + 1) / 2)] : 0}'
+}
+
+ccm_bw() {
+	local verb=$1
+	local common=(--verb "$verb" --bw --size 4096 --iters "$iters_bw" --local-ip)
+	pair "bw-$verb" "$build/app/ccm-perf" "$build/app/ccm-perf" \
+		--server "${common[@]}" 10.66.0.1 -- --client 127.0.0.1 "${common[@]}" 10.66.0.2 --json ||
+		{ echo 0; return; }
+	# BW average, MB/s (2^20 bytes) -> bytes/s
+	grep -oE '"bw_avg_mb_s": [0-9.]+' "$work/bw-$verb.c" | awk '{printf "%.0f\n", $2 * 1048576}'
+}
+
+raw_lat() {
+	pair rawlat "$build/tests/bench/bench_pingpong" "$build/tests/bench/bench_pingpong" \
+		--role pong -- --role ping --size 82 --iters "$iters_lat" --json || { echo 0; return; }
+	grep -oE '"t_typical_us": [0-9.]+' "$work/rawlat.c" | awk '{print $2}'
+}
+
+ccm_lat() {
+	local common=(--verb write --lat --size 8 --iters "$iters_lat" --local-ip)
+	pair lat "$build/app/ccm-perf" "$build/app/ccm-perf" \
+		--server "${common[@]}" 10.66.0.1 -- --client 127.0.0.1 "${common[@]}" 10.66.0.2 --json ||
+		{ echo 0; return; }
+	grep -oE '"t_typical_us": [0-9.]+' "$work/lat.c" | awk '{print $2}'
+}
+
+# Two ccm nodes (config/ccm.yaml): a appends $records x 4 KiB, b mirrors.
+# Prints "appends_per_s p99_us".
+ccm_nvram() {
+	rm -f /tmp/ccm-a.nvram /tmp/ccm-a.shadow /tmp/ccm-b.nvram /tmp/ccm-b.shadow \
+		/tmp/ccm-mailbox /tmp/ccm-l0.sock /tmp/ccm-l1.sock
+	printf 'wait session up 30000\nwait nvram in-sync 30000\nsleep 60000\n' >"$work/b.script"
+	printf 'wait session up 30000\nwait nvram in-sync 30000\nnvram append %s 4096\nquit\n' \
+		"$records" >"$work/a.script"
+	"$build/app/ccm" "${eal[@]}" --file-prefix="pt$$b" --lcores=0@1 \
+		--vdev=net_memif0,role=server,socket=/tmp/ccm-l0.sock \
+		--vdev=net_memif1,role=server,socket=/tmp/ccm-l1.sock -- \
+		--config "$src/config/ccm.yaml" --node b --script "$work/b.script" >"$work/nb" 2>&1 &
+	local bpid=$!
+	for _ in $(seq 1 100); do
+		listening /tmp/ccm-l0.sock && listening /tmp/ccm-l1.sock && break
+		sleep 0.05
+	done
+	"$build/app/ccm" "${eal[@]}" --file-prefix="pt$$a" --lcores=0@0 \
+		--vdev=net_memif0,role=client,socket=/tmp/ccm-l0.sock \
+		--vdev=net_memif1,role=client,socket=/tmp/ccm-l1.sock -- \
+		--config "$src/config/ccm.yaml" --node a --script "$work/a.script" >"$work/na" 2>&1
+	kill $bpid 2>/dev/null
+	wait $bpid 2>/dev/null
+	grep -E 'appends/s; latency' "$work/na" |
+		sed -E 's/^ *([0-9]+) appends\/s; latency p50 [0-9.]+ us, p99 ([0-9.]+) us.*/\1 \2/' |
+		grep -E '^[0-9]+ [0-9.]+$' || echo "0 0"
+}
+
+tcp_nvram() {
+	ip netns exec ptB$$ taskset -c 1 "$build/tests/bench/tcp_mirror" --serve 18700 \
+		--file "$work/tcp.shadow" >"$work/tm.s" 2>&1 &
+	local spid=$!
+	for _ in $(seq 1 100); do
+		ip netns exec ptB$$ grep -q ":490C 00000000:0000 0A" /proc/net/tcp && break
+		sleep 0.05
+	done
+	ip netns exec ptA$$ taskset -c 0 "$build/tests/bench/tcp_mirror" --connect 10.98.0.2:18700 \
+		--file "$work/tcp.log" --records "$records" --size 4096 --json >"$work/tm.c" 2>&1
+	wait $spid
+	sed -nE 's/.*"appends_per_s": ([0-9.]+), "p50_us": [0-9.]+, "p99_us": ([0-9.]+).*/\1 \2/p' \
+		"$work/tm.c" | grep . || echo "0 0"
+}
+
+# ---- statistics -------------------------------------------------------------
+
+# median_spread: numbers on stdin -> "median (min..max)"
+median_spread() {
+	sort -g | awk '{a[NR] = $1} END {
+		if (NR == 0) { print "n/a"; exit }
+		m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
+		printf "%.3g (%.3g..%.3g)", m, a[1], a[NR] }'
+}
+
+echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(git -C "$src" describe --always --dirty 2>/dev/null)," \
+	"$(nproc) CPUs, $rounds round(s)$($smoke && echo ', smoke')"
+
+# ---- transport ----------------------------------------------------------------
+echo "## transport: 4 KiB messages, goodput / (raw 1082-byte frames/s x 1024 B)"
+: >"$work/r.write"; : >"$work/r.read"
+for r in $(seq 1 "$rounds"); do
+	if ((r % 2)); then raw=$(raw_pps 1082); w=$(ccm_bw write); rd=$(ccm_bw read)
+	else rd=$(ccm_bw read); w=$(ccm_bw write); raw=$(raw_pps 1082); fi
+	awk -v w="$w" -v rd="$rd" -v raw="$raw" -v r="$r" 'BEGIN {
+		printf "round %d: raw %.2f Mpps (%.0f MB/s of payload); WRITE %.0f MB/s (%.3f); READ %.0f MB/s (%.3f)\n",
+			r, raw / 1e6, raw * 1024 / 1048576, w / 1048576, raw ? w / (raw * 1024) : 0,
+			rd / 1048576, raw ? rd / (raw * 1024) : 0 }'
+	for v in "$raw" "$w" "$rd"; do [ "${v:-0}" != 0 ] || missing=$((missing + 1)); done
+	awk -v x="$w" -v raw="$raw" 'BEGIN { if (raw) print x / (raw * 1024) }' >>"$work/r.write"
+	awk -v x="$rd" -v raw="$raw" 'BEGIN { if (raw) print x / (raw * 1024) }' >>"$work/r.read"
+done
+echo "WRITE / raw: $(median_spread <"$work/r.write")   (target 0.70)"
+echo "READ / raw:  $(median_spread <"$work/r.read")   (target 0.60)"
+
+# ---- latency -----------------------------------------------------------------
+echo "## latency: median half round trip, 8-byte WRITE vs raw 82-byte ping-pong"
+: >"$work/r.lat"
+for r in $(seq 1 "$rounds"); do
+	if ((r % 2)); then raw=$(raw_lat); ours=$(ccm_lat); else ours=$(ccm_lat); raw=$(raw_lat); fi
+	echo "round $r: raw $raw us, ccm-perf WRITE $ours us"
+	for v in "$raw" "$ours"; do [ "${v:-0}" != 0 ] || missing=$((missing + 1)); done
+	awk -v a="$ours" -v b="$raw" 'BEGIN { if (b > 0) print a / b }' >>"$work/r.lat"
+done
+echo "WRITE latency / raw: $(median_spread <"$work/r.lat")   (target <= 1.5)"
+
+# ---- NVRAM mirroring -----------------------------------------------------------
+echo "## NVRAM: synchronous 4 KiB appends, ccm (RDMA WRITE over memif) vs kernel TCP (veth)"
+ip netns add ptA$$ && ip netns add ptB$$ || die "ip netns add failed"
+ip link add ptA$$v type veth peer name ptB$$v
+ip link set ptA$$v netns ptA$$
+ip link set ptB$$v netns ptB$$
+ip -n ptA$$ addr add 10.98.0.1/24 dev ptA$$v
+ip -n ptB$$ addr add 10.98.0.2/24 dev ptB$$v
+for ns in ptA$$ ptB$$; do ip -n $ns link set lo up; done
+ip -n ptA$$ link set ptA$$v up
+ip -n ptB$$ link set ptB$$v up
+: >"$work/r.rate"; : >"$work/r.p99"
+for r in $(seq 1 "$rounds"); do
+	if ((r % 2)); then tcp=$(tcp_nvram); ours=$(ccm_nvram); else ours=$(ccm_nvram); tcp=$(tcp_nvram); fi
+	set -- $ours $tcp
+	echo "round $r: ccm $1 appends/s, p99 $2 us; kernel TCP $3 appends/s, p99 $4 us"
+	for v in "$1" "$3"; do [ "${v:-0}" != 0 ] || missing=$((missing + 1)); done
+	awk -v a="$1" -v b="$3" 'BEGIN { if (b > 0) print a / b }' >>"$work/r.rate"
+	awk -v a="$2" -v b="$4" 'BEGIN { if (b > 0) print a / b }' >>"$work/r.p99"
+done
+echo "appends/s ccm / TCP: $(median_spread <"$work/r.rate")   (target >= 3)"
+echo "p99 ccm / TCP:       $(median_spread <"$work/r.p99")   (target < 1)"
+
+# ---- failover ------------------------------------------------------------------
+echo "## failover"
+"$build/tests/bench/bench_failover" $($smoke && echo --smoke || echo --runs 20) 2>&1 | tail -n 4
+bash "$src/tests/ha_sigkill_test.sh" "$build/tests/ha_peer" "$($smoke && echo 2 || echo 10)" 2>&1 |
+	grep -E '^(takeover|zero loss)'
+
+# ---- profile -------------------------------------------------------------------
+if ! $smoke && command -v perf >/dev/null; then
+	echo "## profile: ccm-perf WRITE client, 4 KiB, cpu-clock samples (self), top 15"
+	common=(--verb write --bw --size 4096 --iters "$iters_bw" --local-ip)
+	rm -f "$work/prof.sock"
+	"$build/app/ccm-perf" "${eal[@]}" --file-prefix="pt$$s" --lcores=0@1 \
+		--vdev="net_memif0,role=server,socket=$work/prof.sock" -- \
+		--server "${common[@]}" 10.66.0.1 >/dev/null 2>&1 &
+	spid=$!
+	for _ in $(seq 1 100); do listening "$work/prof.sock" && break; sleep 0.05; done
+	sleep 0.3
+	perf record -q -e cpu-clock -o "$work/perf.data" -- "$build/app/ccm-perf" "${eal[@]}" \
+		--file-prefix="pt$$c" --lcores=0@0 --vdev="net_memif0,role=client,socket=$work/prof.sock" \
+		-- --client 127.0.0.1 "${common[@]}" 10.66.0.2 >/dev/null 2>&1
+	wait $spid
+	perf report -i "$work/perf.data" --stdio --no-children --sort dso,symbol 2>/dev/null |
+		grep -E '^ +[0-9.]+%' | head -n 15 || true
+fi
+if [ "$missing" -gt 0 ]; then
+	echo "perf-table: $missing measurement(s) produced no figure (see above)" >&2
+	exit 1
+fi
+exit 0
