@@ -125,6 +125,9 @@ serve(uint16_t port, const char *file)
 		n++;
 	}
 	fprintf(stderr, "tcp_mirror: mirrored %lu records\n", (unsigned long)n);
+	close(fd);
+	close(lfd);
+	munmap(shadow, LOG_BYTES);
 	return 0;
 }
 
@@ -157,6 +160,8 @@ writer(const char *target, const char *file, uint64_t records, uint32_t size, bo
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	payload = malloc(size);
+	if (payload == NULL)
+		return 1;
 	t_all = now_ns();
 	for (i = 0; i < records; i++) {
 		struct rec_hdr h = { .magic = HDR_MAGIC, .len = size, .seq = i };
@@ -194,6 +199,10 @@ writer(const char *target, const char *file, uint64_t records, uint32_t size, bo
 		printf("kernel TCP mirror: %lu appends of %u bytes: %.0f appends/s, "
 		       "p50 %.2f us, p99 %.2f us, max %.2f us\n", (unsigned long)records, size,
 		       records / (t_all / 1e9), l.t_typical, l.p99, l.t_max);
+	fflush(stdout);
+	free(payload);
+	free(lat);
+	munmap(log, LOG_BYTES);
 	return 0;
 }
 
