@@ -6,10 +6,12 @@
 #
 #   tools/perf-table.sh [--rounds N] [--smoke] [BUILD_DIR]
 #
-#   transport  ccm-perf WRITE / READ goodput, 4 KiB messages over a net_memif
-#              pair, against dpdk-testpmd txonly -> rxonly over the same pair
-#              with frames of the size our data frames have (RoCE MTU 1024:
-#              1082 bytes), as payload bytes per second over raw frames x 1024
+#   transport  ccm-perf WRITE / READ goodput, 4 KiB messages, against
+#              dpdk-testpmd txonly -> rxonly over the same pair with frames of
+#              the size our data frames have: over net_memif (RoCE MTU 1024,
+#              1082-byte frames) and over vhost-user <-> virtio_user (RoCE MTU
+#              4096, 4170-byte frames); payload bytes/s over raw frames/s x
+#              the payload one frame carries
 #   latency    ccm-perf --lat WRITE 8 B (half round trip) against a raw
 #              ping-pong of 82-byte frames (bench_pingpong), medians
 #   nvram      4 KiB synchronous appends through two ccm nodes (config/ccm.yaml,
@@ -66,7 +68,31 @@ missing=0	# measurements that produced no figure
 
 # ---- one measurement each; every function prints one number --------------
 
-# memif pair: $1 = server command (after EAL), $2 = client command; CPU 1 / 0.
+# The device pair: $dev is memif (frames of 1500 bytes at most: RoCE MTU
+# 1024) or vhost (vhost-user <-> virtio_user: RoCE MTU 4096).
+dev=memif
+server_vdev() {
+	case $dev in
+	memif) echo "net_memif0,role=server,socket=$1" ;;
+	vhost) echo "net_vhost0,iface=$1,queues=1" ;;
+	esac
+}
+client_vdev() {
+	case $dev in
+	memif) echo "net_memif0,role=client,socket=$1" ;;
+	vhost) echo "net_virtio_user0,path=$1,queues=1" ;;
+	esac
+}
+# memif listens on an abstract socket, vhost-user on a file.
+wait_server() {
+	for _ in $(seq 1 100); do
+		if [ $dev = memif ]; then listening "$1" && break; else [ -S "$1" ] && break; fi
+		sleep 0.05
+	done
+	sleep 0.3
+}
+
+# A server and a client over the pair; server CPU 1, client CPU 0.
 pair() {
 	local name=$1 sprog=$2 cprog=$3; shift 3
 	local sargs=() cargs=()
@@ -75,12 +101,11 @@ pair() {
 	local sock=$work/$name.sock
 	rm -f "$sock"
 	"$sprog" "${eal[@]}" --file-prefix="pt$$s" --lcores=0@1,1@1 \
-		--vdev="net_memif0,role=server,socket=$sock" -- "${sargs[@]}" >"$work/$name.s" 2>&1 &
+		--vdev="$(server_vdev "$sock")" -- "${sargs[@]}" >"$work/$name.s" 2>&1 &
 	local spid=$!
-	for _ in $(seq 1 100); do listening "$sock" && break; sleep 0.05; done
-	sleep 0.3
+	wait_server "$sock"
 	"$cprog" "${eal[@]}" --file-prefix="pt$$c" --lcores=0@0,1@0 \
-		--vdev="net_memif0,role=client,socket=$sock" -- "${cargs[@]}" >"$work/$name.c" 2>&1
+		--vdev="$(client_vdev "$sock")" -- "${cargs[@]}" >"$work/$name.c" 2>&1
 	local rc=$?
 	wait $spid
 	return $rc
@@ -90,16 +115,19 @@ raw_pps() {
 	local size=$1
 	# With --stats-period testpmd prints Rx-pps every second until SIGINT;
 	# its stdin must stay open (at EOF it stops at once).
+	# For 4 KiB frames, mbufs that hold one whole (before --txpkts, which
+	# checks); memif takes 1518-byte frames at most and refuses more.
+	local mb=(--total-num-mbufs=16384)
+	[ $dev = vhost ] && mb+=(--mbuf-size=4400 --max-pkt-len=4200)
 	rm -f "$work/tp.sock"
-	sleep $((secs + 9)) | timeout -s INT $((secs + 8)) dpdk-testpmd "${eal[@]}" --file-prefix="pt$$r" --lcores=0@1,1@1 \
-		--vdev="net_memif0,role=server,socket=$work/tp.sock" -- --forward-mode=rxonly \
-		--stats-period 1 --total-num-mbufs=16384 >"$work/tpr" 2>&1 &
+	sleep $((secs + 9)) | timeout -s INT $((secs + 8)) dpdk-testpmd "${eal[@]}" \
+		--file-prefix="pt$$r" --lcores=0@1,1@1 --vdev="$(server_vdev "$work/tp.sock")" -- \
+		"${mb[@]}" --forward-mode=rxonly --stats-period 1 >"$work/tpr" 2>&1 &
 	local rpid=$!
-	for _ in $(seq 1 100); do listening "$work/tp.sock" && break; sleep 0.05; done
-	sleep 0.3
-	sleep $((secs + 4)) | timeout -s INT $((secs + 3)) dpdk-testpmd "${eal[@]}" --file-prefix="pt$$t" --lcores=0@0,1@0 \
-		--vdev="net_memif0,role=client,socket=$work/tp.sock" -- --forward-mode=txonly \
-		--txpkts="$size" --stats-period 1 --total-num-mbufs=16384 >"$work/tpt" 2>&1
+	wait_server "$work/tp.sock"
+	sleep $((secs + 4)) | timeout -s INT $((secs + 3)) dpdk-testpmd "${eal[@]}" \
+		--file-prefix="pt$$t" --lcores=0@0,1@0 --vdev="$(client_vdev "$work/tp.sock")" -- \
+		"${mb[@]}" --forward-mode=txonly --txpkts="$size" --stats-period 1 >"$work/tpt" 2>&1
 	# The receiver starts forwarding only once its link is up (testpmd waits
 	# for it): it outlives the sender, and the zero seconds are left out.
 	wait $rpid
@@ -190,21 +218,31 @@ echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(git -C "$src" describe --always --dirty
 	"$(nproc) CPUs, $rounds round(s)$($smoke && echo ', smoke')"
 
 # ---- transport ----------------------------------------------------------------
-echo "## transport: 4 KiB messages, goodput / (raw 1082-byte frames/s x 1024 B)"
-: >"$work/r.write"; : >"$work/r.read"
-for r in $(seq 1 "$rounds"); do
-	if ((r % 2)); then raw=$(raw_pps 1082); w=$(ccm_bw write); rd=$(ccm_bw read)
-	else rd=$(ccm_bw read); w=$(ccm_bw write); raw=$(raw_pps 1082); fi
-	awk -v w="$w" -v rd="$rd" -v raw="$raw" -v r="$r" 'BEGIN {
-		printf "round %d: raw %.2f Mpps (%.0f MB/s of payload); WRITE %.0f MB/s (%.3f); READ %.0f MB/s (%.3f)\n",
-			r, raw / 1e6, raw * 1024 / 1048576, w / 1048576, raw ? w / (raw * 1024) : 0,
-			rd / 1048576, raw ? rd / (raw * 1024) : 0 }'
-	for v in "$raw" "$w" "$rd"; do [ "${v:-0}" != 0 ] || missing=$((missing + 1)); done
-	awk -v x="$w" -v raw="$raw" 'BEGIN { if (raw) print x / (raw * 1024) }' >>"$work/r.write"
-	awk -v x="$rd" -v raw="$raw" 'BEGIN { if (raw) print x / (raw * 1024) }' >>"$work/r.read"
-done
-echo "WRITE / raw: $(median_spread <"$work/r.write")   (target 0.70)"
-echo "READ / raw:  $(median_spread <"$work/r.read")   (target 0.60)"
+# transport DEV FRAME PAYLOAD: one table on one device pair.
+transport() {
+	dev=$1
+	local frame=$2 payload=$3
+	echo "## transport over $dev: 4 KiB messages, goodput / (raw $frame-byte frames/s x $payload B)"
+	: >"$work/r.write"; : >"$work/r.read"
+	for r in $(seq 1 "$rounds"); do
+		if ((r % 2)); then raw=$(raw_pps "$frame"); w=$(ccm_bw write); rd=$(ccm_bw read)
+		else rd=$(ccm_bw read); w=$(ccm_bw write); raw=$(raw_pps "$frame"); fi
+		awk -v w="$w" -v rd="$rd" -v raw="$raw" -v r="$r" -v p="$payload" 'BEGIN {
+			printf "round %d: raw %.2f Mpps (%.0f MB/s of payload); WRITE %.0f MB/s (%.3f); READ %.0f MB/s (%.3f)\n",
+				r, raw / 1e6, raw * p / 1048576, w / 1048576, raw ? w / (raw * p) : 0,
+				rd / 1048576, raw ? rd / (raw * p) : 0 }'
+		for v in "$raw" "$w" "$rd"; do [ "${v:-0}" != 0 ] || missing=$((missing + 1)); done
+		awk -v x="$w" -v raw="$raw" -v p="$payload" 'BEGIN { if (raw) print x / (raw * p) }' >>"$work/r.write"
+		awk -v x="$rd" -v raw="$raw" -v p="$payload" 'BEGIN { if (raw) print x / (raw * p) }' >>"$work/r.read"
+	done
+	echo "WRITE / raw over $dev: $(median_spread <"$work/r.write")   (target 0.70)"
+	echo "READ / raw over $dev:  $(median_spread <"$work/r.read")   (target 0.60)"
+}
+# Our WRITE frames: Ethernet 14 + IPv4 20 + UDP 8 + BTH 12 + payload + ICRC 4
+# (MIDDLE at MTU 1024; ONLY, with RETH 16, at MTU 4096).
+transport memif 1082 1024
+transport vhost 4170 4096
+dev=memif
 
 # ---- latency -----------------------------------------------------------------
 echo "## latency: median half round trip, 8-byte WRITE vs raw 82-byte ping-pong"

@@ -300,22 +300,12 @@ print_dest(FILE *f, const char *who, const struct perf_dest *d)
 		(unsigned long long)d->vaddr, ip);
 }
 
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 struct run {
 	struct opts *o;
 	struct perf_ctx ctx;
 	struct perf_oob oob;
 	FILE *out;			/* human output: stdout, or stderr with --json */
 	int keys_n;
-	uint64_t last_size;
 	bool run_over;			/* this side's RDMA work is done */
 };
 
@@ -402,7 +392,6 @@ run_bw(struct run *r)
 		if ((rc = perf_bw_run(ctx, size, &bw)) != 0)
 			return rc;
 		show_bw(r, &bw);
-		r->last_size = size;
 		if (!o->all || size >= 1u << ALL_MAX_LOG2)
 			break;
 	}
@@ -453,7 +442,6 @@ run_lat(struct run *r)
 		else
 			perf_lat_line(stdout, &lat);
 		fflush(stdout);
-		r->last_size = size;
 		if (!o->all || size >= 1u << ALL_MAX_LOG2)
 			break;
 	}
@@ -496,7 +484,7 @@ perf_main(struct opts *o)
 	int fd, lfd = -1, rc, path_mtu;
 
 	r.out = o->json ? stderr : stdout;
-	o->conf.psn = (uint32_t)(mono_ns() ^ (uint64_t)getpid() << 8);
+	o->conf.psn = (uint32_t)(perf_now_ns() ^ (uint64_t)getpid() << 8);
 	/* The port first, when its address is known: a net_memif server must
 	 * be started before its client connects (the client tries once), and
 	 * the peer learns of us only once we listen or connect. */

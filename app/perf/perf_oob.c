@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "perf_oob.h"
+#include "perf_stats.h"
 
 /* ---- Codec ---- */
 
@@ -241,10 +242,7 @@ perf_report_parse(const uint8_t in[PERF_OOB_REPORT_LEN], struct perf_report *r)
 static uint64_t
 mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return perf_now_ns() / 1000000;
 }
 
 /*

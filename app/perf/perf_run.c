@@ -18,15 +18,6 @@
 #define CQ_MOD_MAX	100		/* signal one WR in this many, as perftest */
 #define CQ_BATCH	32
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static int
 fail(struct perf_ctx *ctx, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -220,7 +211,7 @@ perf_progress(void *arg)
 {
 	struct perf_ctx *ctx = arg;
 
-	return roce_dev_poll(ctx->dev, now_ns());
+	return roce_dev_poll(ctx->dev, perf_now_ns());
 }
 
 /* Poll once; give the core away when nothing happened (two nodes share two
@@ -228,7 +219,7 @@ perf_progress(void *arg)
 static void
 poll_idle(struct perf_ctx *ctx, int events)
 {
-	if (roce_dev_poll(ctx->dev, now_ns()) + events == 0)
+	if (roce_dev_poll(ctx->dev, perf_now_ns()) + events == 0)
 		sched_yield();
 }
 
@@ -318,7 +309,7 @@ bw_recv(struct perf_ctx *ctx, uint64_t size, struct perf_bw *bw)
 	uint8_t *recv = ctx->buf + ctx->half;
 	uint64_t span = perf_span(ctx, size), iters = ctx->conf.iters;
 	uint64_t rx = RTE_MIN(depth(ctx, size, ctx->conf.rx_depth), iters);
-	uint64_t got = 0, t0 = 0, t_last = 0, stall = now_ns();
+	uint64_t got = 0, t0 = 0, t_last = 0, stall = perf_now_ns();
 	struct ibv_wc wc[CQ_BATCH];
 	int n, i, rc;
 
@@ -349,12 +340,12 @@ bw_recv(struct perf_ctx *ctx, uint64_t size, struct perf_bw *bw)
 					return fail(ctx, -ENOMEM, "cannot repost a receive");
 			}
 			got++;
-			t_last = now_ns();
+			t_last = perf_now_ns();
 			if (t0 == 0)
 				t0 = t_last;
 			stall = t_last;
 		}
-		if (now_ns() - stall > (uint64_t)ctx->conf.stall_ms * 1000000)
+		if (perf_now_ns() - stall > (uint64_t)ctx->conf.stall_ms * 1000000)
 			return fail(ctx, -ETIMEDOUT, "no message for %u ms (%lu of %lu received)",
 				    ctx->conf.stall_ms, (unsigned long)got, (unsigned long)iters);
 		poll_idle(ctx, n);
@@ -379,7 +370,7 @@ perf_bw_run(struct perf_ctx *ctx, uint64_t size, struct perf_bw *bw)
 
 	if (c->server)
 		return bw_recv(ctx, size, bw);
-	t0 = stall = now_ns();
+	t0 = stall = perf_now_ns();
 	while (done < iters) {
 		while (posted < iters && posted - done < tx) {
 			uint64_t slot = posted % span;
@@ -412,7 +403,7 @@ perf_bw_run(struct perf_ctx *ctx, uint64_t size, struct perf_bw *bw)
 		}
 		n = roce_poll_cq(ctx->cq, CQ_BATCH, wc);
 		for (i = 0; i < n; i++) {
-			uint64_t upto = wc[i].wr_id + 1, t = now_ns();
+			uint64_t upto = wc[i].wr_id + 1, t = perf_now_ns();
 
 			if ((rc = wc_check(ctx, &wc[i])) != 0)
 				return rc;
@@ -432,12 +423,12 @@ perf_bw_run(struct perf_ctx *ctx, uint64_t size, struct perf_bw *bw)
 			done = upto;
 			stall = t;
 		}
-		if (now_ns() - stall > (uint64_t)c->stall_ms * 1000000)
+		if (perf_now_ns() - stall > (uint64_t)c->stall_ms * 1000000)
 			return fail(ctx, -ETIMEDOUT, "no completion for %u ms (%lu of %lu done)",
 				    c->stall_ms, (unsigned long)done, (unsigned long)iters);
 		poll_idle(ctx, n);
 	}
-	perf_bw_compute(bw, size, iters, now_ns() - t0, cq_mod, best);
+	perf_bw_compute(bw, size, iters, perf_now_ns() - t0, cq_mod, best);
 	return 0;
 }
 
@@ -468,11 +459,11 @@ perf_verify_written(struct perf_ctx *ctx, uint64_t size, uint64_t iters)
 static int
 wait_wc(struct perf_ctx *ctx, struct ibv_wc *wc, const char *what)
 {
-	uint64_t stall = now_ns();
+	uint64_t stall = perf_now_ns();
 	int n;
 
 	while ((n = roce_poll_cq(ctx->cq, 1, wc)) == 0) {
-		if (now_ns() - stall > (uint64_t)ctx->conf.stall_ms * 1000000)
+		if (perf_now_ns() - stall > (uint64_t)ctx->conf.stall_ms * 1000000)
 			return fail(ctx, -ETIMEDOUT, "no %s completion for %u ms", what,
 				    ctx->conf.stall_ms);
 		poll_idle(ctx, 0);
@@ -511,8 +502,8 @@ lat_write(struct perf_ctx *ctx, uint64_t size, uint64_t *t_post)
 	while (scnt < iters || rcnt < iters) {
 		if (rcnt < iters && !(scnt == 0 && ctx->conf.server)) {
 			rcnt++;
-			for (stall = now_ns(); *poll_byte != (uint8_t)rcnt;) {
-				if (now_ns() - stall > (uint64_t)ctx->conf.stall_ms * 1000000)
+			for (stall = perf_now_ns(); *poll_byte != (uint8_t)rcnt;) {
+				if (perf_now_ns() - stall > (uint64_t)ctx->conf.stall_ms * 1000000)
 					return fail(ctx, -ETIMEDOUT, "no write %lu from the peer "
 						    "for %u ms", (unsigned long)rcnt,
 						    ctx->conf.stall_ms);
@@ -526,7 +517,7 @@ lat_write(struct perf_ctx *ctx, uint64_t size, uint64_t *t_post)
 			if (ctx->conf.verify)
 				pattern_fill(ctx->buf, scnt, size - 1);
 			ctx->buf[size - 1] = (uint8_t)(scnt + 1);
-			t_post[scnt] = now_ns();
+			t_post[scnt] = perf_now_ns();
 			if ((rc = post_one(ctx, IBV_WR_RDMA_WRITE, scnt, size)) != 0)
 				return rc;
 			scnt++;
@@ -554,7 +545,7 @@ lat_send(struct perf_ctx *ctx, uint64_t size, uint64_t *t_post)
 		if (scnt < iters && send_done && (ctx->conf.server ? scnt < rcnt : scnt == rcnt)) {
 			if (ctx->conf.verify)
 				pattern_fill(ctx->buf, scnt, size);
-			t_post[scnt] = now_ns();
+			t_post[scnt] = perf_now_ns();
 			if ((rc = post_one(ctx, IBV_WR_SEND, scnt, size)) != 0)
 				return rc;
 			scnt++;
@@ -598,11 +589,11 @@ lat_read(struct perf_ctx *ctx, uint64_t size, uint64_t *t_post)
 	for (i = 0; i < iters; i++) {
 		if (ctx->conf.verify)
 			memset(ctx->buf, 0, size);
-		t_post[i] = now_ns();
+		t_post[i] = perf_now_ns();
 		if ((rc = post_one(ctx, IBV_WR_RDMA_READ, i, size)) != 0 ||
 		    (rc = wait_wc(ctx, &wc, "READ")) != 0)
 			return rc;
-		t_post[i] = now_ns() - t_post[i];
+		t_post[i] = perf_now_ns() - t_post[i];
 		if (ctx->conf.verify && (rc = verify_msg(ctx, ctx->buf, 0, size, "read")) != 0)
 			return rc;
 	}

@@ -9,8 +9,19 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #define PERF_MB	1048576.0	/* perftest's MB/s are 2^20 bytes per second */
+
+/* The clock every figure is taken with: CLOCK_MONOTONIC, nanoseconds. */
+static inline uint64_t
+perf_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 struct perf_bw {
 	uint64_t size, iters;

@@ -30,15 +30,6 @@
 
 #define BURST 32
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static int
 port_init(uint16_t port, struct rte_mempool *mp)
 {
@@ -144,19 +135,19 @@ main(int argc, char **argv)
 		return 1;
 	}
 	wait_link(0);
-	deadline = now_ns() + (uint64_t)(timeout * 1e9);
+	deadline = perf_now_ns() + (uint64_t)(timeout * 1e9);
 	if (!ping) {
 		/* Send back whatever comes, until a minute of silence or the limit. */
-		uint64_t last = now_ns();
+		uint64_t last = perf_now_ns();
 
-		while (now_ns() < deadline && now_ns() - last < 5000000000ull) {
+		while (perf_now_ns() < deadline && perf_now_ns() - last < 5000000000ull) {
 			uint16_t n = rte_eth_rx_burst(0, 0, burst, BURST), sent = 0;
 
 			if (n == 0) {
 				sched_yield();
 				continue;
 			}
-			last = now_ns();
+			last = perf_now_ns();
 			while (sent < n)
 				sent += rte_eth_tx_burst(0, 0, burst + sent, n - sent);
 		}
@@ -167,7 +158,7 @@ main(int argc, char **argv)
 	if (rtt == NULL)
 		return 1;
 	/* A few rounds first: the pong side may not be polling yet. */
-	for (i = 0; i < iters + 100 && now_ns() < deadline; i++) {
+	for (i = 0; i < iters + 100 && perf_now_ns() < deadline; i++) {
 		struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
 		uint64_t t0, seq = i, got = ~0ull, resend;
 		uint16_t n, k;
@@ -175,11 +166,11 @@ main(int argc, char **argv)
 		if (m == NULL)
 			return 1;
 		fill(m, size, seq);
-		t0 = now_ns();
+		t0 = perf_now_ns();
 		resend = t0 + 100000000ull;	/* lost (link still coming up): again */
 		while (rte_eth_tx_burst(0, 0, &m, 1) == 0)
 			;
-		while (got != seq && now_ns() < deadline) {
+		while (got != seq && perf_now_ns() < deadline) {
 			n = rte_eth_rx_burst(0, 0, burst, BURST);
 			for (k = 0; k < n; k++) {
 				memcpy(&got, rte_pktmbuf_mtod_offset(burst[k], uint8_t *, 14),
@@ -187,17 +178,17 @@ main(int argc, char **argv)
 				rte_pktmbuf_free(burst[k]);
 			}
 			if (n == 0) {
-				if (now_ns() > resend) {
+				if (perf_now_ns() > resend) {
 					m = rte_pktmbuf_alloc(mp);
 					fill(m, size, seq);
 					rte_eth_tx_burst(0, 0, &m, 1);
-					resend = now_ns() + 100000000ull;
+					resend = perf_now_ns() + 100000000ull;
 				}
 				sched_yield();
 			}
 		}
 		if (i >= 100)
-			rtt[i - 100] = now_ns() - t0;
+			rtt[i - 100] = perf_now_ns() - t0;
 	}
 	if (i < iters + 100) {
 		fprintf(stderr, "bench_pingpong: timed out after %lu round trips\n",

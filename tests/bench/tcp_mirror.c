@@ -42,15 +42,6 @@ struct rec_hdr {
 	uint32_t crc, pad;
 };
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static uint8_t *
 map_file(const char *path)
 {
@@ -162,7 +153,7 @@ writer(const char *target, const char *file, uint64_t records, uint32_t size, bo
 	payload = malloc(size);
 	if (payload == NULL)
 		return 1;
-	t_all = now_ns();
+	t_all = perf_now_ns();
 	for (i = 0; i < records; i++) {
 		struct rec_hdr h = { .magic = HDR_MAGIC, .len = size, .seq = i };
 		struct iovec iov[2];
@@ -171,7 +162,7 @@ writer(const char *target, const char *file, uint64_t records, uint32_t size, bo
 
 		for (j = 0; j < size; j++)
 			payload[j] = (uint8_t)(i + j);
-		t0 = now_ns();
+		t0 = perf_now_ns();
 		/* The append: into the local log, then to the mirror, then wait. */
 		if (off + sizeof(h) + size > LOG_BYTES)
 			off = 0;
@@ -185,10 +176,10 @@ writer(const char *target, const char *file, uint64_t records, uint32_t size, bo
 			fprintf(stderr, "tcp_mirror: record %lu not acknowledged\n", (unsigned long)i);
 			return 1;
 		}
-		lat[i] = now_ns() - t0;
+		lat[i] = perf_now_ns() - t0;
 		off += sizeof(h) + size;
 	}
-	t_all = now_ns() - t_all;
+	t_all = perf_now_ns() - t_all;
 	close(fd);
 	perf_lat_compute(&l, size, lat, records, 1.0);
 	if (json)
