@@ -245,18 +245,24 @@ mono_ms(void)
 	return perf_now_ns() / 1000000;
 }
 
+/* Device polls between two looks at the socket while the device is busy:
+ * a poll() system call per device poll would cap a passive server's rate. */
+#define PROGRESS_BATCH	256
+/* Idle this long, the peer is slow: sleep between polls, not just yield. */
+#define IDLE_BACKOFF_NS	2000000ull
+
 /*
  * Wait up to @p deadline_ms for @p events on @p fd, running @p progress
- * in between: with a hook, poll the socket without blocking and yield
- * when the hook found nothing to do; without, block in poll().
+ * in between: with a hook, poll the socket without blocking, run the hook
+ * while it finds work, and yield when it does not; without, block in poll().
  * @return 1 ready, 0 timed out, -errno.
  */
 static int
 wait_fd(int fd, short events, uint64_t deadline_ms, int (*progress)(void *), void *arg)
 {
 	struct pollfd pfd = { .fd = fd, .events = events };
-	unsigned int idle = 0;
-	uint64_t now;
+	uint64_t now, idle_since = 0;
+	unsigned int n;
 	int rc;
 
 	for (;;) {
@@ -268,12 +274,15 @@ wait_fd(int fd, short events, uint64_t deadline_ms, int (*progress)(void *), voi
 		} else {
 			rc = poll(&pfd, 1, 0);
 			if (rc == 0) {
-				if (progress(arg) > 0) {
-					idle = 0;
-				} else if (++idle < 64) {
+				for (n = 0; n < PROGRESS_BATCH && progress(arg) > 0; n++)
+					;
+				if (n > 0) {
+					idle_since = 0;
+				} else if (idle_since == 0) {
+					idle_since = perf_now_ns();
+				} else if (perf_now_ns() - idle_since < IDLE_BACKOFF_NS) {
 					sched_yield();
 				} else {
-					/* Long idle: back off, the peer is slow. */
 					struct timespec ts = { 0, 50000 };
 
 					nanosleep(&ts, NULL);
