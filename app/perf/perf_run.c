@@ -12,6 +12,7 @@
 #include <rte_malloc.h>
 
 #include "perf_run.h"
+#include "roce_stats.h"
 
 #define VERIFY_SPAN	(16u << 20)	/* bytes per half with --verify */
 #define ROCE_OVERHEAD	64		/* IPv4 + UDP + BTH + RETH + ImmDt + ICRC */
@@ -31,6 +32,16 @@ fail(struct perf_ctx *ctx, int rc, const char *fmt, ...)
 	vsnprintf(ctx->error, sizeof(ctx->error), fmt, ap);
 	va_end(ap);
 	return rc;
+}
+
+/* Why a run may have stalled, for its error message: no ARP answer means
+ * nothing ever reached the peer. */
+static const char *
+stall_hint(const struct perf_ctx *ctx)
+{
+	return roce_stats_get(ctx->dev, "tx_no_neigh") > 0 &&
+	       roce_stats_get(ctx->dev, "rx_roce") == 0 ?
+	       "; the peer's address never answered ARP: check both --local-ip and the link" : "";
 }
 
 static uint64_t
@@ -346,8 +357,9 @@ bw_recv(struct perf_ctx *ctx, uint64_t size, struct perf_bw *bw)
 			stall = t_last;
 		}
 		if (perf_now_ns() - stall > (uint64_t)ctx->conf.stall_ms * 1000000)
-			return fail(ctx, -ETIMEDOUT, "no message for %u ms (%lu of %lu received)",
-				    ctx->conf.stall_ms, (unsigned long)got, (unsigned long)iters);
+			return fail(ctx, -ETIMEDOUT, "no message for %u ms (%lu of %lu received)%s",
+				    ctx->conf.stall_ms, (unsigned long)got, (unsigned long)iters,
+				    stall_hint(ctx));
 		poll_idle(ctx, n);
 	}
 	/* The first message's own time is unknown: measure from it on. */
@@ -424,8 +436,9 @@ perf_bw_run(struct perf_ctx *ctx, uint64_t size, struct perf_bw *bw)
 			stall = t;
 		}
 		if (perf_now_ns() - stall > (uint64_t)c->stall_ms * 1000000)
-			return fail(ctx, -ETIMEDOUT, "no completion for %u ms (%lu of %lu done)",
-				    c->stall_ms, (unsigned long)done, (unsigned long)iters);
+			return fail(ctx, -ETIMEDOUT, "no completion for %u ms (%lu of %lu done)%s",
+				    c->stall_ms, (unsigned long)done, (unsigned long)iters,
+				    stall_hint(ctx));
 		poll_idle(ctx, n);
 	}
 	perf_bw_compute(bw, size, iters, perf_now_ns() - t0, cq_mod, best);
@@ -464,8 +477,8 @@ wait_wc(struct perf_ctx *ctx, struct ibv_wc *wc, const char *what)
 
 	while ((n = roce_poll_cq(ctx->cq, 1, wc)) == 0) {
 		if (perf_now_ns() - stall > (uint64_t)ctx->conf.stall_ms * 1000000)
-			return fail(ctx, -ETIMEDOUT, "no %s completion for %u ms", what,
-				    ctx->conf.stall_ms);
+			return fail(ctx, -ETIMEDOUT, "no %s completion for %u ms%s", what,
+				    ctx->conf.stall_ms, stall_hint(ctx));
 		poll_idle(ctx, 0);
 	}
 	return wc_check(ctx, wc);
@@ -505,8 +518,8 @@ lat_write(struct perf_ctx *ctx, uint64_t size, uint64_t *t_post)
 			for (stall = perf_now_ns(); *poll_byte != (uint8_t)rcnt;) {
 				if (perf_now_ns() - stall > (uint64_t)ctx->conf.stall_ms * 1000000)
 					return fail(ctx, -ETIMEDOUT, "no write %lu from the peer "
-						    "for %u ms", (unsigned long)rcnt,
-						    ctx->conf.stall_ms);
+						    "for %u ms%s", (unsigned long)rcnt,
+						    ctx->conf.stall_ms, stall_hint(ctx));
 				poll_idle(ctx, 0);
 			}
 			if (ctx->conf.verify && (rc = verify_msg(ctx, ctx->buf + ctx->half,
