@@ -50,7 +50,8 @@ round_up(uint64_t v, uint64_t a)
 	return (v + a - 1) / a * a;
 }
 
-uint64_t
+/* Message slots per half for @p size: both sides compute the same. */
+static uint64_t
 perf_span(const struct perf_ctx *ctx, uint64_t size)
 {
 	uint64_t span = size == 0 ? 1 : ctx->half / size;

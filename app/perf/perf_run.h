@@ -82,9 +82,6 @@ int perf_verify_written(struct perf_ctx *ctx, uint64_t size, uint64_t iters);
 /** A latency run (both roles for WRITE and SEND, the client for READ). */
 int perf_lat_run(struct perf_ctx *ctx, uint64_t size, struct perf_lat *lat);
 
-/** Message slots per half for @p size, identical on both sides. */
-uint64_t perf_span(const struct perf_ctx *ctx, uint64_t size);
-
 /** Byte @p j of message @p i: both sides compute it (--verify). */
 static inline uint8_t
 perf_pattern(uint64_t i, uint64_t j)
