@@ -49,6 +49,24 @@ memif() {
     return 0
 }
 
+# Usage: --help lists every option and exits 0 without EAL; bad values exit 2.
+cases=$((cases + 1))
+help=$("$perf" --help 2>&1); rc=$?
+[ $rc -eq 0 ] || fail "--help exited $rc"
+for opt in --server --client --verb --bw --lat --size --all --iters --mtu --tx-depth --port \
+        --local-ip --verify --fault --json; do
+    grep -q -- "$opt" <<<"$help" || fail "--help does not mention $opt"
+done
+for bad in "--verb fetch" "--mtu 1000" "--size 0" "--fault drop=2" "--size 64 --all"; do
+    cases=$((cases + 1))
+    # shellcheck disable=SC2086
+    out=$("$perf" --no-huge -m 64 --no-pci --log-level=lib.eal:error --file-prefix="pu$$" \
+        --vdev=net_null0 -- --verb write $bad 2>&1); rc=$?
+    [ $rc -eq 2 ] && grep -q "see --help" <<<"$out" ||
+        fail "ccm-perf $bad: exit $rc, expected 2 with a message: $out"
+done
+echo "ok: usage"
+
 # The figures line of a run: "#bytes #iterations ..." then the numbers.
 figures() { grep -E '^ [0-9]+ +[0-9]+ ' "$1"; }
 verified() { grep -E "verify: [0-9]+ bytes checked on this side, all as expected" "$1" | grep -oE '[0-9]+ bytes' | grep -oE '[0-9]+'; }

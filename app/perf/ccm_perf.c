@@ -104,7 +104,8 @@ parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *v)
 static int
 bad(const char *prog, const char *opt, const char *val, const char *want)
 {
-	fprintf(stderr, "%s: %s %s: %s (see --help)\n", prog, opt, val ? val : "", want);
+	fprintf(stderr, "%s: %s%s%s: %s (see --help)\n", prog, opt, val ? " " : "", val ? val : "",
+		want);
 	return 2;
 }
 
