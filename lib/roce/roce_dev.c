@@ -13,6 +13,7 @@
 #include <rte_malloc.h>
 
 #include "roce_int.h"
+#include "roce_intr_guard.h"
 #include "roce_stats.h"
 
 RTE_LOG_REGISTER(roce_logtype, roce, NOTICE);
@@ -130,6 +131,17 @@ port_configure(struct roce_dev *dev, struct roce_port *port, const struct roce_p
 	return 0;
 }
 
+/* net_memif unmaps its regions on the interrupt thread when the partner
+ * goes (roce_intr_guard.c). */
+static bool
+needs_intr_guard(uint16_t port_id)
+{
+	struct rte_eth_dev_info info;
+
+	return rte_eth_dev_info_get(port_id, &info) == 0 && info.driver_name != NULL &&
+	       strcmp(info.driver_name, "net_memif") == 0;
+}
+
 int
 roce_dev_add_port(struct roce_dev *dev, const struct roce_port_conf *conf)
 {
@@ -149,6 +161,7 @@ roce_dev_add_port(struct roce_dev *dev, const struct roce_port_conf *conf)
 	port->port_id = conf->port_id;
 	port->queue_id = conf->configure ? 0 : conf->queue_id;
 	port->ipv4 = conf->ipv4;
+	port->guarded = needs_intr_guard(conf->port_id);
 	if (conf->configure) {
 		rc = port_configure(dev, port, conf);
 		if (rc != 0)
@@ -349,8 +362,12 @@ port_flush(struct roce_port *port)
 		capture_frames(port, port->tx + fresh, port->tx_count - fresh);
 	if (port->tx_count == 0)
 		return 0;
+	if (port->guarded && !roce_intr_guard_enter())
+		return 0;
 	sent = rte_eth_tx_burst(port->port_id, port->queue_id, port->tx,
 				RTE_MIN(port->tx_count, (uint32_t)UINT16_MAX));
+	if (port->guarded)
+		roce_intr_guard_exit();
 	port->dev->count[ROCE_CNT_TX_FRAMES] += sent;
 	if (sent < port->tx_count)
 		memmove(port->tx, port->tx + sent, (port->tx_count - sent) * sizeof(port->tx[0]));
@@ -366,7 +383,11 @@ port_rx(struct roce_port *port)
 	struct roce_fault *f = &port->fault[ROCE_FAULT_RX];
 	uint16_t n, i;
 
+	if (port->guarded && !roce_intr_guard_enter())
+		return 0;
 	n = rte_eth_rx_burst(port->port_id, port->queue_id, pkts, port->dev->rx_burst);
+	if (port->guarded)
+		roce_intr_guard_exit();
 	if (f->active)
 		n = roce_fault_apply(f, pkts, n, RTE_DIM(pkts), port->dev->now_ns);
 	if (n == 0)
@@ -434,8 +455,14 @@ roce_dev_destroy(struct roce_dev *dev)
 
 		capture_close(port);
 		if (port->started_by_us) {
+			/* memif's stop disconnects too: not while the interrupt
+			 * thread does. */
+			if (port->guarded)
+				roce_intr_guard_enter_wait();
 			rte_eth_dev_stop(port->port_id);
 			rte_eth_dev_close(port->port_id);
+			if (port->guarded)
+				roce_intr_guard_exit();
 			rte_mempool_free(port->rx_pool);
 		}
 	}

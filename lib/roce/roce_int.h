@@ -101,6 +101,7 @@ struct roce_port {
 	uint16_t port_id;
 	uint16_t queue_id;
 	bool started_by_us;
+	bool guarded;			/* bursts kept apart from the interrupt thread */
 	uint32_t ipv4;
 	struct rte_ether_addr mac;
 	uint16_t ip_id;
