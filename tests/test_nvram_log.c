@@ -7,9 +7,10 @@
  * tail goes), is checked against the module after every step through a
  * freshly opened log: on the same bytes (a restart of the process) and on
  * a mirror that received only the spans the module returned (a takeover
- * by the partner). Then: copies to the mirror torn at every byte, every
- * single bit flipped, a mirror that still holds an older log's records,
- * garbage and forged regions. Hand-written layouts use an independent
+ * by the partner). Then crashes: copies to the mirror torn at every byte,
+ * a checkpoint (both header copies), an append (as the log writes it) and a
+ * resync torn at every byte; every single bit flipped; a mirror that still
+ * holds an older log's records; garbage and forged regions. Hand-written layouts use an independent
  * bitwise CRC-32 written here.
  */
 #include <errno.h>
@@ -28,9 +29,10 @@
 #include "nvram_log.h"
 #include "test_ref.h"
 
-#define RS		NVRAM_LOG_HDR_LEN	/* ring start */
+#define RS		NVRAM_LOG_RING_START	/* ring start, after two header copies */
+#define HL		NVRAM_LOG_HDR_LEN	/* one header copy */
 #define RHDR		NVRAM_REC_HDR_LEN	/* record header */
-#define LAYOUT		2			/* the header's layout field */
+#define LAYOUT		3			/* the header's layout field */
 #define ID		0x5eed1d01u		/* a log id, where any will do */
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -75,21 +77,39 @@ rec_size(uint32_t len)
 	return RHDR + ((len + 7) & ~7u);
 }
 
-/* A header as nvram_log.h describes it, written by hand. */
+/* Header copy @p c (0, 1) as nvram_log.h describes it, written by hand
+ * at its place (base + 64 * c), with header sequence @p hdr_seq. */
+static void
+forge_hdr_copy(uint8_t *base, unsigned int c, uint64_t size, uint16_t layout,
+	       uint32_t ring_start, uint32_t ring_end, uint64_t tail_seq, uint32_t tail_off,
+	       uint32_t log_id, uint64_t hdr_seq)
+{
+	uint8_t *h = base + c * HL;
+
+	memset(h, 0, HL);
+	memcpy(h, "NVLG", 4);
+	ref_put16(h + 4, layout);
+	ref_put16(h + 6, c);
+	ref_put64(h + 8, size);
+	ref_put32(h + 16, ring_start);
+	ref_put32(h + 20, ring_end);
+	ref_put64(h + 24, tail_seq);
+	ref_put32(h + 32, tail_off);
+	ref_put32(h + 36, log_id);
+	ref_put64(h + 40, hdr_seq);
+	ref_put32(h + 60, ref_crc32(0, h, 60));
+}
+
+/* Both copies alike (header sequence 1), as format writes them. */
 static void
 forge_hdr(uint8_t *base, uint64_t size, uint16_t layout, uint32_t ring_start, uint32_t ring_end,
 	  uint64_t tail_seq, uint32_t tail_off, uint32_t log_id)
 {
-	memset(base, 0, NVRAM_LOG_HDR_LEN);
-	memcpy(base, "NVLG", 4);
-	ref_put16(base + 4, layout);
-	ref_put64(base + 8, size);
-	ref_put32(base + 16, ring_start);
-	ref_put32(base + 20, ring_end);
-	ref_put64(base + 24, tail_seq);
-	ref_put32(base + 32, tail_off);
-	ref_put32(base + 36, log_id);
-	ref_put32(base + 60, ref_crc32(0, base, 60));
+	unsigned int c;
+
+	for (c = 0; c < NVRAM_LOG_HDR_COPIES; c++)
+		forge_hdr_copy(base, c, size, layout, ring_start, ring_end, tail_seq, tail_off,
+			       log_id, 1);
 }
 
 /* A record's CRC: the log id's 4 bytes, its header's first 16, the payload. */
@@ -441,15 +461,18 @@ static void
 step_checkpoint(struct nvram_log *log, struct model *m, uint32_t k, struct nvram_span *span,
 		struct tally *t, uint64_t step)
 {
-	uint64_t upto = m->tail_seq + k - 1;
+	uint64_t upto = m->tail_seq + k - 1, hdr_seq = log->hdr_seq;
 	int rc;
 
-	*span = (struct nvram_span){ 0, 0 };
+	span[0] = span[1] = (struct nvram_span){ 0, 0 };
 	rc = nvram_log_checkpoint(log, upto, span);
 	expect(rc == 0, "step %" PRIu64 ": checkpoint %" PRIu64 " (live %" PRIu64 "..%" PRIu64
 	       "): expected 0, got %d", step, upto, m->tail_seq, m->head_seq - 1, rc);
-	expect(span->off == 0 && span->len == NVRAM_LOG_HDR_LEN, "step %" PRIu64
-	       ": expected the header span [0, +64), got [%u, +%u)", step, span->off, span->len);
+	expect(span[0].off == 0 && span[0].len == HL && span[1].off == HL && span[1].len == HL,
+	       "step %" PRIu64 ": expected the header spans [0, +64), [64, +64), got [%u, +%u), "
+	       "[%u, +%u)", step, span[0].off, span[0].len, span[1].off, span[1].len);
+	expect(log->hdr_seq == hdr_seq + 1, "step %" PRIu64 ": header sequence %" PRIu64
+	       " after a checkpoint, expected %" PRIu64, step, log->hdr_seq, hdr_seq + 1);
 	model_pop(m, k);
 	t->checkpoints++;
 	expect_state(log, m, "after checkpoint", step);
@@ -524,7 +547,7 @@ START_TEST(layout_is_the_documented_one)
 	static const char hello[] = "hello";
 	uint8_t *base = calloc(1, NVRAM_LOG_MIN + 4), want[1024];
 	uint32_t end = NVRAM_LOG_MIN, big = (end - RS) / 4, off;
-	struct nvram_span spans[2], span;
+	struct nvram_span spans[2], span[2];
 	struct nvram_log log;
 	unsigned int n;
 	uint64_t seq;
@@ -536,14 +559,21 @@ START_TEST(layout_is_the_documented_one)
 
 	ck_assert_int_eq(nvram_log_format(base, NVRAM_LOG_MIN + 4, ID), 0);
 	forge_hdr(want, NVRAM_LOG_MIN + 4, LAYOUT, RS, end, 1, RS, ID);
-	ck_assert_msg(memcmp(base, want, 64) == 0, "formatted header differs from the layout");
+	ck_assert_msg(memcmp(base, want, 2 * HL) == 0, "formatted header differs from the layout");
+	ck_assert_uint_eq(RS, 128);
 	ck_assert_uint_eq(ref_get32(base), 0x474c564eu);
-	ck_assert_uint_eq(ref_get16(base + 4), 2);
+	ck_assert_uint_eq(ref_get16(base + 4), 3);
+	ck_assert_uint_eq(ref_get16(base + 6), 0);
+	ck_assert_uint_eq(ref_get16(base + HL + 6), 1);
+	ck_assert_uint_eq(ref_get32(base + 16), 128);
 	ck_assert_uint_eq(ref_get32(base + 36), ID);
+	ck_assert_uint_eq(ref_get64(base + 40), 1);
 	ck_assert_uint_eq(ref_get32(base + 60), ref_crc32(0, base, 60));
+	ck_assert_uint_eq(ref_get32(base + HL + 60), ref_crc32(0, base + HL, 60));
 
 	ck_assert_int_eq(nvram_log_open(&log, base, NVRAM_LOG_MIN + 4), 0);
 	ck_assert_uint_eq(log.log_id, ID);
+	ck_assert_uint_eq(log.hdr_seq, 1);
 	ck_assert_int_eq(nvram_log_append(&log, hello, 5, &seq, spans, &n), 0);
 	ck_assert_uint_eq(seq, 1);
 	ck_assert_uint_eq(n, 1);
@@ -573,12 +603,20 @@ START_TEST(layout_is_the_documented_one)
 	ck_assert_int_eq(nvram_log_append(&log, want, end - 40 - off - RHDR, &seq, spans, &n), 0);
 	off = end - 40;
 	ck_assert_uint_eq(log.head_off, off);
-	ck_assert_int_eq(nvram_log_checkpoint(&log, 2, &span), 0);
-	ck_assert_uint_eq(span.off, 0);
-	ck_assert_uint_eq(span.len, 64);
-	ck_assert_uint_eq(ref_get64(base + 24), 3);
-	ck_assert_uint_eq(ref_get32(base + 32), RS + 32 + rec_size(big));
-	ck_assert_uint_eq(ref_get32(base + 60), ref_crc32(0, base, 60));
+	ck_assert_int_eq(nvram_log_checkpoint(&log, 2, span), 0);
+	ck_assert_uint_eq(span[0].off, 0);
+	ck_assert_uint_eq(span[0].len, 64);
+	ck_assert_uint_eq(span[1].off, 64);
+	ck_assert_uint_eq(span[1].len, 64);
+	for (n = 0; n < 2; n++) {
+		const uint8_t *h = base + n * HL;
+
+		ck_assert_uint_eq(ref_get16(h + 6), n);
+		ck_assert_uint_eq(ref_get64(h + 24), 3);
+		ck_assert_uint_eq(ref_get32(h + 32), RS + 32 + rec_size(big));
+		ck_assert_uint_eq(ref_get64(h + 40), 2);
+		ck_assert_uint_eq(ref_get32(h + 60), ref_crc32(0, h, 60));
+	}
 
 	/* The wrap marker: the seq of the record after it, length 0, flags 1. */
 	ck_assert_int_eq(nvram_log_append(&log, want, 64, &seq, spans, &n), 0);
@@ -605,7 +643,7 @@ END_TEST
 START_TEST(every_size_round_trips)
 {
 	static const size_t sizes[] = { NVRAM_LOG_MIN, 65536 + 4 };
-	struct nvram_span spans[2], span;
+	struct nvram_span spans[2], span[2];
 	struct tally t = { 0 };
 	struct nvram_log log;
 	unsigned int i, n;
@@ -621,7 +659,7 @@ START_TEST(every_size_round_trips)
 			    len % 256 > 2)
 				continue;
 			if (step_append(&log, &m, len, spans, &n, &t, len) == -ENOSPC) {
-				step_checkpoint(&log, &m, m.n, &span, &t, len);
+				step_checkpoint(&log, &m, m.n, span, &t, len);
 				ck_assert_int_eq(step_append(&log, &m, len, spans, &n, &t, len), 0);
 			}
 			expect_open(m.base, &m, true, "round trip", len);
@@ -669,7 +707,7 @@ END_TEST
 /* A restart: a fresh struct on the same bytes is the same log. */
 START_TEST(reopen_finds_the_same_head)
 {
-	struct nvram_span spans[2], span;
+	struct nvram_span spans[2], span[2];
 	struct nvram_log log, again;
 	struct tally t = { 0 };
 	struct model m;
@@ -680,7 +718,7 @@ START_TEST(reopen_finds_the_same_head)
 	ck_assert_int_eq(nvram_log_open(&log, m.base, m.size), 0);
 	for (step = 0; step < 3000; step++) {
 		if (step_append(&log, &m, pick_len(&m, 200), spans, &n, &t, step) == -ENOSPC)
-			step_checkpoint(&log, &m, rng_range(&m.rng, 1, m.n), &span, &t, step);
+			step_checkpoint(&log, &m, rng_range(&m.rng, 1, m.n), span, &t, step);
 		ck_assert_int_eq(nvram_log_open(&again, m.base, m.size), 0);
 		expect(again.base == log.base && again.size == log.size &&
 		       again.log_id == log.log_id && again.tail_seq == log.tail_seq &&
@@ -718,7 +756,7 @@ stop_cb(uint64_t seq, const void *data, uint32_t len, void *arg)
 
 START_TEST(replay_starts_at_from_seq_and_stops_on_callback)
 {
-	struct nvram_span spans[2], span;
+	struct nvram_span spans[2], span[2];
 	struct tally t = { 0 };
 	struct nvram_log log;
 	struct stop_ctx c = { 0 };
@@ -730,7 +768,7 @@ START_TEST(replay_starts_at_from_seq_and_stops_on_callback)
 	ck_assert_int_eq(nvram_log_open(&log, m.base, m.size), 0);
 	while (m.n < 12)
 		step_append(&log, &m, rng_range(&m.rng, 1, 300), spans, &n, &t, m.n);
-	step_checkpoint(&log, &m, 4, &span, &t, 0);
+	step_checkpoint(&log, &m, 4, span, &t, 0);
 	for (from = 0; from <= m.head_seq + 2; from++)
 		expect_replay(&log, &m, from, true, "from", from);
 	ck_assert_int_eq(nvram_log_replay(&log, UINT64_MAX, stop_cb, &c), 0);
@@ -755,7 +793,7 @@ END_TEST
  */
 START_TEST(many_laps_replay_the_live_records)
 {
-	struct nvram_span spans[2], span;
+	struct nvram_span spans[2], span[2];
 	struct tally t = { 0 };
 	struct nvram_log log;
 	struct model m;
@@ -766,9 +804,9 @@ START_TEST(many_laps_replay_the_live_records)
 	ck_assert_int_eq(nvram_log_open(&log, m.base, m.size), 0);
 	for (step = 0; step < 100000; step++) {
 		if (step_append(&log, &m, pick_len(&m, 64), spans, &n, &t, step) == -ENOSPC)
-			step_checkpoint(&log, &m, rng_range(&m.rng, 1, m.n), &span, &t, step);
+			step_checkpoint(&log, &m, rng_range(&m.rng, 1, m.n), span, &t, step);
 		else if (m.n && rng_below(&m.rng, 32) == 0)
-			step_checkpoint(&log, &m, rng_range(&m.rng, 1, m.n), &span, &t, step);
+			step_checkpoint(&log, &m, rng_range(&m.rng, 1, m.n), span, &t, step);
 		expect_open(m.base, &m, false, "restart", step);
 	}
 	ck_assert_msg(t.appends > 50000 && t.nospc > 1000 && t.markers + t.implicit > 1000 &&
@@ -810,7 +848,7 @@ mirror_new(struct model *m)
 START_TEST(mirror_of_the_spans_opens_like_the_log)
 {
 	unsigned int n, resyncs = 0, split = 0;
-	struct nvram_span spans[2], span;
+	struct nvram_span spans[2], span[2];
 	uint64_t step, away_until = 0;
 	struct nvram_log log, mlog;
 	struct tally t = { 0 };
@@ -829,9 +867,9 @@ START_TEST(mirror_of_the_spans_opens_like_the_log)
 		if (rc == 0 && up)
 			apply(mirror, m.base, spans, n);
 		if (m.n && (rc == -ENOSPC || rng_below(&m.rng, 16) == 0)) {
-			step_checkpoint(&log, &m, rng_range(&m.rng, 1, m.n), &span, &t, step);
+			step_checkpoint(&log, &m, rng_range(&m.rng, 1, m.n), span, &t, step);
 			if (up)
-				apply(mirror, m.base, &span, 1);
+				apply(mirror, m.base, span, 2);
 		}
 		if (up && rng_below(&m.rng, 500) == 0)
 			away_until = step + rng_range(&m.rng, 1, 1500);
@@ -844,8 +882,8 @@ START_TEST(mirror_of_the_spans_opens_like_the_log)
 			expect(rc >= 0 && rc <= 2, "step %" PRIu64 ": spans_from(%" PRIu64
 			       "): got %d", step, from, rc);
 			apply(mirror, m.base, spans, rc);
-			span = (struct nvram_span){ 0, NVRAM_LOG_HDR_LEN };
-			apply(mirror, m.base, &span, 1);
+			nvram_log_hdr_spans(span);
+			apply(mirror, m.base, span, 2);
 			resyncs++;
 			split += rc == 2;
 			up = true;
@@ -881,7 +919,7 @@ same_spans(const struct nvram_span *a, const struct nvram_span *b, unsigned int 
  */
 START_TEST(spans_from_every_seq_complete_a_mirror)
 {
-	struct nvram_span spans[2], span, got[2];
+	struct nvram_span spans[2], span[2], got[2];
 	struct nvram_log mlog, log;
 	struct tally t = { 0 };
 	uint8_t *mirror, *copy;
@@ -897,8 +935,8 @@ START_TEST(spans_from_every_seq_complete_a_mirror)
 	ck_assert_int_eq(nvram_log_open(&log, m.base, m.size), 0);
 	for (step = 0; step < 400; step++) {
 		if (step_append(&log, &m, pick_len(&m, 150), spans, &n, &t, step) == -ENOSPC) {
-			step_checkpoint(&log, &m, rng_range(&m.rng, 1, m.n), &span, &t, step);
-			apply(mirror, m.base, &span, 1);
+			step_checkpoint(&log, &m, rng_range(&m.rng, 1, m.n), span, &t, step);
+			apply(mirror, m.base, span, 2);
 			continue;
 		}
 		apply(mirror, m.base, spans, n);
@@ -1067,7 +1105,7 @@ pick_len_wrapping(struct model *m)
  */
 START_TEST(torn_copy_keeps_the_records_before)
 {
-	struct nvram_span spans[2], span;
+	struct nvram_span spans[2], span[2];
 	struct nvram_log log, mlog;
 	struct tally t = { 0 };
 	uint8_t *mirror, *take;
@@ -1084,8 +1122,8 @@ START_TEST(torn_copy_keeps_the_records_before)
 	/* Laps first, so that the mirror's old bytes are old records. */
 	for (iter = 0; iter < 2000; iter++) {
 		if (step_append(&log, &m, pick_len(&m, 400), spans, &n, &t, iter) == -ENOSPC) {
-			step_checkpoint(&log, &m, m.n, &span, &t, iter);
-			apply(mirror, m.base, &span, 1);
+			step_checkpoint(&log, &m, m.n, span, &t, iter);
+			apply(mirror, m.base, span, 2);
 		} else {
 			apply(mirror, m.base, spans, n);
 		}
@@ -1093,8 +1131,8 @@ START_TEST(torn_copy_keeps_the_records_before)
 	t = (struct tally){ 0 };
 	for (iter = 0; iter < 400; iter++) {
 		if (m.n > 3) {
-			step_checkpoint(&log, &m, m.n - rng_range(&m.rng, 1, 3), &span, &t, iter);
-			apply(mirror, m.base, &span, 1);
+			step_checkpoint(&log, &m, m.n - rng_range(&m.rng, 1, 3), span, &t, iter);
+			apply(mirror, m.base, span, 2);
 		}
 		head_before = model_head_off(&m);
 		seq = m.head_seq;
@@ -1143,6 +1181,318 @@ START_TEST(torn_copy_keeps_the_records_before)
 }
 END_TEST
 
+/*
+ * Every record ever appended, by seq, for checks of replays that may start
+ * before the model's tail (a header copy from before a checkpoint).
+ */
+struct history {
+	uint32_t *crc, *len;
+	uint64_t cap;
+};
+
+static void
+history_note(struct history *h, const struct model *m)
+{
+	const struct mrec *r = model_rec(m, m->n - 1);
+
+	ck_assert_uint_lt(r->seq, h->cap);
+	h->crc[r->seq] = r->crc;
+	h->len[r->seq] = r->len;
+}
+
+struct prefix_ctx {
+	const struct history *h;
+	uint64_t first, last;	/* 0: none yet */
+	const char *what;
+	uint64_t at;
+};
+
+/* Consecutive seqs, each with the bytes appended under it. */
+static int
+prefix_check(uint64_t seq, const void *data, uint32_t len, void *arg)
+{
+	struct prefix_ctx *c = arg;
+
+	expect(seq < c->h->cap && c->h->len[seq] == len &&
+	       fingerprint(data, len) == c->h->crc[seq], "%s, %" PRIu64 ": replay handed seq %"
+	       PRIu64 " (len %u) with other bytes than appended", c->what, c->at, seq, len);
+	expect(c->last == 0 || seq == c->last + 1, "%s, %" PRIu64 ": seq %" PRIu64 " after %"
+	       PRIu64, c->what, c->at, seq, c->last);
+	if (c->first == 0)
+		c->first = seq;
+	c->last = seq;
+	return 0;
+}
+
+/* @p base opens, replays appended records in order, and holds at least
+ * seqs lo..hi (none if lo > hi). */
+static void
+expect_holds(uint8_t *base, size_t size, const struct history *h, uint64_t lo, uint64_t hi,
+	     const char *what, uint64_t at)
+{
+	struct prefix_ctx c = { .h = h, .what = what, .at = at };
+	struct nvram_log log;
+	int rc = nvram_log_open(&log, base, size);
+
+	expect(rc == 0, "%s, %" PRIu64 ": open: %d", what, at, rc);
+	rc = nvram_log_replay(&log, 0, prefix_check, &c);
+	expect(rc >= 0, "%s, %" PRIu64 ": replay: %d", what, at, rc);
+	expect(lo > hi || (c.first != 0 && c.first <= lo && c.last >= hi), "%s, %" PRIu64
+	       ": expected seqs %" PRIu64 "..%" PRIu64 " at least, replay held %" PRIu64 "..%"
+	       PRIu64, what, at, lo, hi, c.first, c.last);
+}
+
+/* A byte range written in order, for tearing. */
+struct wr {
+	uint32_t off, len;
+};
+
+/*
+ * The log's region torn after each of the first @p total bytes of @p w
+ * (@p nw ranges, in that order), from @p before to the log's bytes now:
+ * each state opens and holds seqs lo..hi (what was acknowledged before
+ * the write, and still live after it).
+ */
+static unsigned int
+tear_each_byte(const uint8_t *before, const uint8_t *after, size_t size, const struct wr *w,
+	       unsigned int nw, const struct history *h, uint64_t lo, uint64_t hi,
+	       const char *what, uint8_t *scratch)
+{
+	unsigned int i, k, states = 0;
+	uint64_t b = 0;
+
+	memcpy(scratch, before, size);
+	expect_holds(scratch, size, h, lo, hi, what, b);
+	for (i = 0; i < nw; i++)
+		for (k = 0; k < w[i].len; k++) {
+			scratch[w[i].off + k] = after[w[i].off + k];
+			expect_holds(scratch, size, h, lo, hi, what, ++b);
+			states++;
+		}
+	return states;
+}
+
+/*
+ * A crash at every byte of a checkpoint (both header copies, in the order
+ * written): the log opens with every record that is live after it; before
+ * copy 0 is whole, with the tail before the checkpoint.
+ */
+START_TEST(torn_checkpoint_loses_no_live_record)
+{
+	struct nvram_span spans[2], span[2];
+	struct history h = { .cap = 20000 };
+	struct tally t = { 0 };
+	struct nvram_log log, got;
+	uint8_t *before, *scratch;
+	uint64_t step, old_tail;
+	unsigned int n, torn = 0;
+	struct model m;
+	bool whole;
+	uint32_t b;
+
+	model_init(&m, 8192, 41);
+	h.crc = calloc(h.cap, sizeof(*h.crc));
+	h.len = calloc(h.cap, sizeof(*h.len));
+	before = malloc(m.size);
+	scratch = malloc(m.size);
+	ck_assert(h.crc && h.len && before && scratch);
+	ck_assert_int_eq(nvram_log_open(&log, m.base, m.size), 0);
+	for (step = 0; step < 3000; step++) {
+		if (step_append(&log, &m, pick_len(&m, 300), spans, &n, &t, step) == 0) {
+			history_note(&h, &m);
+			if (rng_below(&m.rng, 8) != 0 || m.n < 2)
+				continue;
+		} else if (m.n == 0) {
+			continue;
+		}
+		memcpy(before, m.base, m.size);
+		old_tail = m.tail_seq;
+		step_checkpoint(&log, &m, rng_range(&m.rng, 1, m.n), span, &t, step);
+		ck_assert_uint_eq(span[0].off + span[0].len, span[1].off);
+		memcpy(scratch, before, m.size);
+		for (b = 0; b <= 2 * HL; b++) {
+			if (b > 0)
+				scratch[b - 1] = m.base[b - 1];
+			ck_assert_int_eq(nvram_log_open(&got, scratch, m.size), 0);
+			/* Copy 0 whole (its last bytes may be unchanged): the new
+			 * tail; torn: copy 1, the old. */
+			whole = memcmp(scratch, m.base, HL) == 0;
+			expect(got.tail_seq == (whole ? m.tail_seq : old_tail) &&
+			       got.head_seq == m.head_seq, "step %" PRIu64 ", checkpoint torn after "
+			       "%u bytes: expected tail %" PRIu64 " head %" PRIu64 ", saw %" PRIu64
+			       " %" PRIu64, step, b, whole ? m.tail_seq : old_tail, m.head_seq,
+			       got.tail_seq, got.head_seq);
+			expect(whole || b < HL, "step %" PRIu64 ": copy 0 not whole after %u bytes",
+			       step, b);
+			expect_holds(scratch, m.size, &h, m.tail_seq, m.head_seq - 1, "checkpoint", b);
+			torn++;
+		}
+	}
+	ck_assert_msg(t.checkpoints > 200 && t.markers > 20, "coverage: %" PRIu64
+		      " checkpoints, %" PRIu64 " markers", t.checkpoints, t.markers);
+	free(h.crc);
+	free(h.len);
+	free(before);
+	free(scratch);
+	model_free(&m);
+}
+END_TEST
+
+/*
+ * A crash at every byte of an append, in the order the log writes a
+ * record into its own region (pad and payload, then the record header;
+ * a marker before all that): every record before it is there, and it is
+ * there only once whole.
+ */
+START_TEST(torn_append_loses_only_that_record)
+{
+	struct nvram_span spans[2], span[2];
+	struct history h = { .cap = 20000 };
+	struct tally t = { 0 };
+	struct wr w[6];
+	uint8_t *before, *scratch;
+	struct nvram_log log, got;
+	unsigned int n, i, nw, states = 0;
+	uint32_t k, missing;
+	uint64_t step;
+	struct model m;
+
+	model_init(&m, 8192, 43);
+	h.crc = calloc(h.cap, sizeof(*h.crc));
+	h.len = calloc(h.cap, sizeof(*h.len));
+	before = malloc(m.size);
+	scratch = malloc(m.size);
+	ck_assert(h.crc && h.len && before && scratch);
+	ck_assert_int_eq(nvram_log_open(&log, m.base, m.size), 0);
+	for (step = 0; step < 600; step++) {
+		memcpy(before, m.base, m.size);
+		if (step_append(&log, &m, pick_len_wrapping(&m), spans, &n, &t, step) != 0) {
+			step_checkpoint(&log, &m, rng_range(&m.rng, 1, m.n), span, &t, step);
+			continue;
+		}
+		history_note(&h, &m);
+		for (i = 0, nw = 0; i < n; i++) {
+			uint32_t len = spans[i].len == RHDR ? 0 : m.q[(m.first + m.n - 1) % m.cap].len;
+
+			if (spans[i].len > RHDR) {	/* pad and payload first */
+				w[nw++] = (struct wr){ spans[i].off + RHDR + len,
+						       spans[i].len - RHDR - len };
+				w[nw++] = (struct wr){ spans[i].off + RHDR, len };
+			}
+			w[nw++] = (struct wr){ spans[i].off, RHDR };
+		}
+		/* Until every byte is the record's (the last ones written may
+		 * already be): the records before it, exactly. */
+		memcpy(scratch, before, m.size);
+		for (i = 0, missing = 0; i < nw; i++)
+			for (k = 0; k < w[i].len; k++)
+				missing += scratch[w[i].off + k] != m.base[w[i].off + k];
+		for (i = 0; i < nw; i++) {
+			for (k = 0; k < w[i].len; k++) {
+				ck_assert_int_eq(nvram_log_open(&got, scratch, m.size), 0);
+				expect(got.head_seq == m.head_seq - (missing ? 1 : 0), "step %" PRIu64
+				       ": append torn in range %u byte %u (%u bytes to go): head %"
+				       PRIu64 ", expected %" PRIu64, step, i, k, missing,
+				       got.head_seq, m.head_seq - (missing ? 1 : 0));
+				expect_holds(scratch, m.size, &h, m.tail_seq,
+					     m.head_seq - (missing ? 2 : 1), "append", step);
+				missing -= scratch[w[i].off + k] != m.base[w[i].off + k];
+				scratch[w[i].off + k] = m.base[w[i].off + k];
+				states++;
+			}
+		}
+		expect_holds(scratch, m.size, &h, m.tail_seq, m.head_seq - 1, "append whole", step);
+	}
+	ck_assert_msg(t.markers > 20 && t.implicit > 3 && states > 50000, "coverage: %" PRIu64
+		      " markers, %" PRIu64 " implicit wraps, %u torn states", t.markers, t.implicit,
+		      states);
+	free(h.crc);
+	free(h.len);
+	free(before);
+	free(scratch);
+	model_free(&m);
+}
+END_TEST
+
+/*
+ * A crash at every byte of a resync. The partner was away while records
+ * were appended and checkpointed here (acknowledged from local NVRAM
+ * only); it comes back and gets what the shadow resends: both header
+ * copies, then every live record. Torn anywhere, its mirror opens and holds
+ * every record it had acknowledged before that is still live; whole, all.
+ */
+START_TEST(torn_resync_loses_nothing_the_mirror_acknowledged)
+{
+	struct nvram_span spans[2], span[2], hdr[2];
+	struct history h = { .cap = 200000 };
+	struct tally t = { 0 };
+	uint8_t *mirror, *scratch;
+	struct nvram_log log, mlog;
+	uint64_t round, states = 0, step = 0, m_tail, m_head, away;
+	struct wr w[4];
+	unsigned int n, nw, i;
+	struct model m;
+	int rc;
+
+	model_init(&m, 8192, 47);
+	mirror = mirror_new(&m);
+	scratch = malloc(m.size);
+	h.crc = calloc(h.cap, sizeof(*h.crc));
+	h.len = calloc(h.cap, sizeof(*h.len));
+	ck_assert(h.crc && h.len && scratch);
+	ck_assert_int_eq(nvram_log_open(&log, m.base, m.size), 0);
+	for (round = 0; round < 80; round++) {
+		/* Mirrored: appends and checkpoints reach it. */
+		for (i = 0; i < 40; i++, step++) {
+			if (step_append(&log, &m, pick_len(&m, 200), spans, &n, &t, step) == 0) {
+				history_note(&h, &m);
+				apply(mirror, m.base, spans, n);
+			} else {
+				step_checkpoint(&log, &m, rng_range(&m.rng, 1, m.n), span, &t, step);
+				apply(mirror, m.base, span, 2);
+			}
+		}
+		ck_assert_int_eq(nvram_log_open(&mlog, mirror, m.size), 0);
+		m_tail = mlog.tail_seq;
+		m_head = mlog.head_seq;
+		/* Away: local only, now and then over the mirror's records. */
+		away = rng_range(&m.rng, 0, 60);
+		for (i = 0; i < away; i++, step++) {
+			if (step_append(&log, &m, pick_len(&m, 200), spans, &n, &t, step) == 0)
+				history_note(&h, &m);
+			else
+				step_checkpoint(&log, &m, rng_range(&m.rng, 1, m.n), span, &t, step);
+			if (m.n > 2 && rng_below(&m.rng, 8) == 0)
+				step_checkpoint(&log, &m, rng_range(&m.rng, 1, m.n / 2), span, &t,
+						step);
+		}
+		/* Back: the resync, torn at every byte. */
+		nvram_log_hdr_spans(hdr);
+		nw = 0;
+		for (i = 0; i < 2; i++)
+			w[nw++] = (struct wr){ hdr[i].off, hdr[i].len };
+		rc = nvram_log_spans_from(&log, m.tail_seq, spans);
+		ck_assert_int_ge(rc, 0);
+		for (i = 0; i < (unsigned int)rc; i++)
+			w[nw++] = (struct wr){ spans[i].off, spans[i].len };
+		states += tear_each_byte(mirror, m.base, m.size, w, nw, &h,
+					 RTE_MAX(m_tail, m.tail_seq), m_head - 1, "resync",
+					 scratch);
+		for (i = 0; i < nw; i++)
+			memcpy(mirror + w[i].off, m.base + w[i].off, w[i].len);
+		expect_open(mirror, &m, false, "resynced", round);
+	}
+	ck_assert_msg(states > 100000 && t.markers > 50 && t.checkpoints > 100, "coverage: %"
+		      PRIu64 " torn states, %" PRIu64 " markers, %" PRIu64 " checkpoints", states,
+		      t.markers, t.checkpoints);
+	free(h.crc);
+	free(h.len);
+	free(mirror);
+	free(scratch);
+	model_free(&m);
+}
+END_TEST
+
 /* ---- corruption -------------------------------------------------------------- */
 
 /*
@@ -1160,12 +1510,23 @@ expect_flip(struct model *m, const struct nvram_log *log, uint32_t off, unsigned
 	struct nvram_log again;
 	int rc = nvram_log_open(&again, m->base, m->size);
 
-	if (off < NVRAM_LOG_HDR_LEN) {
-		expect(rc == -EBADMSG, "header byte %u bit %u flipped: expected -EBADMSG, got %d",
-		       off, bit, rc);
+	if (off < RS) {
+		/* One copy spoilt: the other, alike, serves. */
+		expect(rc == 0 && again.head_seq == m->head_seq && again.tail_seq == m->tail_seq &&
+		       again.hdr_seq == log->hdr_seq, "header copy %u byte %u bit %u flipped: "
+		       "expected records %" PRIu64 "..%" PRIu64 " from the other copy, saw %d, %"
+		       PRIu64 "..%" PRIu64, off / HL, off % HL, bit, m->tail_seq, m->head_seq - 1,
+		       rc, again.tail_seq, again.head_seq - 1);
+		c.n = m->n;
 		rc = nvram_log_replay(log, 0, replay_check, &c);
-		expect(rc == -EBADMSG && c.i == 0, "header byte %u bit %u flipped: replay "
-		       "expected -EBADMSG, got %d after %u records", off, bit, rc, c.i);
+		expect(rc == (int)m->n, "header copy %u byte %u bit %u flipped: replay expected "
+		       "%u records, got %d", off / HL, off % HL, bit, m->n, rc);
+		/* Both spoilt: no log. */
+		m->base[(off + HL) % RS] ^= 1u << bit;
+		rc = nvram_log_open(&again, m->base, m->size);
+		m->base[(off + HL) % RS] ^= 1u << bit;
+		expect(rc == -EBADMSG, "byte %u bit %u flipped in both header copies: expected "
+		       "-EBADMSG, got %d", off % HL, bit, rc);
 		return;
 	}
 	expect(rc == 0 && again.head_seq == head && again.tail_seq == m->tail_seq,
@@ -1192,7 +1553,7 @@ expect_flip(struct model *m, const struct nvram_log *log, uint32_t off, unsigned
  */
 START_TEST(flipped_bit_ends_replay_before_its_record)
 {
-	struct nvram_span spans[2], span;
+	struct nvram_span spans[2], span[2];
 	unsigned int n, bit, marked = 0;
 	struct tally t = { 0 };
 	uint32_t off, i, owner_n;
@@ -1207,7 +1568,7 @@ START_TEST(flipped_bit_ends_replay_before_its_record)
 	for (step = 0; step < 100000; step++) {
 		if (step_append(&log, &m, pick_len(&m, 300), spans, &n, &t, step) == -ENOSPC ||
 		    m.n > 10)
-			step_checkpoint(&log, &m, m.n - 4, &span, &t, step);
+			step_checkpoint(&log, &m, m.n - 4, span, &t, step);
 		for (i = 1, marked = 0; i < m.n; i++)
 			marked += model_rec(&m, i)->mark != 0;
 		if (t.appends > 100 && marked && m.n >= 4)
@@ -1242,7 +1603,7 @@ START_TEST(flipped_bit_ends_replay_before_its_record)
 	 * spans_from() up to the head. */
 	off = model_rec(&m, 1)->off;
 	m.base[off] ^= 1;
-	ck_assert_int_eq(nvram_log_checkpoint(&log, m.tail_seq, &span), -EBADMSG);
+	ck_assert_int_eq(nvram_log_checkpoint(&log, m.tail_seq, span), -EBADMSG);
 	ck_assert_int_eq(nvram_log_spans_from(&log, m.tail_seq, spans), -EBADMSG);
 	m.base[off] ^= 1;
 	expect_open(m.base, &m, true, "unchanged", 0);
@@ -1364,8 +1725,8 @@ START_TEST(checkpoint_refuses_a_seq_not_live)
 {
 	static const uint8_t data[100];
 	uint64_t bad[] = { 0, 1, 2, 8, 9, UINT64_MAX }, seq;
-	struct nvram_span spans[2], span = { 7, 7 };
-	uint8_t *base = malloc(8192), hdr[64];
+	struct nvram_span spans[2], span[2] = { { 7, 7 }, { 7, 7 } };
+	uint8_t *base = malloc(8192), hdr[2 * HL];
 	struct nvram_log log, before;
 	unsigned int i, n;
 
@@ -1374,23 +1735,23 @@ START_TEST(checkpoint_refuses_a_seq_not_live)
 	ck_assert_int_eq(nvram_log_open(&log, base, 8192), 0);
 	for (i = 0; i < 7; i++)
 		ck_assert_int_eq(nvram_log_append(&log, data, sizeof(data), &seq, spans, &n), 0);
-	ck_assert_int_eq(nvram_log_checkpoint(&log, 2, &span), 0);	/* live: 3..7 */
+	ck_assert_int_eq(nvram_log_checkpoint(&log, 2, span), 0);	/* live: 3..7 */
 	before = log;
 	memcpy(hdr, base, sizeof(hdr));
 	for (i = 0; i < RTE_DIM(bad); i++) {
-		ck_assert_msg(nvram_log_checkpoint(&log, bad[i], &span) == -EINVAL,
+		ck_assert_msg(nvram_log_checkpoint(&log, bad[i], span) == -EINVAL,
 			      "checkpoint %" PRIu64 " (live 3..7): expected -EINVAL", bad[i]);
 		ck_assert_msg(memcmp(&log, &before, sizeof(log)) == 0 &&
 			      memcmp(hdr, base, sizeof(hdr)) == 0,
 			      "a refused checkpoint of %" PRIu64 " changed the log", bad[i]);
 	}
-	ck_assert_int_eq(nvram_log_checkpoint(&log, 7, &span), 0);
+	ck_assert_int_eq(nvram_log_checkpoint(&log, 7, span), 0);
 	ck_assert_uint_eq(log.tail_seq, 8);
 	ck_assert_uint_eq(log.head_seq, 8);
 	ck_assert_uint_eq(log.tail_off, RS);
 	ck_assert_uint_eq(log.head_off, RS);
-	ck_assert_int_eq(nvram_log_checkpoint(&log, 7, &span), -EINVAL);
-	ck_assert_int_eq(nvram_log_checkpoint(&log, 8, &span), -EINVAL);
+	ck_assert_int_eq(nvram_log_checkpoint(&log, 7, span), -EINVAL);
+	ck_assert_int_eq(nvram_log_checkpoint(&log, 8, span), -EINVAL);
 	free(base);
 }
 END_TEST
@@ -1401,7 +1762,7 @@ START_TEST(spans_from_refuses_out_of_range)
 	struct nvram_span spans[2];
 	uint8_t *base = malloc(8192);
 	struct nvram_log log;
-	struct nvram_span span;
+	struct nvram_span span[2];
 	unsigned int i, n;
 	uint64_t seq;
 
@@ -1410,7 +1771,7 @@ START_TEST(spans_from_refuses_out_of_range)
 	ck_assert_int_eq(nvram_log_open(&log, base, 8192), 0);
 	for (i = 0; i < 7; i++)
 		ck_assert_int_eq(nvram_log_append(&log, data, sizeof(data), &seq, spans, &n), 0);
-	ck_assert_int_eq(nvram_log_checkpoint(&log, 2, &span), 0);	/* live: 3..7 */
+	ck_assert_int_eq(nvram_log_checkpoint(&log, 2, span), 0);	/* live: 3..7 */
 	ck_assert_int_eq(nvram_log_spans_from(&log, 0, spans), -EINVAL);
 	ck_assert_int_eq(nvram_log_spans_from(&log, 2, spans), -EINVAL);
 	ck_assert_int_eq(nvram_log_spans_from(&log, 9, spans), -EINVAL);
@@ -1470,15 +1831,18 @@ START_TEST(forged_headers_are_refused)
 	} bad[] = {
 		{ "layout 1 (before the log id)", size, 1, RS, end, 1, RS, 0 },
 		{ "layout 1 with a log id", size, 1, RS, end, 1, RS, ID },
-		{ "layout 3", size, 3, RS, end, 1, RS, ID },
+		{ "layout 2 (one header copy)", size, 2, RS, end, 1, RS, ID },
+		{ "layout 4", size, 4, RS, end, 1, RS, ID },
 		{ "layout 0", size, 0, RS, end, 1, RS, ID },
 		{ "log id 0", size, LAYOUT, RS, end, 1, RS, 0 },
 		{ "another size", size + 8, LAYOUT, RS, end, 1, RS, ID },
-		{ "ring start 128", size, LAYOUT, 128, end, 1, 128, ID },
+		{ "ring start 64", size, LAYOUT, 64, end, 1, 128, ID },
+		{ "ring start 192", size, LAYOUT, 192, end, 1, 192, ID },
 		{ "ring end short", size, LAYOUT, RS, end - 8, 1, RS, ID },
 		{ "ring end past", size, LAYOUT, RS, end + 8, 1, RS, ID },
 		{ "tail seq 0", size, LAYOUT, RS, end, 0, RS, ID },
 		{ "tail before the ring", size, LAYOUT, RS, end, 1, 0, ID },
+		{ "tail in the second header copy", size, LAYOUT, RS, end, 1, HL, ID },
 		{ "tail unaligned", size, LAYOUT, RS, end, 1, RS + 4, ID },
 		{ "tail at the end", size, LAYOUT, RS, end, 1, end, ID },
 		{ "tail within a header of the end", size, LAYOUT, RS, end, 1, end - 16, ID },
@@ -1499,16 +1863,47 @@ START_TEST(forged_headers_are_refused)
 		ck_assert_msg(nvram_log_open(&log, base, size) == -EBADMSG,
 			      "header with %s: expected -EBADMSG", bad[i].what);
 	}
-	/* Reserved bytes must be zero. */
-	for (i = 6; i < 60; i++) {
-		if (i == 8)
-			i = 40;
+	/* Reserved bytes must be zero, in either copy. */
+	for (i = 48; i < 60; i++) {
 		forge_hdr(base, size, LAYOUT, RS, end, 1, RS, ID);
 		base[i] = 1;
+		base[HL + i] = 1;
 		ref_put32(base + 60, ref_crc32(0, base, 60));
+		ref_put32(base + HL + 60, ref_crc32(0, base + HL, 60));
 		ck_assert_msg(nvram_log_open(&log, base, size) == -EBADMSG,
 			      "reserved byte %u set: expected -EBADMSG", i);
 	}
+	/* A copy is valid at its own place only, and never with sequence 0. */
+	{
+		uint8_t c0[HL], c1[HL];
+
+		forge_hdr(base, size, LAYOUT, RS, end, 1, RS, ID);
+		memcpy(c0, base, HL);
+		memcpy(c1, base + HL, HL);
+		memcpy(base, c1, HL);
+		ck_assert_msg(nvram_log_open(&log, base, size) == 0, "copy 1 where it belongs");
+		memcpy(base + HL, c0, HL);
+		ck_assert_msg(nvram_log_open(&log, base, size) == -EBADMSG,
+			      "the copies swapped: expected -EBADMSG");
+	}
+	forge_hdr_copy(base, 0, size, LAYOUT, RS, end, 1, RS, ID, 0);
+	forge_hdr_copy(base, 1, size, LAYOUT, RS, end, 1, RS, ID, 0);
+	ck_assert_msg(nvram_log_open(&log, base, size) == -EBADMSG, "header sequence 0");
+	/* Copy 0 wins when both are valid (it is written first); copy 1
+	 * serves when copy 0 does not open. */
+	forge_hdr_copy(base, 0, size, LAYOUT, RS, end, 7, RS + 64, ID, 5);
+	forge_hdr_copy(base, 1, size, LAYOUT, RS, end, 6, RS, ID + 1, 9);
+	ck_assert_int_eq(nvram_log_open(&log, base, size), 0);
+	ck_assert_msg(log.tail_seq == 7 && log.tail_off == RS + 64 && log.log_id == ID &&
+		      log.hdr_seq == 5, "both valid: copy 0 expected, saw tail %" PRIu64
+		      " at %u, id %#x, sequence %" PRIu64, log.tail_seq, log.tail_off, log.log_id,
+		      log.hdr_seq);
+	base[HL / 2] ^= 0x10;
+	ck_assert_int_eq(nvram_log_open(&log, base, size), 0);
+	ck_assert_msg(log.tail_seq == 6 && log.tail_off == RS && log.log_id == ID + 1 &&
+		      log.hdr_seq == 9, "copy 0 spoilt: copy 1 expected, saw tail %" PRIu64
+		      " at %u, id %#x, sequence %" PRIu64, log.tail_seq, log.tail_off, log.log_id,
+		      log.hdr_seq);
 	free(base);
 }
 END_TEST
@@ -1693,6 +2088,9 @@ main(void)
 	tcase_add_test(mirror, spans_from_every_seq_complete_a_mirror);
 	tcase_add_test(mirror, reformat_refuses_the_old_logs_records);
 	tcase_add_test(crash, torn_copy_keeps_the_records_before);
+	tcase_add_test(crash, torn_checkpoint_loses_no_live_record);
+	tcase_add_test(crash, torn_append_loses_only_that_record);
+	tcase_add_test(crash, torn_resync_loses_nothing_the_mirror_acknowledged);
 	tcase_add_test(crash, flipped_bit_ends_replay_before_its_record);
 	tcase_add_test(neg, format_refuses_a_small_region);
 	tcase_add_test(neg, format_refuses_log_id_0);

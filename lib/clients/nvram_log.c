@@ -4,7 +4,8 @@
  * (claim 3 of 000_...). The rules below complete the header's summary;
  * the walk, the space check and the tests' model all follow them.
  *
- * Ring. [ring_start, ring_end): ring_start is the header's length, 64;
+ * Ring. [ring_start, ring_end): ring_start is after the header's two
+ *   copies, 128;
  *   ring_end is the region size rounded down to 8, at most 2^32 - 8 (the
  *   offsets are 32-bit). Records start 8-aligned and never straddle
  *   ring_end. The largest payload is a quarter of the ring.
@@ -51,16 +52,22 @@
  *
  * Tail. A checkpoint moves the tail to the next live record's own offset,
  *   past its marker, or, if none is left, to ring_start with the head, as
- *   format leaves it. The header is rewritten in place: a crash in the
- *   middle of those 64 bytes leaves a header open() refuses.
+ *   format leaves it. The header is rewritten in place, copy 0 then
+ *   copy 1: a crash at any byte of that leaves one copy whole, with the
+ *   tail before the checkpoint (whose records are all still there: space
+ *   is reused only after the checkpoint) or after it. The records of an
+ *   append are written before any header that counts them, so a crash in
+ *   an append loses only that record; a resync copies bytes that the
+ *   mirror reads by the same rules (header copies first, each its own
+ *   WRITE, then the records).
  *
  * Mirror. A mirror starts with the formatted region's header; the ring
  *   need not follow (the log id refuses what older logs left). Spans must
  *   reach it in the order returned, across appends too (one ordered
  *   channel): a later record that lands before an earlier one is whole
  *   could be taken, after a takeover, for a record the partner appends.
- *   A checkpoint's header span goes after the spans of the records it
- *   keeps. spans_from(seq) starts where the mirror's walk reaches record
+ *   A checkpoint's header spans go after the spans of the records it
+ *   keeps, copy 0 first. spans_from(seq) starts where the mirror's walk reaches record
  *   seq: at its marker, if it has one.
  *
  * One writer: none of these functions may run concurrently with an
@@ -80,29 +87,31 @@
 #include "nvram_log.h"
 
 #define LOG_MAGIC	0x474c564eu	/* "NVLG" */
-#define LOG_LAYOUT	2		/* 2: the log id */
+#define LOG_LAYOUT	3		/* 2: the log id; 3: two header copies */
 #define LOG_CRC_LEN	60		/* header bytes the CRC covers */
 #define REC_MAGIC	0x4352564eu	/* "NVRC" */
 #define REC_CRC_LEN	16		/* record header bytes the CRC covers */
 #define REC_F_WRAP	1u		/* wrap marker: continue at ring_start */
-#define RING_START	NVRAM_LOG_HDR_LEN
+#define RING_START	NVRAM_LOG_RING_START
 #define RING_END_MAX	(UINT32_MAX & ~(uint32_t)(NVRAM_REC_ALIGN - 1))
 
 /* On-disk layouts, little-endian; read and written through memcpy(). */
 struct log_hdr {
 	rte_le32_t magic;
 	rte_le16_t layout;
-	rte_le16_t reserved0;
+	rte_le16_t copy;		/* 0 or 1: where this copy belongs */
 	rte_le64_t size;		/* region */
 	rte_le32_t ring_start;
 	rte_le32_t ring_end;
 	rte_le64_t tail_seq;
 	rte_le32_t tail_off;
 	rte_le32_t log_id;		/* nonzero; in every record's CRC */
-	uint8_t reserved1[20];
+	rte_le64_t hdr_seq;		/* nonzero; +1 per header write */
+	uint8_t reserved[12];
 	rte_le32_t crc;			/* of the 60 bytes before it */
 } __rte_packed;
 static_assert(sizeof(struct log_hdr) == NVRAM_LOG_HDR_LEN, "log header size");
+static_assert(offsetof(struct log_hdr, hdr_seq) == 40, "header sequence offset");
 static_assert(offsetof(struct log_hdr, crc) == LOG_CRC_LEN, "log header CRC offset");
 
 struct rec_hdr {
@@ -180,54 +189,72 @@ live_bytes(const struct nvram_log *log)
 
 /* ---- header ----------------------------------------------------------- */
 
+/* Both copies, copy 0 first: a write torn anywhere spoils one copy only,
+ * and the other holds the state before or after it. */
 static void
-hdr_write(uint8_t *base, size_t size, uint32_t log_id, uint64_t tail_seq, uint32_t tail_off)
+hdr_write(uint8_t *base, size_t size, uint32_t log_id, uint64_t hdr_seq, uint64_t tail_seq,
+	  uint32_t tail_off)
 {
 	struct log_hdr h;
+	unsigned int c;
 
-	memset(&h, 0, sizeof(h));
-	h.magic = rte_cpu_to_le_32(LOG_MAGIC);
-	h.layout = rte_cpu_to_le_16(LOG_LAYOUT);
-	h.size = rte_cpu_to_le_64(size);
-	h.ring_start = rte_cpu_to_le_32(RING_START);
-	h.ring_end = rte_cpu_to_le_32(ring_end_for(size));
-	h.tail_seq = rte_cpu_to_le_64(tail_seq);
-	h.tail_off = rte_cpu_to_le_32(tail_off);
-	h.log_id = rte_cpu_to_le_32(log_id);
-	h.crc = rte_cpu_to_le_32(crc32_update(0, &h, LOG_CRC_LEN));
-	memcpy(base, &h, sizeof(h));
+	for (c = 0; c < NVRAM_LOG_HDR_COPIES; c++) {
+		memset(&h, 0, sizeof(h));
+		h.magic = rte_cpu_to_le_32(LOG_MAGIC);
+		h.layout = rte_cpu_to_le_16(LOG_LAYOUT);
+		h.copy = rte_cpu_to_le_16(c);
+		h.size = rte_cpu_to_le_64(size);
+		h.ring_start = rte_cpu_to_le_32(RING_START);
+		h.ring_end = rte_cpu_to_le_32(ring_end_for(size));
+		h.tail_seq = rte_cpu_to_le_64(tail_seq);
+		h.tail_off = rte_cpu_to_le_32(tail_off);
+		h.log_id = rte_cpu_to_le_32(log_id);
+		h.hdr_seq = rte_cpu_to_le_64(hdr_seq);
+		h.crc = rte_cpu_to_le_32(crc32_update(0, &h, LOG_CRC_LEN));
+		memcpy(base + c * NVRAM_LOG_HDR_LEN, &h, sizeof(h));
+	}
 }
 
-/* A header formatted for a region of @p size bytes, intact, with a tail
- * inside the ring where a record can start: its tail and id into @p l. */
+/* Copy @p c of a header formatted for a region of @p size bytes, intact,
+ * with a tail inside the ring where a record can start: its fields into
+ * @p l. */
 static bool
-hdr_read(const uint8_t *base, size_t size, struct nvram_log *l)
+hdr_copy_read(const uint8_t *base, size_t size, unsigned int c, struct nvram_log *l)
 {
-	static const uint8_t zero[sizeof(((struct log_hdr *)0)->reserved1)];
+	static const uint8_t zero[sizeof(((struct log_hdr *)0)->reserved)];
 	uint32_t end = ring_end_for(size);
 	struct log_hdr h;
 	uint32_t off;
 
-	if (base == NULL || size < NVRAM_LOG_MIN)
-		return false;
-	memcpy(&h, base, sizeof(h));
+	memcpy(&h, base + c * NVRAM_LOG_HDR_LEN, sizeof(h));
 	if (rte_le_to_cpu_32(h.magic) != LOG_MAGIC ||
 	    rte_le_to_cpu_32(h.crc) != crc32_update(0, &h, LOG_CRC_LEN))
 		return false;
-	if (rte_le_to_cpu_16(h.layout) != LOG_LAYOUT || h.reserved0 != 0 ||
-	    memcmp(h.reserved1, zero, sizeof(zero)) != 0)
+	if (rte_le_to_cpu_16(h.layout) != LOG_LAYOUT || rte_le_to_cpu_16(h.copy) != c ||
+	    memcmp(h.reserved, zero, sizeof(zero)) != 0)
 		return false;
 	if (rte_le_to_cpu_64(h.size) != size || rte_le_to_cpu_32(h.ring_start) != RING_START ||
 	    rte_le_to_cpu_32(h.ring_end) != end)
 		return false;
 	off = rte_le_to_cpu_32(h.tail_off);
 	if (off < RING_START || off > end || end - off < NVRAM_REC_HDR_LEN ||
-	    off % NVRAM_REC_ALIGN != 0 || h.tail_seq == 0 || h.log_id == 0)
+	    off % NVRAM_REC_ALIGN != 0 || h.tail_seq == 0 || h.log_id == 0 || h.hdr_seq == 0)
 		return false;
 	l->tail_seq = rte_le_to_cpu_64(h.tail_seq);
 	l->tail_off = off;
 	l->log_id = rte_le_to_cpu_32(h.log_id);
+	l->hdr_seq = rte_le_to_cpu_64(h.hdr_seq);
 	return true;
+}
+
+/* The header: copy 0 if it is intact (it is always written first), else
+ * copy 1. */
+static bool
+hdr_read(const uint8_t *base, size_t size, struct nvram_log *l)
+{
+	if (base == NULL || size < NVRAM_LOG_MIN)
+		return false;
+	return hdr_copy_read(base, size, 0, l) || hdr_copy_read(base, size, 1, l);
 }
 
 /* ---- records ---------------------------------------------------------- */
@@ -372,7 +399,7 @@ nvram_log_format(void *base, size_t size, uint32_t log_id)
 	if (base == NULL || size < NVRAM_LOG_MIN || log_id == 0)
 		return -EINVAL;
 	memset((uint8_t *)base + RING_START, 0, end - RING_START);
-	hdr_write(base, size, log_id, 1, RING_START);
+	hdr_write(base, size, log_id, 1, 1, RING_START);
 	return 0;
 }
 
@@ -432,7 +459,8 @@ nvram_log_append(struct nvram_log *log, const void *data, uint32_t len, uint64_t
 }
 
 int
-nvram_log_checkpoint(struct nvram_log *log, uint64_t upto_seq, struct nvram_span *span)
+nvram_log_checkpoint(struct nvram_log *log, uint64_t upto_seq,
+		     struct nvram_span spans[NVRAM_LOG_HDR_COPIES])
 {
 	uint32_t tail_off = RING_START;
 	struct step s;
@@ -456,9 +484,20 @@ nvram_log_checkpoint(struct nvram_log *log, uint64_t upto_seq, struct nvram_span
 	log->tail_seq = upto_seq + 1;
 	log->tail_off = tail_off;
 	log->live_bytes = live_bytes(log);
-	hdr_write(log->base, log->size, log->log_id, log->tail_seq, log->tail_off);
-	*span = (struct nvram_span){ .off = 0, .len = NVRAM_LOG_HDR_LEN };
+	log->hdr_seq++;
+	hdr_write(log->base, log->size, log->log_id, log->hdr_seq, log->tail_seq, log->tail_off);
+	nvram_log_hdr_spans(spans);
 	return 0;
+}
+
+void
+nvram_log_hdr_spans(struct nvram_span spans[NVRAM_LOG_HDR_COPIES])
+{
+	unsigned int c;
+
+	for (c = 0; c < NVRAM_LOG_HDR_COPIES; c++)
+		spans[c] = (struct nvram_span){ .off = c * NVRAM_LOG_HDR_LEN,
+						.len = NVRAM_LOG_HDR_LEN };
 }
 
 int

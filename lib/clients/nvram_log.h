@@ -16,16 +16,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NVRAM_LOG_HDR_LEN	64	/* the header at offset 0 */
+#define NVRAM_LOG_HDR_LEN	64	/* one copy of the header */
+#define NVRAM_LOG_HDR_COPIES	2	/* at offsets 0 and 64 */
+#define NVRAM_LOG_RING_START	(NVRAM_LOG_HDR_COPIES * NVRAM_LOG_HDR_LEN)
 #define NVRAM_REC_HDR_LEN	24	/* before each record's payload */
 #define NVRAM_REC_ALIGN		8	/* records start 8-byte aligned */
 #define NVRAM_LOG_MIN		4096	/* smallest region */
 
 /*
- * Header (64 bytes, little-endian, CRC-32 over the first 60):
- *   magic "NVLG", layout 2, region size, ring start (64), ring end,
- *   tail_seq and tail_off: the oldest record kept (after the last
- *   checkpoint); log id (u32, nonzero); zeros; checksum.
+ * Header: two copies of 64 bytes at offsets 0 and 64 (little-endian,
+ *   CRC-32 over the first 60 of each): magic "NVLG", layout 3, the copy's
+ *   index (0, 1), region size, ring start (128), ring end, tail_seq and
+ *   tail_off: the oldest record kept (after the last checkpoint); log id
+ *   (u32, nonzero); the header's sequence number (u64, +1 per header
+ *   write); zeros; checksum. Every header write rewrites copy 0, then
+ *   copy 1, with the same content: a write torn at any byte leaves one
+ *   copy intact, holding the state before (copy 0 torn) or after (copy 1
+ *   torn). Open takes copy 0 when it is valid, else copy 1.
  * Record: magic "NVRC", payload length, seq (u64), CRC-32 of the log id
  *   (4 bytes, as in the header), the record header's first 16 bytes and the
  *   payload, flags (1: a wrap marker: the ring continues at its start),
@@ -41,6 +48,7 @@ struct nvram_log {
 	uint8_t *base;		/* the region */
 	size_t size;
 	uint32_t log_id;	/* the header's; every record's CRC covers it */
+	uint64_t hdr_seq;	/* the header's sequence number */
 	uint64_t tail_seq;	/* oldest record kept */
 	uint32_t tail_off;
 	uint64_t head_seq;	/* next seq to append */
@@ -82,11 +90,17 @@ int nvram_log_append(struct nvram_log *log, const void *data, uint32_t len, uint
 
 /**
  * Forget records up to and including @p upto_seq: their space is free
- * again. Rewrites the header; *span is its byte range, for the mirror.
+ * again. Rewrites both header copies; spans[] are their byte ranges, in the
+ * order they must reach the mirror (each its own WRITE: a WRITE torn
+ * anywhere then spoils one copy only).
  * @return 0; -EINVAL if @p upto_seq is not a live record's seq; -EBADMSG if
  *   a live record's header was damaged since open() (nothing changes).
  */
-int nvram_log_checkpoint(struct nvram_log *log, uint64_t upto_seq, struct nvram_span *span);
+int nvram_log_checkpoint(struct nvram_log *log, uint64_t upto_seq,
+			 struct nvram_span spans[NVRAM_LOG_HDR_COPIES]);
+
+/** The header copies' byte ranges, in the order a resync sends them. */
+void nvram_log_hdr_spans(struct nvram_span spans[NVRAM_LOG_HDR_COPIES]);
 
 /* Called with each record in order; returning non-zero stops the replay. */
 typedef int (*nvram_replay_cb)(uint64_t seq, const void *data, uint32_t len, void *arg);

@@ -237,12 +237,17 @@ flush(struct nvram_shadow *s)
 static void
 resync(struct nvram_shadow *s)
 {
-	struct nvram_span sp[2];
+	struct nvram_span sp[2], hdr[NVRAM_LOG_HDR_COPIES];
 	int n, i;
 
 	s->qtail = s->qhead;	/* all that was queued is in what follows */
 	s->overflow = false;
-	enqueue(s, 0, NVRAM_LOG_HDR_LEN, HDR_SEQ);
+	/* The header first: its tail may have moved past records the mirror
+	 * holds, but never to records it lacks and the ring still has (see
+	 * nvram_log.c, Mirror). */
+	nvram_log_hdr_spans(hdr);
+	for (i = 0; i < NVRAM_LOG_HDR_COPIES; i++)
+		enqueue(s, hdr[i].off, hdr[i].len, HDR_SEQ);
 	n = nvram_log_spans_from(&s->log, s->log.tail_seq, sp);
 	for (i = 0; i < n; i++) {
 		uint32_t off = sp[i].off, left = sp[i].len;
@@ -388,11 +393,14 @@ nvram_shadow_barrier(struct nvram_shadow *s, uint64_t timeout_ns)
 int
 nvram_shadow_checkpoint(struct nvram_shadow *s, uint64_t seq)
 {
-	struct nvram_span sp;
-	int rc = nvram_log_checkpoint(&s->log, seq, &sp);
+	struct nvram_span sp[NVRAM_LOG_HDR_COPIES];
+	int rc = nvram_log_checkpoint(&s->log, seq, sp);
+	unsigned int i;
 
-	if (rc == 0)
-		enqueue(s, sp.off, sp.len, HDR_SEQ);
+	/* Each copy its own WRITE (header ranges are never merged): one torn
+	 * on the way spoils that copy only. */
+	for (i = 0; rc == 0 && i < NVRAM_LOG_HDR_COPIES; i++)
+		enqueue(s, sp[i].off, sp[i].len, HDR_SEQ);
 	return rc;
 }
 
