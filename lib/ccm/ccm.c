@@ -204,6 +204,26 @@ ccm_link_state(const struct ccm *ccm, unsigned int idx)
 	return idx < ccm->conf.nb_links ? ccm->link[idx].state : CCM_L_NO_CARRIER;
 }
 
+unsigned int
+ccm_nb_links(const struct ccm *ccm)
+{
+	return ccm->conf.nb_links;
+}
+
+int
+ccm_link_health(const struct ccm *ccm, unsigned int idx, struct ccm_link_health *out)
+{
+	const struct ccm_link *lk;
+
+	if (idx >= ccm->conf.nb_links)
+		return -EINVAL;
+	lk = &ccm->link[idx];
+	out->carrier = __atomic_load_n(&lk->carrier, __ATOMIC_RELAXED);
+	out->last_beat_ns = __atomic_load_n(&lk->last_beat_ns, __ATOMIC_RELAXED);
+	out->state = __atomic_load_n(&lk->state, __ATOMIC_RELAXED);
+	return 0;
+}
+
 struct roce_dev *
 ccm_dev(struct ccm *ccm)
 {
@@ -358,6 +378,16 @@ qp_move(struct ccm *ccm, struct roce_qp *qp, unsigned int l)
 		ccm->count[CNT_QP_MOVES]++;
 }
 
+/* Where port @p p of client @p cl goes: its own link, if it asked for
+ * one and that link works; else where the policy says. */
+static int
+link_for_port(const struct ccm *ccm, const struct ccm_client *cl, unsigned int p)
+{
+	if (cl->conf.port_per_link && p < ccm->conf.nb_links && link_usable(ccm, p))
+		return p;
+	return link_for(ccm, cl->id * CCM_MAX_CLIENT_PORTS + p);
+}
+
 /* Every port where the policy says, on the links that work now. */
 static void
 rebalance(struct ccm *ccm)
@@ -374,7 +404,7 @@ rebalance(struct ccm *ccm)
 		struct ccm_client *cl = ccm->client[c];
 
 		for (p = 0; cl->matched && p < cl->nports; p++) {
-			l = link_for(ccm, c * CCM_MAX_CLIENT_PORTS + p);
+			l = link_for_port(ccm, cl, p);
 			if (l >= 0) {
 				qp_move(ccm, cl->port[p].qp, l);
 				cl->port[p].link = l;
@@ -803,7 +833,7 @@ create_ports(struct ccm *ccm)
 			};
 			struct ibv_qp_attr attr = { .qp_state = IBV_QPS_INIT };
 			struct client_port *cp = &cl->port[p];
-			int l = link_for(ccm, cl->id * CCM_MAX_CLIENT_PORTS + p);
+			int l = link_for_port(ccm, cl, p);
 
 			cp->link = l < 0 ? 0 : l;
 			cp->qp = roce_create_qp(ccm->pd, &init);

@@ -115,6 +115,18 @@ int ccm_link_admin(struct ccm *ccm, unsigned int idx, bool up);
 
 enum ccm_state ccm_state(const struct ccm *ccm);
 enum ccm_link_state ccm_link_state(const struct ccm *ccm, unsigned int idx);
+unsigned int ccm_nb_links(const struct ccm *ccm);
+
+/* What link @p idx says of the partner, for the failover monitor (any
+ * lcore: a snapshot, each field read once; times on the clock given to
+ * ccm_poll()). */
+struct ccm_link_health {
+	int carrier;			/* 1 up, 0 down, -1 not known yet */
+	uint64_t last_beat_ns;		/* the partner last answered a keepalive; 0: never */
+	enum ccm_link_state state;
+};
+/** @return 0, -EINVAL (no such link). */
+int ccm_link_health(const struct ccm *ccm, unsigned int idx, struct ccm_link_health *out);
 struct roce_dev *ccm_dev(struct ccm *ccm);
 /** Sessions brought up so far (the current one's number while UP). */
 uint32_t ccm_session(const struct ccm *ccm);
@@ -176,6 +188,9 @@ struct ccm_client_conf {
 	void *local_mem;
 	size_t local_len;
 	unsigned int ring_size;		/* events; 0: 1024 */
+	/* Port i stays on link i while that link is up (a heartbeat on every
+	 * link); on a link down it moves like any other, and comes back. */
+	bool port_per_link;
 };
 
 /**
