@@ -3,9 +3,12 @@
  * The failover monitor's table and heartbeat record, without EAL: every
  * (state, event) pair defined, the split-brain and ownership rules as
  * properties of the whole table, the scenarios an HA pair lives through,
- * and the beat codec against bytes written by hand.
+ * the beat codec against bytes written by hand, and the verdicts and lease
+ * of failover_judge.c (the split-brain rule over random signals; the lease
+ * against a simulated takeover).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +17,7 @@
 #include <check.h>
 
 #include "failover_fsm.h"
+#include "failover_judge.h"
 #include "test_ref.h"
 
 #define DIM(a) (sizeof(a) / sizeof((a)[0]))
@@ -448,6 +452,233 @@ START_TEST(admin_takeover_and_giveback)
 }
 END_TEST
 
+/* ---- verdicts (failover_judge.c) ------------------------------------------ */
+
+#define MS 1000000ull
+
+static const struct fo_timing timing = { .suspect_ns = 5 * MS, .down_ns = 10 * MS,
+					 .fast_ns = 5 * MS };
+
+/* A partner heard on every path at @p last, with a readable mailbox. */
+static struct fo_signals
+heard_at(uint64_t last)
+{
+	return (struct fo_signals){ .beat_ns = last, .keepalive_ns = last, .mailbox_ns = last,
+				    .since_ns = 1, .has_mailbox = true, .mailbox_readable = true,
+				    .partner_mirrored = true };
+}
+
+static void
+expect_verdict(const struct fo_signals *s, uint64_t now, enum fo_verdict want, const char *what)
+{
+	enum fo_verdict got = fo_judge(s, &timing, now);
+
+	ck_assert_msg(got == want, "%s: expected %s, got %s", what, fo_verdict_name(want),
+		      fo_verdict_name(got));
+}
+
+START_TEST(verdict_thresholds)
+{
+	const uint64_t t0 = 1000 * MS;
+	struct fo_signals s = heard_at(t0);
+
+	expect_verdict(&s, t0, FO_V_ALIVE, "just heard");
+	expect_verdict(&s, t0 + 5 * MS, FO_V_ALIVE, "silent for suspect_ns exactly");
+	expect_verdict(&s, t0 + 5 * MS + 1, FO_V_LATE, "silent past suspect_ns");
+	expect_verdict(&s, t0 + 10 * MS, FO_V_LATE, "silent for down_ns exactly");
+	expect_verdict(&s, t0 + 10 * MS + 1, FO_V_DEAD, "silent past down_ns everywhere");
+	/* Any one path alive keeps it from dead. */
+	s.keepalive_ns = t0 + 9 * MS;
+	expect_verdict(&s, t0 + 11 * MS, FO_V_ALIVE, "a keepalive answered lately");
+	s = heard_at(t0);
+	s.beat_ns = t0 + 8 * MS;
+	expect_verdict(&s, t0 + 11 * MS, FO_V_ALIVE, "a heartbeat on a link lately");
+	s = heard_at(t0);
+	s.mailbox_ns = t0 + 2 * MS;
+	expect_verdict(&s, t0 + 11 * MS, FO_V_CUT, "the mailbox advanced lately");
+	expect_verdict(&s, t0 + 12 * MS + 1, FO_V_DEAD, "then silent for down_ns too");
+	/* No carrier on any link: the shorter timeout, for both paths. */
+	s = heard_at(t0);
+	s.carrier_lost = true;
+	expect_verdict(&s, t0 + 5 * MS, FO_V_ALIVE, "no carrier, silent for suspect_ns");
+	expect_verdict(&s, t0 + 5 * MS + 1, FO_V_DEAD, "no carrier, silent past fast_ns");
+	s.mailbox_ns = t0 + 1 * MS;
+	expect_verdict(&s, t0 + 5 * MS + 1, FO_V_CUT, "no carrier, the mailbox lately");
+	expect_verdict(&s, t0 + 6 * MS + 1, FO_V_DEAD, "no carrier, mailbox silent for fast_ns");
+	/* Silence is counted from when we started to listen. */
+	s = (struct fo_signals){ .since_ns = t0, .has_mailbox = true, .mailbox_readable = true,
+				 .partner_mirrored = true };
+	expect_verdict(&s, t0 + 4 * MS, FO_V_ALIVE, "never heard, just started");
+	expect_verdict(&s, t0 + 10 * MS + 1, FO_V_DEAD, "never heard for down_ns");
+	/* Its mirror into us incomplete: dead, but not to be taken over. */
+	s = heard_at(t0);
+	s.partner_mirrored = false;
+	expect_verdict(&s, t0 + 20 * MS, FO_V_DEAD_UNMIRRORED, "unmirrored");
+	/* Without a mailbox, interconnect silence alone is death. */
+	s = heard_at(t0);
+	s.has_mailbox = false;
+	s.mailbox_ns = t0 + 100 * MS;	/* ignored */
+	expect_verdict(&s, t0 + 10 * MS + 1, FO_V_DEAD, "no mailbox configured");
+	ck_assert_uint_eq(fo_silence_ns(&s, t0 + 10 * MS), 10 * MS);
+	s.has_mailbox = true;
+	ck_assert_uint_eq(fo_silence_ns(&s, t0 + 110 * MS), 10 * MS);
+}
+END_TEST
+
+START_TEST(verdict_unreadable_mailbox_never_dead)
+{
+	const uint64_t t0 = 1000 * MS;
+	struct fo_signals s = heard_at(t0);
+	uint64_t dt;
+
+	s.mailbox_readable = false;
+	for (dt = 0; dt < 100000 * MS; dt += 7 * MS + 13) {
+		enum fo_verdict v = fo_judge(&s, &timing, t0 + dt);
+
+		ck_assert_msg(v != FO_V_DEAD && v != FO_V_DEAD_UNMIRRORED,
+			      "mailbox unreadable, %.1f ms silent: %s", dt / 1e6, fo_verdict_name(v));
+	}
+	s.carrier_lost = true;
+	expect_verdict(&s, t0 + 100000 * MS, FO_V_CUT, "unreadable mailbox, no carrier");
+	/* Readable again: its silence counts from then, not from before. */
+	s.mailbox_readable = true;
+	s.mailbox_since_ns = t0 + 100000 * MS;
+	expect_verdict(&s, t0 + 100000 * MS + 1 * MS, FO_V_CUT, "mailbox readable again");
+	expect_verdict(&s, t0 + 100000 * MS + 5 * MS + 1, FO_V_DEAD,
+		       "mailbox readable again, then silent for fast_ns");
+}
+END_TEST
+
+/*
+ * The split-brain rule, over random signals: never DEAD while the mailbox
+ * heartbeat advanced within down_ns (fast_ns with no carrier) or the
+ * mailbox cannot be read; DEAD as soon as every path is silent past the
+ * timeout that applies.
+ */
+START_TEST(verdict_split_brain_rule_random)
+{
+	uint64_t rng = 99, i, dead = 0, cut = 0;
+
+	for (i = 0; i < 2000000; i++) {
+		uint64_t now = 1000 * MS + rng_below(&rng, 200000) * 1000;
+		struct fo_signals s = {
+			.beat_ns = now - rng_below(&rng, 30000) * 1000,
+			.keepalive_ns = now - rng_below(&rng, 30000) * 1000,
+			.mailbox_ns = now - rng_below(&rng, 30000) * 1000,
+			.mailbox_since_ns = rng_below(&rng, 4) ? 0 : now - rng_below(&rng, 30000) * 1000,
+			.since_ns = 1, .has_mailbox = true,
+			.mailbox_readable = rng_below(&rng, 8) != 0,
+			.carrier_lost = rng_below(&rng, 2), .partner_mirrored = true,
+		};
+		uint64_t limit = s.carrier_lost ? timing.fast_ns : timing.down_ns;
+		uint64_t ic = now - (s.beat_ns > s.keepalive_ns ? s.beat_ns : s.keepalive_ns);
+		uint64_t mb_last = s.mailbox_ns > s.mailbox_since_ns ? s.mailbox_ns :
+				   s.mailbox_since_ns;
+		bool mb_silent = s.mailbox_readable && now - mb_last > limit;
+		bool should_die = ic > limit && mb_silent;
+		enum fo_verdict v = fo_judge(&s, &timing, now);
+
+		expect((v == FO_V_DEAD) == should_die, "case %" PRIu64 ": interconnect silent %.3f ms, "
+		       "mailbox %s silent %.3f ms, carrier %s: expected %s, got %s", i, ic / 1e6,
+		       s.mailbox_readable ? "readable," : "unreadable,", (now - mb_last) / 1e6,
+		       s.carrier_lost ? "lost" : "up", should_die ? "DEAD" : "not DEAD",
+		       fo_verdict_name(v));
+		dead += v == FO_V_DEAD;
+		cut += v == FO_V_CUT;
+	}
+	ck_assert_msg(dead > 10000 && cut > 10000, "coverage: %" PRIu64 " DEAD, %" PRIu64 " CUT",
+		      dead, cut);
+}
+END_TEST
+
+/* ---- lease --------------------------------------------------------------- */
+
+START_TEST(lease_echo_and_expiry)
+{
+	static struct fo_lease l;
+	const uint64_t lease = 4 * MS;
+
+	memset(&l, 0, sizeof(l));
+	ck_assert(!fo_lease_valid(&l, 0));
+	fo_lease_sent(&l, 1, 100 * MS);
+	fo_lease_sent(&l, 2, 101 * MS);
+	ck_assert(!fo_lease_valid(&l, 100 * MS));
+	fo_lease_echo(&l, 1, lease);
+	ck_assert(fo_lease_valid(&l, 103 * MS));
+	ck_assert(!fo_lease_valid(&l, 104 * MS));	/* from the send, not the echo */
+	fo_lease_echo(&l, 2, lease);
+	ck_assert(fo_lease_valid(&l, 104 * MS));
+	ck_assert(!fo_lease_valid(&l, 105 * MS));
+	fo_lease_echo(&l, 1, lease);			/* an older echo: no shorter */
+	ck_assert_uint_eq(l.until_ns, 105 * MS);
+	fo_lease_echo(&l, 0, lease);			/* nothing seen */
+	fo_lease_echo(&l, 3, lease);			/* never sent */
+	fo_lease_echo(&l, 2 + FO_LEASE_HISTORY, lease);	/* its slot, another beat */
+	ck_assert_uint_eq(l.until_ns, 105 * MS);
+	fo_lease_drop(&l);
+	ck_assert(!fo_lease_valid(&l, 101 * MS));
+	/* Forgotten beats extend nothing. */
+	fo_lease_sent(&l, 2 + FO_LEASE_HISTORY, 200 * MS);
+	fo_lease_echo(&l, 2, lease);
+	ck_assert(!fo_lease_valid(&l, 101 * MS));
+	/* The lease the timings allow. */
+	ck_assert_uint_eq(fo_lease_ns(&timing, 1 * MS), 4 * MS);
+	ck_assert_uint_eq(fo_lease_ns(&timing, 5 * MS), 0);
+	ck_assert_uint_eq(fo_lease_ns(&(struct fo_timing){ .down_ns = 20 * MS, .fast_ns = 30 * MS },
+				      1 * MS), 19 * MS);
+}
+END_TEST
+
+/*
+ * The lease against the partner's takeover, simulated: beats sent at
+ * random times, some lost, arriving late; the partner echoes the newest it
+ * got, at its own beats, until it stops hearing us; it takes over once
+ * every path was silent for the timeout (fast_ns: the worst case). No
+ * acknowledgement our lease allows may come at or after that takeover.
+ */
+START_TEST(lease_runs_out_before_any_takeover)
+{
+	static struct fo_lease l;
+	const uint64_t hb = 1 * MS, lease = fo_lease_ns(&timing, hb), limit = timing.fast_ns;
+	uint64_t rng = 7, trial, checked = 0;
+
+	for (trial = 0; trial < 20000; trial++) {
+		uint64_t t = 0, seq = 0, newest_rx = 0, newest_seq = 0, stop, take, now;
+
+		memset(&l, 0, sizeof(l));
+		stop = (10 + rng_below(&rng, 200)) * MS;	/* we stop (die, pause) here */
+		/* We beat until stop; each beat arrives after a random delay,
+		 * or not at all; the partner echoes what it has at its beats. */
+		while (t < stop) {
+			uint64_t delay = rng_below(&rng, 3000) * 1000;
+
+			seq++;
+			fo_lease_sent(&l, seq, t);
+			if (rng_below(&rng, 10) != 0 && t + delay > newest_rx) {
+				newest_rx = t + delay;
+				newest_seq = seq;
+			}
+			/* The partner's echo of the newest it had, arriving soon. */
+			if (newest_seq != 0 && rng_below(&rng, 3) == 0)
+				fo_lease_echo(&l, newest_seq, lease);
+			t += hb / 2 + rng_below(&rng, (uint32_t)hb);
+		}
+		if (newest_rx == 0)
+			continue;
+		/* The partner takes over past the silence since it last heard us. */
+		take = newest_rx + limit + 1;
+		for (now = take; now < take + 10 * MS; now += 100000) {
+			expect(!fo_lease_valid(&l, now), "trial %" PRIu64 ": lease valid %.3f ms "
+			       "after the partner took over (it last heard us at %.3f ms, the lease "
+			       "runs to %.3f ms)", trial, (now - take) / 1e6, newest_rx / 1e6,
+			       l.until_ns / 1e6);
+			checked++;
+		}
+	}
+	ck_assert_uint_gt(checked, 100000);
+}
+END_TEST
+
 /* ---- beat codec --------------------------------------------------------- */
 
 static void
@@ -464,8 +695,13 @@ assert_beat_eq(const struct fo_beat *want, const struct fo_beat *got, const char
 		      want->node_id, got->node_id);
 	ck_assert_msg(want->state == got->state, "%s: state expected %u, got %u", what,
 		      want->state, got->state);
-	ck_assert_msg(want->halting == got->halting, "%s: halting expected %u, got %u", what,
-		      want->halting, got->halting);
+	ck_assert_msg(want->flags == got->flags, "%s: flags expected %#x, got %#x", what,
+		      want->flags, got->flags);
+	ck_assert_msg(want->peer_seq == got->peer_seq && want->peer_incarnation ==
+		      got->peer_incarnation, "%s: echo expected %#llx/%#llx, got %#llx/%#llx",
+		      what, (unsigned long long)want->peer_seq,
+		      (unsigned long long)want->peer_incarnation, (unsigned long long)got->peer_seq,
+		      (unsigned long long)got->peer_incarnation);
 }
 
 START_TEST(bitwise_crc_matches_check_value)
@@ -482,14 +718,16 @@ START_TEST(beat_round_trip_at_extremes)
 	static const struct fo_beat beats[] = {
 		{ 0 },
 		{ .seq = UINT64_MAX, .time_ns = UINT64_MAX, .incarnation = UINT64_MAX,
-		  .node_id = UINT16_MAX, .state = UINT8_MAX, .halting = UINT8_MAX },
+		  .peer_seq = UINT64_MAX, .peer_incarnation = UINT64_MAX,
+		  .node_id = UINT16_MAX, .state = UINT8_MAX, .flags = UINT8_MAX },
 		{ .seq = 1, .time_ns = 1, .incarnation = 1, .node_id = 1, .state = FO_S_UP },
 		{ .seq = 1ull << 63, .time_ns = 1ull << 32, .incarnation = 0x8000000000000001ull,
-		  .node_id = 0x8001, .state = FO_S_GIVING_BACK, .halting = 1 },
+		  .node_id = 0x8001, .state = FO_S_GIVING_BACK, .flags = FO_BEAT_HALTING,
+		  .peer_seq = 1, .peer_incarnation = 1ull << 63 },
 		/* Values out of any enum's range still come back as written. */
 		{ .seq = 0x0123456789abcdefull, .time_ns = 0xfedcba9876543210ull,
 		  .incarnation = 0x5a5a5a5aa5a5a5a5ull, .node_id = 2, .state = FO_S_NSTATES,
-		  .halting = 2 },
+		  .flags = 0x80, .peer_seq = 0x1111, .peer_incarnation = 0x2222 },
 	};
 	unsigned int i, j;
 
@@ -505,7 +743,7 @@ START_TEST(beat_round_trip_at_extremes)
 		ck_assert_msg(memcmp(wire, "FOBT", 4) == 0,
 			      "%s: expected magic \"FOBT\", got %02x %02x %02x %02x", what,
 			      wire[0], wire[1], wire[2], wire[3]);
-		for (j = 32; j < 60; j++)
+		for (j = 48; j < 60; j++)
 			ck_assert_msg(wire[j] == 0, "%s: reserved byte %u expected 0, got 0x%02x",
 				      what, j, wire[j]);
 		memset(&got, 0x5a, sizeof(got));
@@ -522,19 +760,23 @@ START_TEST(beat_wire_bytes_by_hand)
 		.seq = 0x0102030405060708ull,
 		.time_ns = 0x1112131415161718ull,
 		.incarnation = 0x2122232425262728ull,
+		.peer_seq = 0x3132333435363738ull,
+		.peer_incarnation = 0x4142434445464748ull,
 		.node_id = 0x0302,
 		.state = FO_S_SUSPECT,
-		.halting = 1,
+		.flags = FO_BEAT_HALTING | FO_BEAT_MIRRORED,
 	};
 	uint8_t want[64] = {
 		'F', 'O', 'B', 'T',				/* magic */
 		0x02, 0x03,					/* node_id */
 		FO_S_SUSPECT,					/* state */
-		0x01,						/* halting */
+		0x05,						/* flags: halting, mirrored */
 		0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01,	/* seq */
 		0x18, 0x17, 0x16, 0x15, 0x14, 0x13, 0x12, 0x11,	/* time_ns */
 		0x28, 0x27, 0x26, 0x25, 0x24, 0x23, 0x22, 0x21,	/* incarnation */
-		/* 32..59 reserved, zero; 60..63 the CRC, filled below */
+		0x38, 0x37, 0x36, 0x35, 0x34, 0x33, 0x32, 0x31,	/* peer_seq */
+		0x48, 0x47, 0x46, 0x45, 0x44, 0x43, 0x42, 0x41,	/* peer_incarnation */
+		/* 48..59 reserved, zero; 60..63 the CRC, filled below */
 	};
 	uint8_t got[64], wire[64 + 3];
 	struct fo_beat back;
@@ -635,7 +877,7 @@ START_TEST(beat_torn_copy_refused)
 			{ .seq = 42, .time_ns = 42, .incarnation = 9, .node_id = 1,
 			  .state = FO_S_UP },
 			{ .seq = 42, .time_ns = 42, .incarnation = 9, .node_id = 1,
-			  .state = FO_S_UP, .halting = 1 },
+			  .state = FO_S_UP, .flags = FO_BEAT_HALTING },
 		},
 	};
 	unsigned int p, k, dir, tested = 0;
@@ -674,6 +916,7 @@ main(void)
 	TCase *rules = tcase_create("rules");
 	TCase *scenarios = tcase_create("scenarios");
 	TCase *beat = tcase_create("beat");
+	TCase *judge = tcase_create("judge");
 	SRunner *sr;
 	int failed;
 
@@ -690,6 +933,11 @@ main(void)
 	tcase_add_test(scenarios, giveback_after_delay_and_resync);
 	tcase_add_test(scenarios, partner_dies_during_giveback);
 	tcase_add_test(scenarios, admin_takeover_and_giveback);
+	tcase_add_test(judge, verdict_thresholds);
+	tcase_add_test(judge, verdict_unreadable_mailbox_never_dead);
+	tcase_add_test(judge, verdict_split_brain_rule_random);
+	tcase_add_test(judge, lease_echo_and_expiry);
+	tcase_add_test(judge, lease_runs_out_before_any_takeover);
 	tcase_add_test(beat, bitwise_crc_matches_check_value);
 	tcase_add_test(beat, beat_round_trip_at_extremes);
 	tcase_add_test(beat, beat_wire_bytes_by_hand);
@@ -699,6 +947,7 @@ main(void)
 	suite_add_tcase(s, tables);
 	suite_add_tcase(s, rules);
 	suite_add_tcase(s, scenarios);
+	suite_add_tcase(s, judge);
 	suite_add_tcase(s, beat);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -1,17 +1,26 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The failover monitor's runtime: heartbeats out (RDMA WRITE into the
- * partner, and its slot of the mailbox file), the partner's in (from our
- * memory and the mailbox), and the events they mean for failover_fsm.c.
+ * The failover monitor's runtime: heartbeats out (an RDMA WRITE into the
+ * partner on every link, and our slot of the mailbox file), the partner's
+ * in (from our memory and the mailbox), the link keepalives and carrier
+ * from the CCM; the verdict (failover_judge.c) and the table
+ * (failover_fsm.c) decide, and this node's lease and fence follow from
+ * what the partner's beats say of us.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_errno.h>
+#include <rte_lcore.h>
 #include <rte_log.h>
 #include <rte_malloc.h>
+#include <rte_pause.h>
 
 #include "failover.h"
 
@@ -19,38 +28,99 @@ RTE_LOG_REGISTER(failover_logtype, failover, INFO);
 #define FO_LOG(level, fmt, ...) \
 	rte_log(RTE_LOG_ ## level, failover_logtype, "failover: " fmt "\n", ##__VA_ARGS__)
 
-#define BEAT_LEN 64
+#define BEAT_LEN	64
+#define SLOTS		CCM_MAX_LINKS	/* one beat per link in the partner's memory */
+#define MS		1000000ull
+
+/* What our beats say, as the monitor last decided it (the heartbeat
+ * thread encodes from it). */
+struct beat_tmpl {
+	uint8_t state, flags;
+	uint64_t peer_seq, peer_incarnation;
+};
+
+/* The newest (incarnation, seq) a path delivered. */
+struct path {
+	uint64_t incarnation, seq;
+	bool seen;
+};
 
 struct failover {
 	struct failover_conf conf;
 	struct ccm *ccm;
 	struct ccm_client *client;
 	uint8_t *mine;			/* our beat, sent from here */
-	uint8_t *theirs;		/* the partner WRITEs its beat here */
+	uint8_t *theirs;		/* the partner WRITEs its beat here, a slot per link */
 	int mailbox_fd;
+	uint8_t mailbox_cut;		/* fault injection, from any lcore */
 	enum fo_state state;
 	uint32_t session;
+	uint16_t nports;
 	uint64_t seq;
 	uint64_t next_beat_ns;
-	uint64_t peer_seq, peer_beat_ns;	/* interconnect */
-	uint64_t mbox_seq, mbox_beat_ns;	/* mailbox */
-	uint64_t peer_up_since_ns;		/* partner back, for giveback delay */
+	struct fo_timing timing;
+	uint64_t lease_ns;
+	/* The partner, as heard. */
+	struct path slot[SLOTS], mbox;
+	struct fo_signals sig;
+	struct path view;		/* the beat its view of us comes from */
+	uint8_t view_state, view_flags;
+	uint64_t view_rx_ns;		/* when that beat arrived */
+	uint64_t takeover_due_ns;	/* takeover decided, to start then (its lease ends) */
+	uint64_t peer_up_since_ns;	/* back over the interconnect, for giveback */
 	uint64_t takeover_ns;
+	bool late_sent, lost_sent, refusal_said;
+	enum fo_verdict verdict;
+	/* This node. */
+	struct fo_lease lease;
+	uint64_t lease_until;		/* lease.until_ns, for other lcores */
+	uint8_t fenced;			/* the partner holds our work (other lcores read it) */
+	uint8_t holds;			/* we hold the partner's work (other lcores read it) */
 	bool halting;
-	uint8_t admin;				/* 1 takeover, 2 giveback: from any lcore */
-	bool late_sent, lost_sent;
+	bool urgent;			/* the next beat out goes to the mailbox too */
+	uint8_t admin;			/* 1 takeover, 2 giveback: from any lcore */
+	/* The heartbeat thread: our mailbox beat, on time even when the
+	 * lcores are starved (a starved node is alive; only a dead or stopped
+	 * one goes silent). */
+	uint32_t tmpl_version;		/* odd while the monitor rewrites tmpl */
+	struct beat_tmpl tmpl;
+	struct beat_tmpl tmpl_seen;	/* the thread's last whole copy */
+	pthread_t beat_thread;
+	bool beat_thread_up;
+	uint8_t beat_thread_stop;
+	/* Statistics. */
+	struct failover_stats st;
+	uint64_t last_poll_ns;
+	uint64_t episode_ns;		/* the silence episode going on: its longest */
 };
 
 enum fo_state
 failover_state(const struct failover *fo)
 {
-	return fo->state;
+	return __atomic_load_n(&fo->state, __ATOMIC_RELAXED);
 }
 
 uint64_t
 failover_last_beat_ns(const struct failover *fo)
 {
-	return RTE_MAX(fo->peer_beat_ns, fo->mbox_beat_ns);
+	return RTE_MAX(fo->sig.beat_ns, fo->sig.mailbox_ns);
+}
+
+/* CLOCK_MONOTONIC, the clock failover_poll() is given (its contract). */
+static uint64_t
+clock_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* Anything from the partner, on any path. */
+static uint64_t
+failover_last_heard(const struct failover *fo)
+{
+	return RTE_MAX(RTE_MAX(fo->sig.beat_ns, fo->sig.keepalive_ns), fo->sig.mailbox_ns);
 }
 
 uint64_t
@@ -59,11 +129,44 @@ failover_takeover_ns(const struct failover *fo)
 	return fo->takeover_ns;
 }
 
+int
+failover_may_ack(const struct failover *fo, uint64_t now)
+{
+	if (__atomic_load_n(&fo->fenced, __ATOMIC_ACQUIRE))
+		return -EPERM;
+	/* Holding the partner's work, we are the one that serves: it is dead
+	 * to us, or halted, and fences itself if it wakes. */
+	if (__atomic_load_n(&fo->holds, __ATOMIC_ACQUIRE))
+		return 1;
+	return now < __atomic_load_n(&fo->lease_until, __ATOMIC_ACQUIRE) ? 1 : 0;
+}
+
+bool
+failover_holds_partner(const struct failover *fo)
+{
+	return __atomic_load_n(&fo->holds, __ATOMIC_ACQUIRE);
+}
+
+bool
+failover_fenced(const struct failover *fo)
+{
+	return __atomic_load_n(&fo->fenced, __ATOMIC_ACQUIRE);
+}
+
+void
+failover_stats(const struct failover *fo, struct failover_stats *st)
+{
+	*st = fo->st;
+	st->verdict = fo->verdict;
+}
+
+static void beat_thread_start(struct failover *fo);
+
 struct failover *
 failover_create(struct ccm *ccm, const struct failover_conf *conf)
 {
-	struct ccm_client_conf cc = { .name = "failover", .nports = 1,
-				      .peer_mem_bytes = BEAT_LEN };
+	struct ccm_client_conf cc = { .name = "failover", .peer_mem_bytes = SLOTS * BEAT_LEN,
+				      .port_per_link = true };
 	struct failover *fo;
 
 	if (conf->node_id == 0 || conf->node_id > 2 || conf->peer_node_id == 0 ||
@@ -80,18 +183,33 @@ failover_create(struct ccm *ccm, const struct failover_conf *conf)
 	fo->ccm = ccm;
 	fo->mailbox_fd = -1;
 	if (fo->conf.heartbeat_ns == 0)
-		fo->conf.heartbeat_ns = 5000000;
-	if (fo->conf.suspect_ns == 0)
-		fo->conf.suspect_ns = 4 * fo->conf.heartbeat_ns;
+		fo->conf.heartbeat_ns = 1 * MS;
 	if (fo->conf.down_ns == 0)
-		fo->conf.down_ns = 8 * fo->conf.heartbeat_ns;
+		fo->conf.down_ns = 20 * MS;
+	if (fo->conf.suspect_ns == 0)
+		fo->conf.suspect_ns = fo->conf.down_ns / 2;
+	if (fo->conf.fast_ns == 0 || fo->conf.fast_ns > fo->conf.down_ns)
+		fo->conf.fast_ns = RTE_MIN(8 * MS, fo->conf.down_ns);
 	if (fo->conf.giveback_delay_ns == 0)
-		fo->conf.giveback_delay_ns = 2000000000ull;
-	fo->mine = rte_zmalloc("fo_beat", 2 * BEAT_LEN, 64);
+		fo->conf.giveback_delay_ns = 2000 * MS;
+	fo->timing = (struct fo_timing){ .suspect_ns = fo->conf.suspect_ns,
+					 .down_ns = fo->conf.down_ns,
+					 .fast_ns = fo->conf.fast_ns };
+	fo->lease_ns = fo_lease_ns(&fo->timing, fo->conf.heartbeat_ns);
+	if (fo->lease_ns == 0) {
+		FO_LOG(ERR, "timeouts %" PRIu64 "/%" PRIu64 " us leave no lease beyond a %"
+		       PRIu64 " us heartbeat", fo->conf.fast_ns / 1000, fo->conf.down_ns / 1000,
+		       fo->conf.heartbeat_ns / 1000);
+		rte_errno = EINVAL;
+		goto fail;
+	}
+	fo->mine = rte_zmalloc("fo_beat", BEAT_LEN + SLOTS * BEAT_LEN, 64);
 	if (fo->mine == NULL)
 		goto nomem;
 	fo->theirs = fo->mine + BEAT_LEN;
-	if (conf->mailbox != NULL && conf->mailbox[0] != '\0') {
+	fo->sig.has_mailbox = conf->mailbox != NULL && conf->mailbox[0] != '\0';
+	fo->sig.partner_mirrored = true;	/* nothing acknowledged yet */
+	if (fo->sig.has_mailbox) {
 		fo->mailbox_fd = open(conf->mailbox, O_RDWR | O_CREAT, 0644);
 		if (fo->mailbox_fd < 0 || ftruncate(fo->mailbox_fd, FO_MAILBOX_LEN) != 0) {
 			FO_LOG(ERR, "mailbox %s: %s", conf->mailbox, strerror(errno));
@@ -100,17 +218,21 @@ failover_create(struct ccm *ccm, const struct failover_conf *conf)
 		}
 	} else {
 		/* Deliberate, for a pair without shared storage: heartbeat
-		 * silence alone then means takeover (docs/architecture.md). */
+		 * silence alone then means takeover (docs/clients.md). */
 		FO_LOG(WARNING, "no mailbox: interconnect silence alone triggers takeover, "
 		       "so a cut interconnect risks split brain");
 	}
+	cc.nports = RTE_MAX(1u, RTE_MIN(ccm_nb_links(ccm), (unsigned int)SLOTS));
 	cc.serve_mem = fo->theirs;
-	cc.serve_len = BEAT_LEN;
+	cc.serve_len = SLOTS * BEAT_LEN;
 	cc.local_mem = fo->mine;
 	cc.local_len = BEAT_LEN;
 	fo->client = ccm_client_register(ccm, &cc);
 	if (fo->client == NULL)
 		goto fail;
+	fo->tmpl.flags = FO_BEAT_MIRRORED;	/* nothing acknowledged yet */
+	if (fo->sig.has_mailbox)
+		beat_thread_start(fo);
 	return fo;
 nomem:
 	rte_errno = ENOMEM;
@@ -124,17 +246,273 @@ failover_destroy(struct failover *fo)
 {
 	if (fo == NULL)
 		return;
+	if (fo->beat_thread_up) {
+		__atomic_store_n(&fo->beat_thread_stop, 1, __ATOMIC_RELEASE);
+		pthread_join(fo->beat_thread, NULL);
+	}
 	if (fo->mailbox_fd >= 0)
 		close(fo->mailbox_fd);
 	rte_free(fo->mine);
 	rte_free(fo);
 }
 
-
 void
 failover_admin(struct failover *fo, bool takeover)
 {
 	__atomic_store_n(&fo->admin, takeover ? 1 : 2, __ATOMIC_RELEASE);
+}
+
+void
+failover_mailbox_cut(struct failover *fo, bool cut)
+{
+	__atomic_store_n(&fo->mailbox_cut, cut, __ATOMIC_RELEASE);
+}
+
+static bool
+mailbox_usable(const struct failover *fo)
+{
+	return fo->mailbox_fd >= 0 && !__atomic_load_n(&fo->mailbox_cut, __ATOMIC_ACQUIRE);
+}
+
+/* A beat with the next number, from the template, into @p out. Any
+ * thread: the number is taken atomically, the lease ring takes each entry
+ * whole. */
+static void
+beat_make(struct failover *fo, const struct beat_tmpl *t, uint64_t now, uint8_t out[BEAT_LEN])
+{
+	struct fo_beat b = { .seq = __atomic_add_fetch(&fo->seq, 1, __ATOMIC_RELAXED),
+			     .time_ns = now, .node_id = fo->conf.node_id,
+			     .incarnation = ccm_incarnation(fo->ccm) };
+
+	b.state = t->state;
+	b.flags = t->flags;
+	b.peer_seq = t->peer_seq;
+	b.peer_incarnation = t->peer_incarnation;
+	fo_beat_encode(&b, out);
+	fo_lease_sent(&fo->lease, b.seq, now);
+}
+
+static void
+mailbox_write(struct failover *fo, const uint8_t beat[BEAT_LEN])
+{
+	if (mailbox_usable(fo) &&
+	    pwrite(fo->mailbox_fd, beat, BEAT_LEN, (off_t)fo->conf.node_id * BEAT_LEN) !=
+	    BEAT_LEN)
+		FO_LOG(WARNING, "mailbox write: %s", strerror(errno));
+}
+
+/* What our beats say now (the monitor's lcore). */
+static void
+tmpl_publish(struct failover *fo)
+{
+	struct beat_tmpl t = { .state = fo->state, .peer_seq = fo->view.seq,
+			       .peer_incarnation = fo->view.incarnation };
+
+	if (fo->halting)
+		t.flags |= FO_BEAT_HALTING;
+	if (fo->conf.mirrored == NULL || fo->conf.mirrored(fo->conf.arg))
+		t.flags |= FO_BEAT_MIRRORED;
+	if (fo->fenced && (fo->conf.discarded == NULL || fo->conf.discarded(fo->conf.arg)))
+		t.flags |= FO_BEAT_FENCED;
+	if (t.state == fo->tmpl.state && t.flags == fo->tmpl.flags &&
+	    t.peer_seq == fo->tmpl.peer_seq && t.peer_incarnation == fo->tmpl.peer_incarnation)
+		return;
+	/* A sequence count around the copy (one writer: this lcore). */
+	__atomic_store_n(&fo->tmpl_version, fo->tmpl_version + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&fo->tmpl.state, t.state, __ATOMIC_RELAXED);
+	__atomic_store_n(&fo->tmpl.flags, t.flags, __ATOMIC_RELAXED);
+	__atomic_store_n(&fo->tmpl.peer_seq, t.peer_seq, __ATOMIC_RELAXED);
+	__atomic_store_n(&fo->tmpl.peer_incarnation, t.peer_incarnation, __ATOMIC_RELAXED);
+	__atomic_store_n(&fo->tmpl_version, fo->tmpl_version + 1, __ATOMIC_RELEASE);
+}
+
+/* The template, whole, for the heartbeat thread. It never waits long on
+ * the lcore (which may be preempted mid-copy, and on the same CPU): after
+ * a few tries it uses the last whole copy, one beat behind. */
+static void
+tmpl_read(struct failover *fo, struct beat_tmpl *t)
+{
+	unsigned int tries;
+	uint32_t v1, v2;
+
+	for (tries = 0; tries < 64; tries++) {
+		v1 = __atomic_load_n(&fo->tmpl_version, __ATOMIC_ACQUIRE);
+		if (v1 & 1) {
+			rte_pause();
+			continue;
+		}
+		t->state = __atomic_load_n(&fo->tmpl.state, __ATOMIC_RELAXED);
+		t->flags = __atomic_load_n(&fo->tmpl.flags, __ATOMIC_RELAXED);
+		t->peer_seq = __atomic_load_n(&fo->tmpl.peer_seq, __ATOMIC_RELAXED);
+		t->peer_incarnation = __atomic_load_n(&fo->tmpl.peer_incarnation,
+						      __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		v2 = __atomic_load_n(&fo->tmpl_version, __ATOMIC_RELAXED);
+		if (v1 == v2) {
+			fo->tmpl_seen = *t;
+			return;
+		}
+	}
+	*t = fo->tmpl_seen;
+}
+
+/*
+ * The template for the heartbeat thread's next beat, echoing the freshest
+ * beat of the partner it read in the mailbox itself: the partner's lease
+ * does not lapse because our lcores are starved. It reads the mailbox
+ * first, then the template: if the template says we hold the partner's
+ * work (just published by the monitor), the beat says so and renews
+ * nothing (the monitor counts on that, see FO_A_TAKEOVER).
+ */
+static void
+thread_echo(struct failover *fo, struct beat_tmpl *t)
+{
+	uint8_t raw[BEAT_LEN];
+	struct fo_beat b;
+	bool fresh = false;
+
+	if (mailbox_usable(fo) &&
+	    pread(fo->mailbox_fd, raw, BEAT_LEN, (off_t)fo->conf.peer_node_id * BEAT_LEN) ==
+	    BEAT_LEN && fo_beat_decode(raw, &b) == 0 && b.node_id == fo->conf.peer_node_id)
+		fresh = true;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	tmpl_read(fo, t);
+	if (!fresh || fo_state_holds_work(t->state))
+		return;
+	if (b.incarnation != t->peer_incarnation || b.seq > t->peer_seq) {
+		t->peer_seq = b.seq;
+		t->peer_incarnation = b.incarnation;
+	}
+}
+
+/*
+ * The heartbeat thread: our beat into the mailbox every heartbeat, at
+ * real-time priority where the system allows. A CPU hog can starve the
+ * lcores for tens of ms; it cannot starve this, so a partner that goes
+ * silent on every path is dead or stopped, not busy.
+ */
+static uint32_t
+beat_thread_main(void *arg)
+{
+	struct failover *fo = arg;
+	uint8_t beat[BEAT_LEN];
+	struct beat_tmpl t;
+	struct timespec ts;
+	uint64_t next, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	next = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	while (!__atomic_load_n(&fo->beat_thread_stop, __ATOMIC_ACQUIRE)) {
+		next += fo->conf.heartbeat_ns;
+		ts.tv_sec = next / 1000000000ull;
+		ts.tv_nsec = next % 1000000000ull;
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+		if (now > next + fo->conf.heartbeat_ns)
+			next = now;	/* late (stopped): no burst to catch up */
+		thread_echo(fo, &t);
+		beat_make(fo, &t, now, beat);
+		mailbox_write(fo, beat);
+	}
+	return 0;
+}
+
+static void *
+beat_thread_start_routine(void *arg)
+{
+	return (void *)(uintptr_t)beat_thread_main(arg);
+}
+
+static void
+beat_thread_start(struct failover *fo)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+	int rc;
+
+	rc = rte_ctrl_thread_create(&fo->beat_thread, "fo-beat", NULL,
+				    beat_thread_start_routine, fo);
+	if (rc != 0) {
+		FO_LOG(WARNING, "no heartbeat thread (%s): the mailbox beats from the lcore",
+		       strerror(rc));
+		return;
+	}
+	fo->beat_thread_up = true;
+	rc = pthread_setschedparam(fo->beat_thread, SCHED_FIFO, &sp);
+	if (rc != 0)
+		FO_LOG(NOTICE, "heartbeat thread at normal priority (SCHED_FIFO: %s)",
+		       strerror(rc));
+}
+
+/* Our beat, now, through every link (and the mailbox, unless the heartbeat
+ * thread writes it). */
+static void
+beat_out(struct failover *fo, uint64_t now)
+{
+	unsigned int p;
+
+	tmpl_publish(fo);
+	/* Encoded in place, zero copy: a WRITE of the previous beat still in
+	 * flight may carry a mix, which the partner's CRC check refuses (one
+	 * late beat, not a wrong one). */
+	beat_make(fo, &fo->tmpl, now, fo->mine);
+	fo->st.beats_out++;
+	for (p = 0; fo->session != 0 && p < fo->nports; p++) {
+		struct ccm_work w = { .wr_id = fo->seq, .session = fo->session, .port = p,
+				      .opcode = IBV_WR_RDMA_WRITE, .local = fo->mine,
+				      .len = BEAT_LEN, .remote_off = p * BEAT_LEN };
+
+		ccm_client_post(fo->client, &w, 1);
+	}
+	/* The mailbox: the second path, through storage both nodes reach.
+	 * Written here too when something changed that the partner must hear
+	 * at once (a takeover, a fence, halting). */
+	if (!fo->beat_thread_up || fo->urgent)
+		mailbox_write(fo, fo->mine);
+	fo->urgent = false;
+	fo->next_beat_ns = now + fo->conf.heartbeat_ns;
+}
+
+static void
+set_fenced(struct failover *fo, bool fenced, uint64_t now)
+{
+	if (fo->fenced == fenced)
+		return;
+	__atomic_store_n(&fo->fenced, fenced, __ATOMIC_RELEASE);
+	if (fenced) {
+		fo->st.fenced++;
+		fo_lease_drop(&fo->lease);
+		__atomic_store_n(&fo->lease_until, 0, __ATOMIC_RELEASE);
+		FO_LOG(NOTICE, "node %u holds our work: fenced, serving nothing until it gives back",
+		       fo->conf.peer_node_id);
+	} else {
+		FO_LOG(NOTICE, "node %u gave our work back: serving again", fo->conf.peer_node_id);
+	}
+	if (fo->conf.fence != NULL)
+		fo->conf.fence(fo->conf.arg, fenced);
+	/* Tell the partner at once. */
+	fo->urgent = true;
+	beat_out(fo, now);
+}
+
+static void event(struct failover *fo, enum fo_event e, uint64_t now);
+
+/* The partner's lease has run out: it acknowledges nothing more, and every
+ * record it acknowledged is in our shadow. Serve its work. */
+static void
+takeover_start(struct failover *fo, uint64_t now)
+{
+	fo->takeover_due_ns = 0;
+	fo->takeover_ns = now;
+	fo->st.takeovers++;
+	FO_LOG(NOTICE, "taking over from node %u, %.1f ms after it was last heard",
+	       fo->conf.peer_node_id, (now - failover_last_beat_ns(fo)) / 1e6);
+	__atomic_store_n(&fo->holds, 1, __ATOMIC_RELEASE);
+	set_fenced(fo, false, now);	/* we serve everything now */
+	if (fo->conf.takeover != NULL)
+		fo->conf.takeover(fo->conf.arg);
+	event(fo, FO_E_TAKEOVER_DONE, now);
 }
 
 static void
@@ -145,48 +523,35 @@ event(struct failover *fo, enum fo_event e, uint64_t now)
 	if (t.next != fo->state)
 		FO_LOG(NOTICE, "partner %s -> %s (%s)", fo_state_name(fo->state),
 		       fo_state_name(t.next), fo_event_name(e));
-	fo->state = t.next;
+	__atomic_store_n(&fo->state, t.next, __ATOMIC_RELEASE);
 	switch (t.action) {
 	case FO_A_TAKEOVER:
-		fo->takeover_ns = now;
-		FO_LOG(NOTICE, "taking over from node %u, %.1f ms after its last heartbeat",
-		       fo->conf.peer_node_id, (now - failover_last_beat_ns(fo)) / 1e6);
-		if (fo->conf.takeover != NULL)
-			fo->conf.takeover(fo->conf.arg);
-		event(fo, FO_E_TAKEOVER_DONE, now);
+		/* The partner must know before we serve its work (if it only
+		 * paused, this is what fences it), and the lease our last echo
+		 * gave it must be over. Every beat we echoed arrived before we
+		 * last heard the partner, or (the heartbeat thread's reads of
+		 * the mailbox, which stop echoing once they see the state just
+		 * published) before now: a silent partner's lease ran out
+		 * already; a live one's (halting notice, operator) runs out
+		 * within a lease. */
+		fo->urgent = true;
+		beat_out(fo, now);
+		fo->takeover_due_ns = (e == FO_E_MAILBOX_SILENT ? failover_last_heard(fo) :
+				       clock_now()) + fo->lease_ns;
+		if (now >= fo->takeover_due_ns)
+			takeover_start(fo, now);
 		break;
 	case FO_A_GIVEBACK:
+		fo->st.givebacks++;
+		__atomic_store_n(&fo->holds, 0, __ATOMIC_RELEASE);
 		if (fo->conf.giveback != NULL)
 			fo->conf.giveback(fo->conf.arg);
+		fo->urgent = true;
+		beat_out(fo, now);
 		break;
 	default:
 		break;
 	}
-}
-
-static void
-beat_out(struct failover *fo, uint64_t now)
-{
-	struct fo_beat b = { .seq = ++fo->seq, .time_ns = now, .node_id = fo->conf.node_id,
-			     .state = fo->state, .incarnation = ccm_incarnation(fo->ccm),
-			     .halting = __atomic_load_n(&fo->halting, __ATOMIC_ACQUIRE) };
-
-	/* Encoded in place, zero copy: a WRITE of the previous beat still in
-	 * flight may carry a mix, which the partner's CRC check refuses (one
-	 * late beat, not a wrong one). */
-	fo_beat_encode(&b, fo->mine);
-	if (fo->session != 0) {
-		struct ccm_work w = { .wr_id = fo->seq, .session = fo->session, .port = 0,
-				      .opcode = IBV_WR_RDMA_WRITE, .local = fo->mine,
-				      .len = BEAT_LEN, .remote_off = 0 };
-
-		ccm_client_post(fo->client, &w, 1);
-	}
-	/* The mailbox: the second path, through storage both nodes reach. */
-	if (fo->mailbox_fd >= 0 &&
-	    pwrite(fo->mailbox_fd, fo->mine, BEAT_LEN, (off_t)fo->conf.node_id * BEAT_LEN) !=
-	    BEAT_LEN)
-		FO_LOG(WARNING, "mailbox write: %s", strerror(errno));
 }
 
 void
@@ -194,44 +559,215 @@ failover_halt(struct failover *fo, uint64_t now)
 {
 	/* Announce it now, not at the next beat: the session may be gone by
 	 * then, and the mailbox write is what the partner is sure to read. */
-	__atomic_store_n(&fo->halting, true, __ATOMIC_RELEASE);
+	fo->halting = true;
+	fo->urgent = true;
 	beat_out(fo, now);
-	fo->next_beat_ns = now + fo->conf.heartbeat_ns;
 }
 
-/* A newer beat from the partner, by either path. */
+/*
+ * A beat from the partner on one path. @return true if the path brought
+ * news (another beat than it had); *first: the path's first beat since we
+ * started (a mailbox slot may be that old).
+ */
 static bool
-beat_in(struct failover *fo, const uint8_t *raw, uint64_t *seen_seq, uint64_t *seen_ns,
-	uint64_t now, bool *halting)
+beat_in(struct failover *fo, const uint8_t *raw, struct path *p, struct fo_beat *b, bool *first)
 {
-	struct fo_beat b;
+	if (fo_beat_decode(raw, b) != 0 || b->node_id != fo->conf.peer_node_id)
+		return false;
+	if (p->seen && b->incarnation == p->incarnation && b->seq == p->seq)
+		return false;
+	*first = !p->seen;
+	p->seen = true;
+	p->incarnation = b->incarnation;
+	p->seq = b->seq;
+	return true;
+}
 
-	if (fo_beat_decode(raw, &b) != 0 || b.node_id != fo->conf.peer_node_id)
-		return false;
-	if (b.seq == *seen_seq)
-		return false;
+/* What the partner's newest beat says of itself and of us. */
+static void
+view_in(struct failover *fo, const struct fo_beat *b, bool first, uint64_t now)
+{
+	bool newer = !fo->view.seen || b->incarnation != fo->view.incarnation ||
+		     b->seq > fo->view.seq;
+
+	if (!newer)
+		return;
+	fo->view = (struct path){ .incarnation = b->incarnation, .seq = b->seq, .seen = true };
+	fo->view_rx_ns = now;
+	fo->view_state = b->state;
+	fo->view_flags = b->flags;
+	fo->sig.partner_mirrored = (b->flags & FO_BEAT_MIRRORED) != 0;
 	/* A halting notice counts only as news: a slot still saying so from
 	 * the partner's last shutdown must not make us take over. */
-	*halting = b.halting && *seen_seq != 0;
-	*seen_seq = b.seq;
-	*seen_ns = now;
-	return true;
+	if ((b->flags & FO_BEAT_HALTING) && !first) {
+		if (fo->sig.partner_mirrored)
+			event(fo, FO_E_HALTING, now);
+		else if (!fo->refusal_said)
+			FO_LOG(WARNING, "node %u halts, but records it acknowledged are not in our "
+			       "shadow: not taking over", fo->conf.peer_node_id);
+	}
+	if (fo_state_holds_work(b->state)) {
+		/* Both holding each other's work: only a pair without a
+		 * mailbox cut in two gets here; say so, keep serving. */
+		if (fo_state_holds_work(fo->state) && !(b->flags & FO_BEAT_HALTING))
+			FO_LOG(ERR, "node %u and this node each hold the other's work (split brain)",
+			       fo->conf.peer_node_id);
+		else
+			set_fenced(fo, true, now);
+		return;
+	}
+	set_fenced(fo, false, now);
+	if (b->peer_incarnation == ccm_incarnation(fo->ccm)) {
+		fo_lease_echo(&fo->lease, b->peer_seq, fo->lease_ns);
+		__atomic_store_n(&fo->lease_until, fo->lease.until_ns, __ATOMIC_RELEASE);
+	}
+}
+
+static int
+signals_in(struct failover *fo, uint64_t now)
+{
+	struct ccm_link_health h;
+	struct fo_beat b;
+	bool first, ic = false, any_carrier = false;
+	unsigned int i, n = ccm_nb_links(fo->ccm);
+	uint8_t mbox[BEAT_LEN];
+	int work = 0;
+
+	/* The partner's heartbeats, written into our memory: local reads. */
+	for (i = 0; i < SLOTS; i++)
+		if (beat_in(fo, fo->theirs + i * BEAT_LEN, &fo->slot[i], &b, &first)) {
+			ic = true;
+			view_in(fo, &b, first, now);
+		}
+	if (ic) {
+		fo->sig.beat_ns = now;
+		fo->st.beats_in++;
+		work++;
+	}
+	if (mailbox_usable(fo) &&
+	    pread(fo->mailbox_fd, mbox, BEAT_LEN, (off_t)fo->conf.peer_node_id * BEAT_LEN) ==
+	    BEAT_LEN) {
+		if (!fo->sig.mailbox_readable)
+			fo->sig.mailbox_since_ns = now;
+		fo->sig.mailbox_readable = true;
+		if (beat_in(fo, mbox, &fo->mbox, &b, &first)) {
+			/* The first read may be a slot left long ago: what it
+			 * says of us counts, not that it is new. */
+			if (!first) {
+				fo->sig.mailbox_ns = now;
+				fo->st.mailbox_in++;
+			}
+			view_in(fo, &b, first, now);
+			work++;
+		}
+	} else {
+		fo->sig.mailbox_readable = false;
+	}
+	/* Link keepalives answered, and carrier, from the CCM. */
+	for (i = 0; i < n; i++) {
+		if (ccm_link_health(fo->ccm, i, &h) != 0)
+			continue;
+		fo->sig.keepalive_ns = RTE_MAX(fo->sig.keepalive_ns, h.last_beat_ns);
+		any_carrier |= h.carrier != 0;
+	}
+	fo->sig.carrier_lost = n > 0 && !any_carrier;
+	if (ic) {
+		if (fo->peer_up_since_ns == 0)
+			fo->peer_up_since_ns = now;
+		event(fo, FO_E_BEAT, now);
+	}
+	return work;
+}
+
+/* Silence episodes while the partner is up, for the soak's figures. */
+static void
+silence_stats(struct failover *fo, uint64_t now)
+{
+	uint64_t all = fo_silence_ns(&fo->sig, now), ms;
+	uint64_t ic = now - RTE_MAX(RTE_MAX(fo->sig.beat_ns, fo->sig.keepalive_ns),
+				    fo->sig.since_ns);
+
+	if (fo->state != FO_S_UP && fo->state != FO_S_SUSPECT)
+		return;
+	fo->st.max_ic_silence_ns = RTE_MAX(fo->st.max_ic_silence_ns, ic);
+	fo->st.max_silence_ns = RTE_MAX(fo->st.max_silence_ns, all);
+	if (all > fo->episode_ns) {
+		fo->episode_ns = all;
+		return;
+	}
+	/* Heard again: the episode ended at its longest. */
+	if (fo->episode_ns >= fo->conf.heartbeat_ns) {
+		ms = fo->episode_ns / MS;
+		fo->st.silence_ms[RTE_MIN(ms, (uint64_t)FO_SILENCE_BUCKETS - 1)]++;
+	}
+	fo->episode_ns = all;
+}
+
+static void
+judge(struct failover *fo, uint64_t now)
+{
+	enum fo_verdict v = fo_judge(&fo->sig, &fo->timing, now);
+
+	if (v != fo->verdict && fo->state != FO_S_UNKNOWN)
+		FO_LOG(INFO, "node %u: %s -> %s", fo->conf.peer_node_id,
+		       fo_verdict_name(fo->verdict), fo_verdict_name(v));
+	fo->verdict = v;
+	if (v == FO_V_ALIVE) {
+		fo->late_sent = fo->lost_sent = fo->refusal_said = false;
+		return;
+	}
+	if (!fo->late_sent) {
+		fo->late_sent = true;
+		fo->st.late++;
+		event(fo, FO_E_BEAT_LATE, now);
+	}
+	if (v == FO_V_LATE)
+		return;
+	if (!fo->lost_sent) {
+		/* Lost, not merely late: its giveback delay starts again. */
+		fo->lost_sent = true;
+		fo->peer_up_since_ns = 0;
+		fo->st.cut += v == FO_V_CUT;
+		event(fo, FO_E_BEAT_LOST, now);
+	}
+	switch (v) {
+	case FO_V_CUT:
+		event(fo, FO_E_MAILBOX_ALIVE, now);
+		break;
+	case FO_V_DEAD:
+		event(fo, FO_E_MAILBOX_SILENT, now);
+		break;
+	default:	/* DEAD_UNMIRRORED */
+		if (!fo->refusal_said && fo->state == FO_S_SUSPECT) {
+			fo->refusal_said = true;
+			fo->st.refused++;
+			FO_LOG(WARNING, "node %u is silent on every path, but records it "
+			       "acknowledged are not in our shadow: not taking over (they are in "
+			       "its own NVRAM; `takeover` forces it)", fo->conf.peer_node_id);
+		}
+		break;
+	}
 }
 
 int
 failover_poll(struct failover *fo, uint64_t now)
 {
 	struct ccm_client_event ev[16];
-	uint8_t mbox[BEAT_LEN];
 	unsigned int n, i;
-	bool halting = false, mbox_halting = false;
 	uint8_t admin;
 	int work = 0;
 
+	if (fo->sig.since_ns == 0)
+		fo->sig.since_ns = now;
+	if (fo->last_poll_ns != 0)
+		fo->st.max_poll_gap_ns = RTE_MAX(fo->st.max_poll_gap_ns, now - fo->last_poll_ns);
+	fo->last_poll_ns = now;
+	fo->st.polls++;
 	n = ccm_client_events(fo->client, ev, RTE_DIM(ev));
 	for (i = 0; i < n; i++) {
 		if (ev[i].type == CCM_EV_PARTNER_READY) {
 			fo->session = ev[i].session;
+			fo->nports = ev[i].u.ready.nports;
 		} else if (ev[i].type == CCM_EV_TERMINATING) {
 			fo->session = 0;
 			ccm_client_close(fo->client);
@@ -239,47 +775,24 @@ failover_poll(struct failover *fo, uint64_t now)
 	}
 	work += n;
 	if (now >= fo->next_beat_ns) {
-		fo->next_beat_ns = now + fo->conf.heartbeat_ns;
 		beat_out(fo, now);
 		work++;
 	}
-	/* The partner's heartbeat, written into our memory: a local read. */
-	if (beat_in(fo, fo->theirs, &fo->peer_seq, &fo->peer_beat_ns, now, &halting)) {
-		fo->late_sent = fo->lost_sent = false;
-		if (fo->peer_up_since_ns == 0)
-			fo->peer_up_since_ns = now;
-		event(fo, FO_E_BEAT, now);
+	work += signals_in(fo, now);
+	silence_stats(fo, now);
+	judge(fo, now);
+	if (fo->takeover_due_ns != 0 && now >= fo->takeover_due_ns)
+		takeover_start(fo, now);
+	if (!fo->fenced && !fo->holds && fo->lease.until_ns != 0 &&
+	    !fo_lease_valid(&fo->lease, now)) {
+		fo->st.lease_lapses++;
+		fo_lease_drop(&fo->lease);
 	}
-	if (fo->mailbox_fd >= 0 &&
-	    pread(fo->mailbox_fd, mbox, BEAT_LEN, (off_t)fo->conf.peer_node_id * BEAT_LEN) ==
-	    BEAT_LEN)
-		beat_in(fo, mbox, &fo->mbox_seq, &fo->mbox_beat_ns, now, &mbox_halting);
-	if (halting || mbox_halting)
-		event(fo, FO_E_HALTING, now);
-	/* Silence on the interconnect: late, then lost; then the mailbox says
-	 * whether the partner is dead or only cut off. */
-	if (fo->peer_beat_ns != 0 || fo->state != FO_S_UNKNOWN) {
-		uint64_t since = now - fo->peer_beat_ns;
-
-		if (since > fo->conf.suspect_ns && !fo->late_sent) {
-			fo->late_sent = true;
-			fo->peer_up_since_ns = 0;
-			event(fo, FO_E_BEAT_LATE, now);
-		}
-		if (since > fo->conf.down_ns) {
-			if (!fo->lost_sent) {
-				fo->lost_sent = true;
-				event(fo, FO_E_BEAT_LOST, now);
-			}
-			if (fo->mailbox_fd < 0 || now - fo->mbox_beat_ns > fo->conf.down_ns)
-				event(fo, FO_E_MAILBOX_SILENT, now);
-			else
-				event(fo, FO_E_MAILBOX_ALIVE, now);
-		}
-	}
-	/* A partner back for long enough gets its work back, NVRAM first. */
+	/* A partner back for long enough, and fenced with its log discarded
+	 * (it serves nothing), gets its work back, NVRAM first. */
 	if (fo->state == FO_S_TAKEN_OVER && fo->peer_up_since_ns != 0 &&
-	    now - fo->peer_up_since_ns >= fo->conf.giveback_delay_ns)
+	    now - fo->peer_up_since_ns >= fo->conf.giveback_delay_ns &&
+	    (fo->view_flags & FO_BEAT_FENCED))
 		event(fo, FO_E_GIVEBACK_DUE, now);
 	if (fo->state == FO_S_GIVING_BACK &&
 	    (fo->conf.resynced == NULL || fo->conf.resynced(fo->conf.arg)))

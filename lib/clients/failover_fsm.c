@@ -179,17 +179,20 @@ struct fo_beat_wire {
 	rte_le32_t magic;		/* FO_BEAT_MAGIC, bytes "FOBT" */
 	rte_le16_t node_id;
 	uint8_t state;			/* enum fo_state: the sender's view of us */
-	uint8_t halting;
+	uint8_t flags;			/* FO_BEAT_*; bit 0 was "halting" alone */
 	rte_le64_t seq;
 	rte_le64_t time_ns;
 	rte_le64_t incarnation;
-	uint8_t reserved[28];		/* zero */
+	rte_le64_t peer_seq;		/* our newest beat the sender saw */
+	rte_le64_t peer_incarnation;	/* our incarnation then */
+	uint8_t reserved[12];		/* zero */
 	rte_le32_t checksum;		/* CRC-32 of the 60 bytes before it */
 } __rte_packed;
 static_assert(sizeof(struct fo_beat_wire) == 64, "a beat is 64 bytes");
 static_assert(offsetof(struct fo_beat_wire, seq) == 8, "seq at 8");
 static_assert(offsetof(struct fo_beat_wire, incarnation) == 24, "incarnation at 24");
-static_assert(offsetof(struct fo_beat_wire, reserved) == 32, "reserved at 32");
+static_assert(offsetof(struct fo_beat_wire, peer_seq) == 32, "peer_seq at 32");
+static_assert(offsetof(struct fo_beat_wire, reserved) == 48, "reserved at 48");
 static_assert(offsetof(struct fo_beat_wire, checksum) == 60, "checksum at 60");
 static_assert(FO_MAILBOX_LEN == 3 * sizeof(struct fo_beat_wire),
 	      "mailbox: a slot per node id 1 and 2, slot 0 unused");
@@ -213,10 +216,12 @@ fo_beat_encode(const struct fo_beat *b, uint8_t out[64])
 	w.magic = rte_cpu_to_le_32(FO_BEAT_MAGIC);
 	w.node_id = rte_cpu_to_le_16(b->node_id);
 	w.state = b->state;
-	w.halting = b->halting;
+	w.flags = b->flags;
 	w.seq = rte_cpu_to_le_64(b->seq);
 	w.time_ns = rte_cpu_to_le_64(b->time_ns);
 	w.incarnation = rte_cpu_to_le_64(b->incarnation);
+	w.peer_seq = rte_cpu_to_le_64(b->peer_seq);
+	w.peer_incarnation = rte_cpu_to_le_64(b->peer_incarnation);
 	w.checksum = rte_cpu_to_le_32(beat_crc(&w));
 	/* Built aside and copied once: @p out may be memory the partner reads. */
 	memcpy(out, &w, sizeof(w));
@@ -241,9 +246,11 @@ fo_beat_decode(const uint8_t in[64], struct fo_beat *b)
 	 * runtime's business. */
 	b->node_id = rte_le_to_cpu_16(w.node_id);
 	b->state = w.state;
-	b->halting = w.halting;
+	b->flags = w.flags;
 	b->seq = rte_le_to_cpu_64(w.seq);
 	b->time_ns = rte_le_to_cpu_64(w.time_ns);
 	b->incarnation = rte_le_to_cpu_64(w.incarnation);
+	b->peer_seq = rte_le_to_cpu_64(w.peer_seq);
+	b->peer_incarnation = rte_le_to_cpu_64(w.peer_incarnation);
 	return 0;
 }

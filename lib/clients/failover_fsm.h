@@ -66,19 +66,38 @@ const char *fo_action_name(enum fo_action a);
 
 #define FO_BEAT_MAGIC 0x54424f46u	/* "FOBT" little-endian */
 
+/* Flags of a beat: what the sender says about itself. */
+#define FO_BEAT_HALTING		0x01	/* shutting down on purpose: take over now */
+#define FO_BEAT_FENCED		0x02	/* serves nothing (its partner holds its work),
+					 * and its log's discard is in the partner's shadow */
+#define FO_BEAT_MIRRORED	0x04	/* every record it acknowledged is in the
+					 * receiver's shadow: a takeover loses nothing */
+
 struct fo_beat {
 	uint64_t seq;		/* +1 per heartbeat */
 	uint64_t time_ns;	/* sender's clock, for logs only */
 	uint64_t incarnation;	/* sender's CCM incarnation */
+	/* The newest of the receiver's beats the sender has seen (0: none),
+	 * and the receiver's incarnation then: the echo that renews the
+	 * receiver's lease (failover_judge.h). */
+	uint64_t peer_seq;
+	uint64_t peer_incarnation;
 	uint16_t node_id;
-	uint8_t state;		/* sender's enum fo_state of us */
-	uint8_t halting;	/* sender is shutting down on purpose */
+	uint8_t state;		/* sender's enum fo_state of the receiver */
+	uint8_t flags;		/* FO_BEAT_* */
 };
 
 /** Encode into 64 bytes (magic, fields LE, CRC-32 in the last 4). */
 void fo_beat_encode(const struct fo_beat *b, uint8_t out[64]);
 /** @return 0, or -EBADMSG (magic, checksum: also a torn read). */
 int fo_beat_decode(const uint8_t in[64], struct fo_beat *b);
+
+/* A state in which the sender serves the receiver's work. */
+static inline bool
+fo_state_holds_work(unsigned int s)
+{
+	return s == FO_S_DOWN || s == FO_S_TAKEN_OVER || s == FO_S_GIVING_BACK;
+}
 
 /* ---- Mailbox (a small file both nodes reach: the second heartbeat) ----- */
 /* Two 64-byte slots, slot i for node id i (1 or 2), each an fo_beat. */

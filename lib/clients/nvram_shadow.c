@@ -29,11 +29,14 @@ RTE_LOG_REGISTER(nvram_logtype, nvram, INFO);
 
 #define QUEUE		1024		/* ranges waiting for the mirror */
 #define MERGE_MAX	(256u * 1024)	/* one WRITE at most */
-#define HDR_SEQ		UINT64_MAX	/* a header range acknowledges nothing new */
+#define HDR_SEQ		UINT64_MAX	/* a header range acknowledges no record */
+#define WR_HDR		(1ull << 55)	/* wr_id of a header's last copy: its sequence (the CCM
+					 * keeps the low 56 bits of a wr_id) */
 
 struct span_q {
 	uint32_t off, len;
 	uint64_t last_seq;		/* every record up to it is in ranges so far */
+	uint64_t wr_id;			/* what its completion acknowledges */
 };
 
 struct nvram_shadow {
@@ -45,6 +48,8 @@ struct nvram_shadow {
 	bool sync;
 	int (*progress)(void *arg);
 	void *progress_arg;
+	int (*gate)(void *arg, uint64_t now_ns);
+	void *gate_arg;
 	struct nvram_log log;
 	uint32_t session;		/* 0: none */
 	bool in_sync;
@@ -54,6 +59,13 @@ struct nvram_shadow {
 	uint32_t qhead, qtail;		/* free-running */
 	bool overflow;			/* ranges were not queued: resync owed */
 	uint64_t last_queued_seq;
+	uint64_t host_acked;		/* the newest record we acknowledged */
+	uint64_t last_ack_ns;
+	uint64_t acked_hdr;		/* header sequence the partner has */
+	uint64_t discard_hdr;		/* header sequence of the last discard */
+	uint8_t mirrored, discarded;	/* for other lcores */
+	uint32_t replayed_log_id;	/* the partner's log we replayed, and up to */
+	uint64_t replayed_to;
 };
 
 static uint64_t
@@ -131,6 +143,9 @@ nvram_shadow_create(struct ccm *ccm, const struct nvram_shadow_conf *conf)
 	s->sync = conf->sync;
 	s->progress = conf->progress;
 	s->progress_arg = conf->progress_arg;
+	s->gate = conf->gate;
+	s->gate_arg = conf->gate_arg;
+	s->mirrored = s->discarded = 1;
 	s->fd = s->shadow_fd = -1;
 	s->map = map_file(conf->file, conf->size, &s->fd);
 	s->shadow = map_file(conf->shadow_file, conf->size, &s->shadow_fd);
@@ -184,6 +199,16 @@ nvram_shadow_destroy(struct nvram_shadow *s)
 	rte_free(s);
 }
 
+/* The flags the failover monitor reads from its lcore. */
+static void
+publish(struct nvram_shadow *s)
+{
+	bool mirrored = s->host_acked < s->log.tail_seq || s->host_acked <= s->acked;
+
+	__atomic_store_n(&s->mirrored, mirrored, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->discarded, s->acked_hdr >= s->discard_hdr, __ATOMIC_RELEASE);
+}
+
 static void
 enqueue(struct nvram_shadow *s, uint32_t off, uint32_t len, uint64_t last_seq)
 {
@@ -206,7 +231,24 @@ enqueue(struct nvram_shadow *s, uint32_t off, uint32_t len, uint64_t last_seq)
 		s->overflow = true;
 		return;
 	}
-	s->q[s->qhead++ % QUEUE] = (struct span_q){ off, len, last_seq };
+	s->q[s->qhead++ % QUEUE] = (struct span_q){ off, len, last_seq,
+						    last_seq == HDR_SEQ ? 0 : last_seq };
+}
+
+/* Both header copies, each its own WRITE (header ranges are never
+ * merged): one torn on the way spoils that copy only. The last one's
+ * completion says the partner has this header. */
+static void
+enqueue_header(struct nvram_shadow *s)
+{
+	struct nvram_span hdr[NVRAM_LOG_HDR_COPIES];
+	unsigned int i;
+
+	nvram_log_hdr_spans(hdr);
+	for (i = 0; i < NVRAM_LOG_HDR_COPIES; i++)
+		enqueue(s, hdr[i].off, hdr[i].len, HDR_SEQ);
+	if (!s->overflow && s->qhead != s->qtail)
+		s->q[(s->qhead - 1) % QUEUE].wr_id = WR_HDR | s->log.hdr_seq;
 }
 
 /* Send what is queued, while the session is up. */
@@ -219,7 +261,7 @@ flush(struct nvram_shadow *s)
 		struct span_q *q = &s->q[s->qtail % QUEUE];
 		struct ccm_work w = {
 			/* A range with no record's end acknowledges nothing. */
-			.wr_id = q->last_seq == HDR_SEQ ? 0 : q->last_seq,
+			.wr_id = q->wr_id,
 			.session = s->session, .port = 0, .opcode = IBV_WR_RDMA_WRITE,
 			.local = s->map + q->off, .len = q->len, .remote_off = q->off,
 		};
@@ -237,17 +279,14 @@ flush(struct nvram_shadow *s)
 static void
 resync(struct nvram_shadow *s)
 {
-	struct nvram_span sp[2], hdr[NVRAM_LOG_HDR_COPIES];
+	struct nvram_span sp[2];
 	int n, i;
 
 	s->qtail = s->qhead;	/* all that was queued is in what follows */
 	s->overflow = false;
-	/* The header first: its tail may have moved past records the mirror
-	 * holds, but never to records it lacks and the ring still has (see
-	 * nvram_log.c, Mirror). */
-	nvram_log_hdr_spans(hdr);
-	for (i = 0; i < NVRAM_LOG_HDR_COPIES; i++)
-		enqueue(s, hdr[i].off, hdr[i].len, HDR_SEQ);
+	/* The header first: a mirror torn after it replays from its tail the
+	 * records it had, or more (nvram_log.c: Mirror, Tail). */
+	enqueue_header(s);
 	n = nvram_log_spans_from(&s->log, s->log.tail_seq, sp);
 	for (i = 0; i < n; i++) {
 		uint32_t off = sp[i].off, left = sp[i].len;
@@ -301,7 +340,9 @@ nvram_shadow_poll(struct nvram_shadow *s)
 				break;
 			}
 			/* In order per port: everything up to it is mirrored. */
-			if (ev[i].u.wc.wr_id > s->acked && ev[i].u.wc.wr_id < s->log.head_seq)
+			if (ev[i].u.wc.wr_id & WR_HDR)
+				s->acked_hdr = RTE_MAX(s->acked_hdr, ev[i].u.wc.wr_id & ~WR_HDR);
+			else if (ev[i].u.wc.wr_id > s->acked && ev[i].u.wc.wr_id < s->log.head_seq)
 				s->acked = ev[i].u.wc.wr_id;
 			if (!s->in_sync && s->acked >= s->resync_target) {
 				s->in_sync = true;
@@ -313,6 +354,8 @@ nvram_shadow_poll(struct nvram_shadow *s)
 		}
 	}
 	work = n + flush(s);
+	if (n > 0)
+		publish(s);
 	return work;
 }
 
@@ -344,13 +387,42 @@ wait_round(struct nvram_shadow *s)
 	return work;
 }
 
+/* The gate, waited for until @p deadline: 1, or 0 (time ran out), -EPERM. */
+static int
+gate_wait(struct nvram_shadow *s, uint64_t deadline)
+{
+	uint64_t t;
+	int g;
+
+	if (s->gate == NULL) {
+		s->last_ack_ns = now_ns();
+		return 1;
+	}
+	for (;;) {
+		t = now_ns();
+		g = s->gate(s->gate_arg, t);
+		if (g != 0) {
+			if (g == 1)
+				s->last_ack_ns = t;
+			return g;
+		}
+		if (t >= deadline)
+			return 0;
+		if (wait_round(s) == 0)
+			sched_yield();
+	}
+}
+
 int
 nvram_shadow_append(struct nvram_shadow *s, const void *data, uint32_t len, uint64_t *seq,
 		    uint64_t timeout_ns)
 {
-	uint64_t deadline;
-	int rc;
+	uint64_t deadline = now_ns() + timeout_ns;
+	int rc, mirrored = 1;
 
+	/* Fenced: the partner holds our work; nothing is written. */
+	if (s->gate != NULL && s->gate(s->gate_arg, now_ns()) < 0)
+		return -EPERM;
 	rc = append_once(s, data, len, seq);
 	if (rc == -ENOSPC && s->acked >= s->log.tail_seq) {
 		/* Room taken by records the partner already has. (A storage
@@ -360,20 +432,28 @@ nvram_shadow_append(struct nvram_shadow *s, const void *data, uint32_t len, uint
 	}
 	if (rc != 0)
 		return rc;
-	if (!s->sync)
-		return nvram_shadow_poll(s) >= 0 && s->acked >= *seq ? 1 : 0;
-	/* Protocol C: answer only once the partner holds it too. */
-	deadline = now_ns() + timeout_ns;
-	while (s->acked < *seq) {
-		if (!s->in_sync && s->session == 0)
-			return 0;	/* degraded: local NVRAM only */
-		if (wait_round(s) == 0) {
-			if (now_ns() >= deadline)
-				return 0;
-			sched_yield();
+	if (!s->sync) {
+		nvram_shadow_poll(s);
+	} else {
+		/* Protocol C: answer only once the partner holds it too. */
+		while (s->acked < *seq) {
+			if ((!s->in_sync && s->session == 0) || now_ns() >= deadline)
+				break;	/* degraded: local NVRAM only */
+			if (wait_round(s) == 0)
+				sched_yield();
 		}
 	}
-	return 1;
+	mirrored = s->acked >= *seq;
+	/* Acknowledged only under the lease (or holding the partner's work):
+	 * a node that paused past it learns first whether it was taken over. */
+	rc = gate_wait(s, deadline);
+	if (rc < 0)
+		return rc;
+	if (rc == 0)
+		return -ETIMEDOUT;
+	s->host_acked = *seq;
+	publish(s);
+	return mirrored;
 }
 
 int
@@ -395,13 +475,53 @@ nvram_shadow_checkpoint(struct nvram_shadow *s, uint64_t seq)
 {
 	struct nvram_span sp[NVRAM_LOG_HDR_COPIES];
 	int rc = nvram_log_checkpoint(&s->log, seq, sp);
-	unsigned int i;
 
-	/* Each copy its own WRITE (header ranges are never merged): one torn
-	 * on the way spoils that copy only. */
-	for (i = 0; rc == 0 && i < NVRAM_LOG_HDR_COPIES; i++)
-		enqueue(s, sp[i].off, sp[i].len, HDR_SEQ);
+	if (rc == 0) {
+		enqueue_header(s);
+		publish(s);
+	}
 	return rc;
+}
+
+int
+nvram_shadow_discard(struct nvram_shadow *s)
+{
+	uint64_t head = s->log.head_seq, tail = s->log.tail_seq;
+
+	if (head > tail && nvram_shadow_checkpoint(s, head - 1) != 0)
+		return -EBADMSG;
+	s->discard_hdr = s->log.hdr_seq;
+	/* Nothing of ours is left to acknowledge, mirrored or not. */
+	s->host_acked = RTE_MIN(s->host_acked, head - 1);
+	publish(s);
+	if (head > tail)
+		NV_LOG(NOTICE, "discarded records %lu..%lu: the partner took them over",
+		       (unsigned long)tail, (unsigned long)head - 1);
+	return 0;
+}
+
+uint64_t
+nvram_shadow_last_ack_ns(const struct nvram_shadow *s)
+{
+	return s->last_ack_ns;
+}
+
+bool
+nvram_shadow_mirrored(const struct nvram_shadow *s)
+{
+	return __atomic_load_n(&s->mirrored, __ATOMIC_ACQUIRE);
+}
+
+bool
+nvram_shadow_discarded(const struct nvram_shadow *s)
+{
+	return __atomic_load_n(&s->discarded, __ATOMIC_ACQUIRE);
+}
+
+const void *
+nvram_shadow_partner_mem(const struct nvram_shadow *s)
+{
+	return s->shadow;
 }
 
 uint64_t
@@ -439,15 +559,48 @@ nvram_shadow_scan_partner(const struct nvram_shadow *s, nvram_replay_cb cb, void
 	return nvram_log_replay(&partner, partner.tail_seq, cb, arg);
 }
 
+struct replay_guard {
+	nvram_replay_cb cb;
+	void *arg;
+	uint64_t last;
+};
+
+static int
+replay_note(uint64_t seq, const void *data, uint32_t len, void *arg)
+{
+	struct replay_guard *g = arg;
+
+	g->last = seq;
+	return g->cb(seq, data, len, g->arg);
+}
+
 int
 nvram_shadow_replay_partner(struct nvram_shadow *s, nvram_replay_cb cb, void *arg)
 {
-	/* The partner is gone: what its last WRITEs left is all there is. */
-	int n = nvram_shadow_scan_partner(s, cb, arg);
+	struct replay_guard g = { .cb = cb, .arg = arg };
+	struct nvram_log partner;
+	uint64_t from;
+	int n;
 
+	/* The partner is gone: what its last WRITEs left is all there is. */
+	if (nvram_log_open(&partner, s->shadow, s->size) != 0) {
+		NV_LOG(ERR, "takeover: the partner's shadow holds no valid log");
+		return -EBADMSG;
+	}
+	/* Records of this log replayed at an earlier takeover were applied
+	 * then: never twice (its log keeps them until it hears of it). */
+	from = partner.tail_seq;
+	if (partner.log_id == s->replayed_log_id)
+		from = RTE_MAX(from, s->replayed_to + 1);
+	n = nvram_log_replay(&partner, from, replay_note, &g);
+	if (n > 0) {
+		s->replayed_log_id = partner.log_id;
+		s->replayed_to = g.last;
+	}
 	if (n >= 0)
-		NV_LOG(NOTICE, "takeover: replayed %d record(s) of the partner's log", n);
+		NV_LOG(NOTICE, "takeover: replayed %d record(s) of the partner's log (%lu..%lu)",
+		       n, (unsigned long)from, (unsigned long)partner.head_seq - 1);
 	else
-		NV_LOG(ERR, "takeover: the partner's shadow holds no valid log (%d)", n);
+		NV_LOG(ERR, "takeover: the partner's shadow: %d", n);
 	return n;
 }

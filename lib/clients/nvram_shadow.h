@@ -28,6 +28,10 @@ struct nvram_shadow_conf {
 	 * CCM, if it shares the lcore, must keep running). @return work. */
 	int (*progress)(void *arg);
 	void *progress_arg;
+	/* May this node acknowledge a write now (the failover monitor's lease,
+	 * failover_may_ack())? 1 yes, 0 not yet, -EPERM fenced. NULL: yes. */
+	int (*gate)(void *arg, uint64_t now_ns);
+	void *gate_arg;
 };
 
 /** Open (or create) both files, map them, register the "nvram" client.
@@ -37,12 +41,16 @@ void nvram_shadow_destroy(struct nvram_shadow *s);
 
 /**
  * Append a record to the local log and queue it for the mirror.
- * In sync mode, returns only once the partner has it, or when the mirror
- * is degraded (partner absent: the record is in local NVRAM only) or
- * @p timeout_ns passes.
- * @return 1 mirrored (acknowledged by the partner), 0 in local NVRAM only
- *   (degraded, or async and not yet acknowledged), -ENOSPC (log full of
- *   records not yet mirrored), -EINVAL.
+ * In sync mode, waits until the partner has it, or the mirror is degraded
+ * (partner absent: the record is in local NVRAM only), or @p timeout_ns
+ * passes. Then the record is acknowledged only if the gate allows it
+ * (waiting for it within the same time): a fenced node acknowledges
+ * nothing.
+ * @return 1 acknowledged and mirrored (the partner has it), 0 acknowledged
+ *   from local NVRAM only (degraded, or async and not yet mirrored),
+ *   -EPERM fenced (not written), -ETIMEDOUT not acknowledged (the gate
+ *   stayed closed: written, in doubt), -ENOSPC (log full of records not
+ *   yet mirrored), -EINVAL.
  */
 int nvram_shadow_append(struct nvram_shadow *s, const void *data, uint32_t len, uint64_t *seq,
 			uint64_t timeout_ns);
@@ -56,6 +64,22 @@ int nvram_shadow_poll(struct nvram_shadow *s);
 
 /** Highest seq the partner has acknowledged (0: none). */
 uint64_t nvram_shadow_acked(const struct nvram_shadow *s);
+/** When the last append was acknowledged (the gate's time; 0: never). */
+uint64_t nvram_shadow_last_ack_ns(const struct nvram_shadow *s);
+/** Is every record this node acknowledged, and still keeps, in the
+ * partner's shadow? (Any lcore.) A partner takes over only then. */
+bool nvram_shadow_mirrored(const struct nvram_shadow *s);
+/** Has the last discard reached the partner's shadow? (Any lcore.) */
+bool nvram_shadow_discarded(const struct nvram_shadow *s);
+
+/** We were taken over: the partner replayed our records. Forget them all
+ * (a checkpoint of every record, mirrored), so that none is ever replayed
+ * again; appends wait for the gate. @return 0. */
+int nvram_shadow_discard(struct nvram_shadow *s);
+
+/** The partner's log as mirrored here (read-only; the power-cut tests
+ * sample it). */
+const void *nvram_shadow_partner_mem(const struct nvram_shadow *s);
 /** True while mirroring works (session up, resync done). */
 bool nvram_shadow_in_sync(const struct nvram_shadow *s);
 /** Records appended but not mirrored. */
@@ -68,7 +92,8 @@ int nvram_shadow_checkpoint(struct nvram_shadow *s, uint64_t seq);
 
 /**
  * Takeover: validate the partner's log in our shadow file and hand each
- * record, in order, to @p cb. @return records replayed, or -EBADMSG when
+ * record, in order, to @p cb. A record replayed before (same log, this
+ * process) is not handed again. @return records replayed, or -EBADMSG when
  * the shadow holds no valid log (the partner never mirrored anything).
  */
 int nvram_shadow_replay_partner(struct nvram_shadow *s, nvram_replay_cb cb, void *arg);

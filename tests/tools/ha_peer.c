@@ -1,46 +1,95 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * ha_peer: one node of the HA pair for the zero-loss test. Each DPDK port
- * given with --vdev is one link. Both run the CCM, the NVRAM shadow and
- * the failover monitor on one thread.
+ * ha_peer: one node of the HA tests. Each pair (a partner) is a CCM with
+ * its own links (DPDK ports given with --vdev, in order), NVRAM shadow and
+ * failover monitor, polled on its own lcore; a node may have several
+ * (claim 9 of 000_...). Times printed are CLOCK_MONOTONIC nanoseconds,
+ * comparable between the processes of one machine.
  *
- *   writer:   appends numbered records in synchronous mode and prints
- *             "acked SEQ" for each the partner acknowledged, until killed
- *             (or --records N).
- *   survivor: waits for the partner to die, takes over, replays the
- *             partner's log from its shadow file, checks every record
- *             (sequence, length, content) and prints "replayed N last L".
+ *   writer:   appends records of its own work (sync mirror) and prints
+ *             "acked SEQ T" for each it acknowledged, until killed.
+ *   survivor: waits for the partner's death, takes over, replays the
+ *             partner's log from its shadow, checks every record, prints
+ *             "replayed N last L detect_ms D takeover_wall_ns W".
+ *             --sample K: meanwhile, K times, its shadow as a power cut
+ *             would leave it ("sample ..." lines, ha_sigkill_test.sh).
+ *   node:     both sides of the fencing and several-partner tests and the
+ *             soak: appends its own work every --interval-us and, once it
+ *             holds its partner's, the partner's too; prints every
+ *             acknowledgement "ack PAIR WORK N SEQ T" and every change
+ *             "event PAIR WHAT T ..."; SIGUSR1 cuts (and heals) the
+ *             interconnect, SIGUSR2 the mailbox; SIGTERM ends the run with
+ *             "stats PAIR ..." lines.
  *
- *   ha_peer [EAL args] -- --role writer|survivor --node 1|2 --dir DIR
- *           [--records N] [--mailbox FILE] [--timeout SECONDS]
+ *   ha_peer [EAL args] -- --role writer|survivor|node --node 1|2 --dir DIR
+ *           [--pair LABEL:PORT+PORT...]... [--mailbox FILE] [--records N]
+ *           [--timeout S] [--interval-us U] [--heartbeat-us U]
+ *           [--partner-timeout-us U] [--fast-timeout-us U] [--giveback-ms M]
+ *           [--nvram-size BYTES] [--sample K]
+ *
+ * Without --pair: one pair of every port, files DIR/nodeN.nvram and
+ * DIR/nodeN.shadow, the mailbox given. With --pair: files
+ * DIR/nodeN-LABEL.{nvram,shadow} and the mailbox DIR/mailbox-LABEL.
  */
 #include <getopt.h>
 #include <inttypes.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
 
 #include "ccm.h"
 #include "failover.h"
+#include "ha_records.h"
 #include "nvram_shadow.h"
 #include "peer_exit.h"
 
-#define NVRAM_SIZE	(16u << 20)
+#define MAX_PAIRS	2
+#define US		1000ull
+#define MS		1000000ull
 
-struct peer {
+struct opts {
+	const char *role, *dir, *mailbox;
+	unsigned int node;
+	uint64_t records, interval_ns, heartbeat_ns, down_ns, fast_ns, giveback_ns;
+	uint64_t nvram_size;
+	unsigned int samples;
+	double timeout;
+};
+
+struct pair {
+	unsigned int idx, lcore;
+	char label[16];
+	bool named;			/* given with --pair (file names) */
+	uint16_t ports[CCM_MAX_LINKS];
+	unsigned int nports;
 	struct ccm *ccm;
 	struct nvram_shadow *nv;
 	struct failover *fo;
-	bool taken_over;
-	uint64_t takeover_wall_ns;	/* CLOCK_REALTIME: compared with the kill's time */
+	const struct opts *o;
+	uint8_t own, partner;		/* work ids: our node id, the partner's */
+	uint64_t own_n, partner_n;	/* the last record of each work appended */
+	uint64_t acks[2];		/* acknowledged: own, partner's */
+	uint64_t takeover_wall_ns;
+	bool taken_over, cut, mbox_cut;
+	bool was_fenced, was_holding;
+	enum fo_state was_state;
+	uint64_t replayed, replay_last, replay_bad;
 };
+
+static struct pair pairs[MAX_PAIRS];
+static unsigned int nb_pairs;
+static volatile sig_atomic_t stop, ic_cut, mbox_cut;
 
 static uint64_t
 now_ns(void)
@@ -51,26 +100,22 @@ now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-/* Record seq: its length and every byte follow from seq alone. */
-static uint32_t
-rec_len(uint64_t seq)
-{
-	return 16 + (uint32_t)((seq * 2654435761u) % 2032);
-}
-
 static void
-rec_fill(uint8_t *p, uint64_t seq)
+on_signal(int sig)
 {
-	uint32_t i, len = rec_len(seq);
-
-	for (i = 0; i < len; i++)
-		p[i] = (uint8_t)(seq * 31 + i * 7);
-	memcpy(p, &seq, sizeof(seq));
+	if (sig == SIGUSR1)
+		ic_cut = !ic_cut;
+	else if (sig == SIGUSR2)
+		mbox_cut = !mbox_cut;
+	else
+		stop = 1;
 }
+
+/* ---- replay ------------------------------------------------------------ */
 
 struct replay_check {
-	uint64_t next;		/* the seq expected */
-	uint64_t count;
+	uint64_t next[256];	/* per work: the number expected next (0: any) */
+	uint64_t count, last_seq;
 	bool bad;
 };
 
@@ -78,78 +123,486 @@ static int
 replay_cb(uint64_t seq, const void *data, uint32_t len, void *arg)
 {
 	struct replay_check *rc = arg;
-	uint8_t want[4096];
+	uint8_t work;
+	uint64_t n;
 
-	if (rc->next != 0 && seq != rc->next) {
-		fprintf(stderr, "survivor: record %" PRIu64 " after %" PRIu64 "\n", seq,
-			rc->next - 1);
+	/* A record not acknowledged is written again (the host retries): the
+	 * same number twice is fine, a gap is not. */
+	if (!ha_rec_check(data, len, &work, &n) ||
+	    (rc->next[work] != 0 && n != rc->next[work] && n + 1 != rc->next[work])) {
+		fprintf(stderr, "replay: record %" PRIu64 " (len %u) corrupt or out of order\n",
+			seq, len);
 		rc->bad = true;
 		return 1;
 	}
-	rec_fill(want, seq);
-	if (len != rec_len(seq) || memcmp(data, want, len) != 0) {
-		fprintf(stderr, "survivor: record %" PRIu64 " corrupt\n", seq);
-		rc->bad = true;
-		return 1;
-	}
-	rc->next = seq + 1;
+	rc->next[work] = n + 1;
 	rc->count++;
+	rc->last_seq = seq;
 	return 0;
 }
 
-static void
-on_takeover(void *arg)
-{
-	struct peer *p = arg;
-	struct timespec ts;
+/* ---- the objects of a pair ------------------------------------------------ */
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	p->takeover_wall_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	p->taken_over = true;
+static int
+poll_pair(struct pair *p)
+{
+	uint64_t t = now_ns();
+
+	return ccm_poll(p->ccm, t) + nvram_shadow_poll(p->nv) + failover_poll(p->fo, t);
 }
 
-/* The CCM and the monitor share the writer's thread: they must keep
- * running while a sync append waits for the partner. */
+/* A sync append waits inside its lcore: the CCM and the monitor go on. */
 static int
 poll_others(void *arg)
 {
-	struct peer *p = arg;
+	struct pair *p = arg;
 	uint64_t t = now_ns();
 
 	return ccm_poll(p->ccm, t) + failover_poll(p->fo, t);
 }
 
-static void
-poll_all(struct peer *p)
+static int
+gate(void *arg, uint64_t now)
 {
-	uint64_t t = now_ns();
-	int work = ccm_poll(p->ccm, t) + nvram_shadow_poll(p->nv) + failover_poll(p->fo, t);
+	return failover_may_ack(((struct pair *)arg)->fo, now);
+}
 
-	if (work == 0)
-		sched_yield();
+static bool
+resynced(void *arg)
+{
+	return nvram_shadow_in_sync(((struct pair *)arg)->nv);
+}
+
+static bool
+mirrored(void *arg)
+{
+	return nvram_shadow_mirrored(((struct pair *)arg)->nv);
+}
+
+static bool
+discarded(void *arg)
+{
+	return nvram_shadow_discarded(((struct pair *)arg)->nv);
+}
+
+static void
+on_takeover(void *arg)
+{
+	struct pair *p = arg;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	p->takeover_wall_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	p->taken_over = true;
+	if (strcmp(p->o->role, "node") == 0) {
+		struct replay_check chk = { .bad = false };
+		int n = nvram_shadow_replay_partner(p->nv, replay_cb, &chk);
+
+		p->replayed += chk.count;
+		p->replay_bad += chk.bad || n < 0;
+		if (chk.count > 0)
+			p->replay_last = chk.last_seq;
+		/* Its work goes on here: from the number it had reached. */
+		if (chk.next[p->partner] > p->partner_n + 1)
+			p->partner_n = chk.next[p->partner] - 1;
+		printf("event %s takeover %" PRIu64 " replayed %" PRIu64 " last %" PRIu64
+		       " bad %d\n", p->label, now_ns(), chk.count, chk.last_seq, chk.bad || n < 0);
+		fflush(stdout);
+	}
+}
+
+static void
+on_giveback(void *arg)
+{
+	struct pair *p = arg;
+
+	printf("event %s giveback %" PRIu64 "\n", p->label, now_ns());
+	fflush(stdout);
+}
+
+static void
+on_fence(void *arg, bool fenced)
+{
+	struct pair *p = arg;
+
+	/* The partner replayed our log: none of it may be replayed again. */
+	if (fenced)
+		nvram_shadow_discard(p->nv);
+	printf("event %s %s %" PRIu64 "\n", p->label, fenced ? "fenced" : "unfenced", now_ns());
+	fflush(stdout);
+}
+
+static int
+pair_create(struct pair *p, const struct opts *o)
+{
+	struct nvram_shadow_conf nvc = { .size = o->nvram_size, .sync = true,
+					 .progress = poll_others, .progress_arg = p,
+					 .gate = gate, .gate_arg = p };
+	struct failover_conf foc = {
+		.node_id = o->node, .peer_node_id = 3 - o->node,
+		.heartbeat_ns = o->heartbeat_ns, .down_ns = o->down_ns, .fast_ns = o->fast_ns,
+		.giveback_delay_ns = o->giveback_ns, .takeover = on_takeover,
+		.giveback = on_giveback, .fence = on_fence, .resynced = resynced,
+		.mirrored = mirrored, .discarded = discarded, .arg = p,
+	};
+	char name[24], nvfile[512], shfile[512], mbox[512];
+	struct ccm_conf conf = { 0 };
+	unsigned int l;
+
+	p->o = o;
+	p->own = o->node;
+	p->partner = 3 - o->node;
+	ccm_conf_defaults(&conf);
+	/* A link is dead after 50 ms of silence, not 5: shared CI cores stall,
+	 * and link flaps are not what these tests are about. */
+	conf.link_timeout_ns = 50 * MS;
+	snprintf(name, sizeof(name), "ha%u%s", o->node, p->label);
+	conf.name = name;
+	conf.cluster_id = 0xa1100 + (uint8_t)p->label[0];
+	conf.node_id = o->node;
+	conf.peer_node_id = 3 - o->node;
+	conf.nb_links = p->nports;
+	for (l = 0; l < p->nports; l++) {
+		conf.link[l].port_id = p->ports[l];
+		conf.link[l].configure = true;
+		conf.link[l].local_ip = 0x0a5c0000 | l << 8 | o->node;
+		conf.link[l].peer_ip = 0x0a5c0000 | l << 8 | (3 - o->node);
+	}
+	conf.boot_qpn = 8;
+	conf.boot_rkey = 0x7700;
+	conf.boot_addr = 0x10000000;
+	p->ccm = ccm_create(&conf);
+	if (p->ccm == NULL) {
+		fprintf(stderr, "ha_peer: ccm %s: %s\n", name, rte_strerror(rte_errno));
+		return -1;
+	}
+	if (!p->named) {
+		snprintf(nvfile, sizeof(nvfile), "%s/node%u.nvram", o->dir, o->node);
+		snprintf(shfile, sizeof(shfile), "%s/node%u.shadow", o->dir, o->node);
+		snprintf(mbox, sizeof(mbox), "%s", o->mailbox ? o->mailbox : "");
+	} else {
+		snprintf(nvfile, sizeof(nvfile), "%s/node%u-%s.nvram", o->dir, o->node, p->label);
+		snprintf(shfile, sizeof(shfile), "%s/node%u-%s.shadow", o->dir, o->node, p->label);
+		snprintf(mbox, sizeof(mbox), "%s/mailbox-%s", o->dir, p->label);
+	}
+	nvc.file = nvfile;
+	nvc.shadow_file = shfile;
+	foc.mailbox = mbox;
+	p->nv = nvram_shadow_create(p->ccm, &nvc);
+	p->fo = failover_create(p->ccm, &foc);
+	if (p->nv == NULL || p->fo == NULL) {
+		fprintf(stderr, "ha_peer: clients of %s: %s\n", name, rte_strerror(rte_errno));
+		return -1;
+	}
+	/* Our work continues from the records our log holds. */
+	p->own_n = 0;
+	return 0;
+}
+
+/* SIGUSR1: every frame of every link dropped both ways (the carrier
+ * stays: only silence tells). SIGUSR2: the mailbox unreachable. */
+static void
+apply_cuts(struct pair *p)
+{
+	struct roce_fault_conf dead = { .drop = 1.0, .seed = 1 }, off = { 0 };
+	bool want = ic_cut;
+	unsigned int l;
+
+	if (p->mbox_cut != (bool)mbox_cut) {
+		p->mbox_cut = mbox_cut;
+		failover_mailbox_cut(p->fo, p->mbox_cut);
+		printf("event %s mailbox-%s %" PRIu64 "\n", p->label, p->mbox_cut ? "cut" : "healed",
+		       now_ns());
+		fflush(stdout);
+	}
+	if (want == p->cut)
+		return;
+	p->cut = want;
+	for (l = 1; l <= p->nports; l++) {
+		roce_dev_set_fault(ccm_dev(p->ccm), l, ROCE_FAULT_RX, want ? &dead : &off);
+		roce_dev_set_fault(ccm_dev(p->ccm), l, ROCE_FAULT_TX, want ? &dead : &off);
+	}
+	printf("event %s %s %" PRIu64 "\n", p->label, want ? "cut" : "healed", now_ns());
+	fflush(stdout);
+}
+
+/* ---- node ------------------------------------------------------------------ */
+
+static void
+node_events(struct pair *p)
+{
+	bool fenced = failover_fenced(p->fo), holding = failover_holds_partner(p->fo);
+	enum fo_state st = failover_state(p->fo);
+
+	if (st != p->was_state) {
+		printf("event %s partner %s %" PRIu64 "\n", p->label, fo_state_name(st), now_ns());
+		fflush(stdout);
+	}
+	p->was_state = st;
+	p->was_fenced = fenced;
+	p->was_holding = holding;
+}
+
+/* One record of @p work; print its acknowledgement. */
+static void
+node_append(struct pair *p, uint8_t work)
+{
+	uint8_t rec[HA_REC_MAX];
+	uint64_t *n = work == p->own ? &p->own_n : &p->partner_n, seq, t;
+	int rc;
+
+	ha_rec_fill(rec, work, *n + 1);
+	rc = nvram_shadow_append(p->nv, rec, ha_rec_len(work, *n + 1), &seq, 200 * MS);
+	if (rc == -EPERM || rc == -ETIMEDOUT)
+		return;		/* not acknowledged: tried again later */
+	if (rc < 0) {
+		fprintf(stderr, "node %s: append: %s\n", p->label, strerror(-rc));
+		return;
+	}
+	/* The gate is our own work's lease; the partner's work is ours to
+	 * acknowledge only while we still hold it (a giveback may have come
+	 * while the append waited). Same thread: nothing changes in between. */
+	t = nvram_shadow_last_ack_ns(p->nv);
+	if (work != p->own) {
+		if (!failover_holds_partner(p->fo))
+			return;
+		t = now_ns();
+	}
+	(*n)++;
+	p->acks[work != p->own]++;
+	printf("ack %s %u %" PRIu64 " %" PRIu64 " %" PRIu64 " %s\n", p->label, work, *n, seq, t,
+	       rc == 1 ? "mirrored" : "local");
+	fflush(stdout);
+}
+
+static void
+node_stats(struct pair *p)
+{
+	struct failover_stats st;
+	unsigned int i;
+
+	failover_stats(p->fo, &st);
+	printf("stats %s acks %" PRIu64 " partner_acks %" PRIu64 " polls %" PRIu64
+	       " max_poll_gap_ms %.2f max_silence_ms %.2f max_ic_silence_ms %.2f late %" PRIu64
+	       " cut %" PRIu64 " takeovers %" PRIu64 " refused %" PRIu64 " givebacks %" PRIu64
+	       " fenced %" PRIu64 " lease_lapses %" PRIu64 " session %u hist", p->label,
+	       p->acks[0], p->acks[1], st.polls, st.max_poll_gap_ns / 1e6, st.max_silence_ns / 1e6,
+	       st.max_ic_silence_ns / 1e6, st.late, st.cut, st.takeovers, st.refused,
+	       st.givebacks, st.fenced, st.lease_lapses, ccm_session(p->ccm));
+	for (i = 0; i < FO_SILENCE_BUCKETS; i++)
+		if (st.silence_ms[i] != 0)
+			printf(" %u:%" PRIu64, i, st.silence_ms[i]);
+	printf("\n");
+	fflush(stdout);
+}
+
+static int
+node_loop(void *arg)
+{
+	struct pair *p = arg;
+	uint64_t deadline = now_ns() + (uint64_t)(p->o->timeout * 1e9), next = 0, t;
+
+	while (!stop && now_ns() < deadline) {
+		apply_cuts(p);
+		t = now_ns();
+		if (t >= next) {
+			next = t + p->o->interval_ns;
+			node_append(p, p->own);
+			if (failover_holds_partner(p->fo))
+				node_append(p, p->partner);
+		}
+		node_events(p);
+		if (poll_pair(p) == 0)
+			sched_yield();
+	}
+	return 0;
+}
+
+/* ---- writer and survivor (the SIGKILL test) ----------------------------------- */
+
+static int
+writer(struct pair *p)
+{
+	uint8_t rec[HA_REC_MAX];
+	uint64_t seq, deadline = now_ns() + (uint64_t)(p->o->timeout * 1e9);
+	int rc;
+
+	while (now_ns() < deadline && !nvram_shadow_in_sync(p->nv))
+		if (poll_pair(p) == 0)
+			sched_yield();
+	while (now_ns() < deadline && p->own_n < p->o->records) {
+		ha_rec_fill(rec, p->own, p->own_n + 1);
+		rc = nvram_shadow_append(p->nv, rec, ha_rec_len(p->own, p->own_n + 1), &seq,
+					 1000 * MS);
+		if (rc == -ETIMEDOUT || rc == -EPERM) {
+			fprintf(stderr, "writer: record %" PRIu64 " not acknowledged (%s)\n",
+				p->own_n + 1, strerror(-rc));
+			continue;	/* the same record again */
+		}
+		if (rc < 0) {
+			fprintf(stderr, "writer: append %" PRIu64 ": %d\n", p->own_n + 1, rc);
+			return 1;
+		}
+		p->own_n++;
+		/* Acknowledge to "the host" only what the partner holds. */
+		if (rc == 1)
+			printf("acked %" PRIu64 " %" PRIu64 "\n", seq, nvram_shadow_last_ack_ns(p->nv));
+		else
+			fprintf(stderr, "writer: record %" PRIu64 " local only\n", seq);
+		fflush(stdout);
+		if (poll_pair(p) == 0)
+			sched_yield();
+	}
+	return 0;
+}
+
+/*
+ * A power cut of this node, as far as the partner's log goes: its shadow
+ * frozen at an instant between two polls (RDMA WRITEs land only inside
+ * ccm_poll()), and torn inside the WRITEs of the next poll at 8-byte
+ * granularity, in address order. Each state is opened and replayed; the
+ * line says how far the worst one reaches, for ha_sigkill_test.sh to hold
+ * against what the writer had acknowledged before the instant.
+ */
+static void
+power_cut_sample(struct pair *p, uint8_t *before, uint8_t *after, uint8_t *torn)
+{
+	const uint8_t *shadow = nvram_shadow_partner_mem(p->nv);
+	size_t size = p->o->nvram_size, words = size / 8, i, k, ndiff = 0, cut;
+	uint64_t t0, min_head = UINT64_MAX, max_head = 0;
+	unsigned int v, variants = 8, bad = 0;
+	struct nvram_log log;
+
+	t0 = now_ns();
+	memcpy(before, shadow, size);
+	poll_pair(p);
+	memcpy(after, shadow, size);
+	for (i = 0; i < words; i++)
+		ndiff += memcmp(before + 8 * i, after + 8 * i, 8) != 0;
+	for (v = 0; v <= variants; v++) {
+		struct replay_check chk = { .bad = false };
+
+		/* v 0: the instant itself; then cuts inside the next poll. */
+		cut = v == 0 ? 0 : v == variants ? ndiff : (size_t)(rand() % (ndiff + 1));
+		memcpy(torn, before, size);
+		for (i = 0, k = 0; i < words && k < cut; i++)
+			if (memcmp(before + 8 * i, after + 8 * i, 8) != 0) {
+				memcpy(torn + 8 * i, after + 8 * i, 8);
+				k++;
+			}
+		if (nvram_log_open(&log, torn, size) != 0 ||
+		    nvram_log_replay(&log, log.tail_seq, replay_cb, &chk) < 0 || chk.bad) {
+			bad++;
+			continue;
+		}
+		min_head = RTE_MIN(min_head, log.head_seq - 1);
+		max_head = RTE_MAX(max_head, log.head_seq - 1);
+	}
+	printf("sample %" PRIu64 " words %zu last %" PRIu64 " to %" PRIu64 " bad %u\n", t0, ndiff,
+	       min_head == UINT64_MAX ? 0 : min_head, max_head, bad);
+	fflush(stdout);
+}
+
+static int
+survivor(struct pair *p)
+{
+	uint64_t deadline = now_ns() + (uint64_t)(p->o->timeout * 1e9), next_sample = 0;
+	uint8_t *before = NULL, *after = NULL, *torn = NULL;
+	struct replay_check chk = { .bad = false };
+	unsigned int samples = 0;
+	uint64_t detect;
+	int rc;
+
+	if (p->o->samples > 0) {
+		before = malloc(p->o->nvram_size);
+		after = malloc(p->o->nvram_size);
+		torn = malloc(p->o->nvram_size);
+		if (before == NULL || after == NULL || torn == NULL)
+			return 1;
+		srand((unsigned int)now_ns());
+	}
+	while (now_ns() < deadline && !p->taken_over) {
+		if (samples < p->o->samples && failover_state(p->fo) == FO_S_UP &&
+		    now_ns() >= next_sample) {
+			power_cut_sample(p, before, after, torn);
+			samples++;
+			next_sample = now_ns() + (5 + rand() % 40) * MS;
+		}
+		if (poll_pair(p) == 0)
+			sched_yield();
+	}
+	free(before);
+	free(after);
+	free(torn);
+	if (!p->taken_over) {
+		fprintf(stderr, "survivor: no takeover (partner %s)\n",
+			fo_state_name(failover_state(p->fo)));
+		return 1;
+	}
+	detect = failover_takeover_ns(p->fo) - failover_last_beat_ns(p->fo);
+	rc = nvram_shadow_replay_partner(p->nv, replay_cb, &chk);
+	printf("replayed %" PRIu64 " last %" PRIu64 " detect_ms %.1f takeover_wall_ns %" PRIu64
+	       " takeover_ns %" PRIu64 "\n", chk.count, chk.last_seq, detect / 1e6,
+	       p->takeover_wall_ns, failover_takeover_ns(p->fo));
+	return chk.bad || rc < 0 ? 1 : 0;
+}
+
+/* ---- options ----------------------------------------------------------------- */
+
+static int
+parse_pair(const char *arg, struct pair *p)
+{
+	const char *colon = strchr(arg, ':');
+	char *end;
+
+	if (colon == NULL || colon == arg || (size_t)(colon - arg) >= sizeof(p->label))
+		return -1;
+	memcpy(p->label, arg, colon - arg);
+	p->label[colon - arg] = '\0';
+	p->named = true;
+	for (arg = colon + 1; *arg != '\0' && p->nports < CCM_MAX_LINKS; arg = end) {
+		p->ports[p->nports++] = (uint16_t)strtoul(arg, &end, 10);
+		if (end == arg || (*end != '+' && *end != '\0'))
+			return -1;
+		if (*end == '+')
+			end++;
+	}
+	return p->nports > 0 ? 0 : -1;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: ha_peer [EAL] -- --role writer|survivor|node --node 1|2 "
+		"--dir DIR [--pair LABEL:PORT+PORT]... [--mailbox FILE] [--records N] "
+		"[--timeout S] [--interval-us U] [--heartbeat-us U] [--partner-timeout-us U] "
+		"[--fast-timeout-us U] [--giveback-ms M] [--nvram-size BYTES] [--sample K]\n");
 }
 
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
+	static const struct option lopts[] = {
 		{ "role", required_argument, NULL, 'r' },
 		{ "node", required_argument, NULL, 'n' },
 		{ "dir", required_argument, NULL, 'd' },
+		{ "pair", required_argument, NULL, 'p' },
 		{ "records", required_argument, NULL, 'c' },
 		{ "mailbox", required_argument, NULL, 'm' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "interval-us", required_argument, NULL, 'i' },
+		{ "heartbeat-us", required_argument, NULL, 'h' },
+		{ "partner-timeout-us", required_argument, NULL, 'o' },
+		{ "fast-timeout-us", required_argument, NULL, 'f' },
+		{ "giveback-ms", required_argument, NULL, 'g' },
+		{ "nvram-size", required_argument, NULL, 's' },
+		{ "sample", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *role = NULL, *dir = "/tmp", *mailbox = NULL;
-	unsigned int node = 0, l;
-	uint64_t records = UINT64_MAX, deadline;
-	double timeout = 60;
-	char nvfile[512], shfile[512];
-	struct nvram_shadow_conf nvc = { .size = NVRAM_SIZE, .sync = true };
-	struct failover_conf foc = { 0 };
-	struct ccm_conf conf = { 0 };
-	struct peer p = { 0 };
+	struct opts o = { .dir = "/tmp", .records = UINT64_MAX, .timeout = 60,
+			  .nvram_size = 16u << 20, .interval_ns = 1 * MS,
+			  .giveback_ns = 300 * MS };
+	unsigned int i, lcore;
 	int c, rc;
 
 	rc = rte_eal_init(argc, argv);
@@ -157,120 +610,75 @@ main(int argc, char **argv)
 		return 2;
 	argc -= rc;
 	argv += rc;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
 		switch (c) {
-		case 'r':
-			role = optarg;
+		case 'r': o.role = optarg; break;
+		case 'n': o.node = atoi(optarg); break;
+		case 'd': o.dir = optarg; break;
+		case 'p':
+			if (nb_pairs == MAX_PAIRS || parse_pair(optarg, &pairs[nb_pairs]) != 0) {
+				usage();
+				return 2;
+			}
+			nb_pairs++;
 			break;
-		case 'n':
-			node = atoi(optarg);
-			break;
-		case 'd':
-			dir = optarg;
-			break;
-		case 'c':
-			records = strtoull(optarg, NULL, 0);
-			break;
-		case 'm':
-			mailbox = optarg;
-			break;
-		case 't':
-			timeout = atof(optarg);
-			break;
+		case 'c': o.records = strtoull(optarg, NULL, 0); break;
+		case 'm': o.mailbox = optarg; break;
+		case 't': o.timeout = atof(optarg); break;
+		case 'i': o.interval_ns = strtoull(optarg, NULL, 0) * US; break;
+		case 'h': o.heartbeat_ns = strtoull(optarg, NULL, 0) * US; break;
+		case 'o': o.down_ns = strtoull(optarg, NULL, 0) * US; break;
+		case 'f': o.fast_ns = strtoull(optarg, NULL, 0) * US; break;
+		case 'g': o.giveback_ns = strtoull(optarg, NULL, 0) * MS; break;
+		case 's': o.nvram_size = strtoull(optarg, NULL, 0); break;
+		case 'S': o.samples = atoi(optarg); break;
 		default:
+			usage();
 			return 2;
 		}
 	}
-	if (role == NULL || (node != 1 && node != 2)) {
-		fprintf(stderr, "usage: ha_peer [EAL] -- --role writer|survivor --node 1|2 "
-			"--dir DIR [--records N] [--mailbox FILE] [--timeout S]\n");
+	if (o.role == NULL || (o.node != 1 && o.node != 2) ||
+	    (strcmp(o.role, "node") != 0 && strcmp(o.role, "writer") != 0 &&
+	     strcmp(o.role, "survivor") != 0)) {
+		usage();
 		return 2;
 	}
-	ccm_conf_defaults(&conf);
-	/* A link is dead after 50 ms of silence, not 5: shared CI cores stall,
-	 * and link flaps are not what this test is about. */
-	conf.link_timeout_ns = 50000000;
-	conf.name = node == 1 ? "ha1" : "ha2";
-	conf.cluster_id = 0xa11;
-	conf.node_id = node;
-	conf.peer_node_id = 3 - node;
-	conf.nb_links = rte_eth_dev_count_avail();
-	for (l = 0; l < conf.nb_links && l < CCM_MAX_LINKS; l++) {
-		conf.link[l].port_id = l;
-		conf.link[l].configure = true;
-		conf.link[l].local_ip = 0x0a5c0000 | l << 8 | node;
-		conf.link[l].peer_ip = 0x0a5c0000 | l << 8 | (3 - node);
+	if (nb_pairs == 0) {
+		snprintf(pairs[0].label, sizeof(pairs[0].label), "0");
+		pairs[0].nports = RTE_MIN(rte_eth_dev_count_avail(), (unsigned int)CCM_MAX_LINKS);
+		for (i = 0; i < pairs[0].nports; i++)
+			pairs[0].ports[i] = i;
+		nb_pairs = 1;
 	}
-	conf.boot_qpn = 8;
-	conf.boot_rkey = 0x7700;
-	conf.boot_addr = 0x10000000;
-	p.ccm = ccm_create(&conf);
-	if (p.ccm == NULL) {
-		fprintf(stderr, "ha_peer: ccm: %s\n", rte_strerror(rte_errno));
-		return 1;
+	signal(SIGUSR1, on_signal);
+	signal(SIGUSR2, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	for (i = 0; i < nb_pairs; i++) {
+		pairs[i].idx = i;
+		if (pair_create(&pairs[i], &o) != 0)
+			peer_exit(1);
+		ccm_start(pairs[i].ccm, now_ns());
 	}
-	snprintf(nvfile, sizeof(nvfile), "%s/node%u.nvram", dir, node);
-	snprintf(shfile, sizeof(shfile), "%s/node%u.shadow", dir, node);
-	nvc.file = nvfile;
-	nvc.shadow_file = shfile;
-	nvc.progress = poll_others;
-	nvc.progress_arg = &p;
-	p.nv = nvram_shadow_create(p.ccm, &nvc);
-	foc.node_id = node;
-	foc.peer_node_id = 3 - node;
-	foc.mailbox = mailbox;
-	foc.takeover = on_takeover;
-	foc.arg = &p;
-	p.fo = failover_create(p.ccm, &foc);
-	if (p.nv == NULL || p.fo == NULL) {
-		fprintf(stderr, "ha_peer: clients: %s\n", rte_strerror(rte_errno));
-		return 1;
-	}
-	ccm_start(p.ccm, now_ns());
-	deadline = now_ns() + timeout * 1e9;
-
-	if (strcmp(role, "writer") == 0) {
-		uint8_t rec[4096];
-		uint64_t seq = 0, next = 1;
-
-		while (now_ns() < deadline && !nvram_shadow_in_sync(p.nv))
-			poll_all(&p);
-		while (now_ns() < deadline && next <= records) {
-			rec_fill(rec, next);
-			rc = nvram_shadow_append(p.nv, rec, rec_len(next), &seq, 1000000000ull);
-			if (rc < 0) {
-				fprintf(stderr, "writer: append %" PRIu64 ": %d\n", next, rc);
-				return 1;
-			}
-			/* Acknowledge to "the host" only what the partner holds. */
-			if (rc == 1) {
-				printf("acked %" PRIu64 "\n", seq);
-				fflush(stdout);
-			} else {
-				fprintf(stderr, "writer: record %" PRIu64 " local only\n", seq);
-			}
-			next++;
-			poll_all(&p);
+	if (strcmp(o.role, "writer") == 0)
+		peer_exit(writer(&pairs[0]));
+	if (strcmp(o.role, "survivor") == 0)
+		peer_exit(survivor(&pairs[0]));
+	/* node: a pair per lcore, the first on this one. */
+	lcore = rte_lcore_id();
+	for (i = 1; i < nb_pairs; i++) {
+		lcore = rte_get_next_lcore(lcore, 1, 0);
+		if (lcore >= RTE_MAX_LCORE ||
+		    rte_eal_remote_launch(node_loop, &pairs[i], lcore) != 0) {
+			fprintf(stderr, "ha_peer: %u pairs need %u lcores (EAL -l)\n", nb_pairs,
+				nb_pairs);
+			peer_exit(2);
 		}
-		peer_exit(0);
 	}
-
-	/* Survivor: wait for the partner's death and the takeover. */
-	while (now_ns() < deadline && !p.taken_over)
-		poll_all(&p);
-	if (!p.taken_over) {
-		fprintf(stderr, "survivor: no takeover (partner %s)\n",
-			fo_state_name(failover_state(p.fo)));
-		peer_exit(1);
-	}
-	{
-		struct replay_check chk = { 0 };
-		uint64_t detect = failover_takeover_ns(p.fo) - failover_last_beat_ns(p.fo);
-
-		rc = nvram_shadow_replay_partner(p.nv, replay_cb, &chk);
-		printf("replayed %" PRIu64 " last %" PRIu64 " detect_ms %.1f takeover_wall_ns %"
-		       PRIu64 "\n", chk.count, chk.next ? chk.next - 1 : 0, detect / 1e6,
-		       p.takeover_wall_ns);
-		peer_exit(chk.bad || rc < 0 ? 1 : 0);
-	}
+	node_loop(&pairs[0]);
+	stop = 1;
+	rte_eal_mp_wait_lcore();
+	for (i = 0; i < nb_pairs; i++)
+		node_stats(&pairs[i]);
+	peer_exit(0);
 }
