@@ -19,6 +19,7 @@ struct app {
 	struct failover *failover;	/* NULL when not configured */
 	struct app_loops *loops;
 	volatile bool quit;		/* SIGINT, SIGTERM, `quit` */
+	uint8_t discard_req;		/* fenced: the NVRAM lcore discards our log */
 	bool took_over;			/* the partner's log was replayed */
 	uint64_t replayed;		/* records replayed at takeover */
 	uint64_t replay_bad;		/* records refused at takeover */
@@ -61,8 +62,10 @@ void app_stats_print(struct app *app);
 int app_telemetry_register(struct app *app);
 
 /* Called on the failover lcore (ccm_ha.c): at takeover, replay the
- * partner's NVRAM; at giveback, stop serving its work. */
+ * partner's NVRAM; at giveback, stop serving its work; fenced (the partner
+ * holds ours), or given back. */
 void app_takeover(void *arg);
 void app_giveback(void *arg);
+void app_fence(void *arg, bool fenced);
 
 #endif /* CCM_APP_H */

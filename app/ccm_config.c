@@ -72,7 +72,7 @@ enum cluster_field {
 	CF_BOOT, CF_QPN, CF_RKEY, CF_ADDR,
 	CF_TRANSPORT, CF_MTU, CF_ACK_TIMEOUT, CF_RETRY_COUNT,
 	CF_TIMINGS, CF_KEEPALIVE, CF_LINK_TIMEOUT, CF_HEARTBEAT, CF_PARTNER_TIMEOUT,
-	CF_GIVEBACK_DELAY,
+	CF_PARTNER_FAST_TIMEOUT, CF_GIVEBACK_DELAY,
 	CF_BALANCE, CF_FAILBACK,
 	CF_N,
 };
@@ -94,6 +94,7 @@ struct cluster_def {
 	uint64_t qpn, rkey, addr;
 	uint64_t mtu, ack_timeout, retry_count;
 	uint64_t keepalive_us, link_timeout_us, heartbeat_us, partner_timeout_us;
+	uint64_t partner_fast_timeout_us;	/* 0: not given (half the timeout) */
 	uint64_t giveback_delay_ms;
 	unsigned int balance;		/* enum cfg_balance */
 	bool failback;
@@ -442,6 +443,8 @@ static const struct field timings_fields[] = {
 	UINT("heartbeat_us", CF_HEARTBEAT, struct cluster_def, heartbeat_us, 10, 10000000),
 	UINT("partner_timeout_us", CF_PARTNER_TIMEOUT, struct cluster_def, partner_timeout_us, 20,
 	     600000000),
+	UINT("partner_fast_timeout_us", CF_PARTNER_FAST_TIMEOUT, struct cluster_def,
+	     partner_fast_timeout_us, 20, 600000000),
 	UINT("giveback_delay_ms", CF_GIVEBACK_DELAY, struct cluster_def, giveback_delay_ms, 0,
 	     3600000),
 };
@@ -933,7 +936,25 @@ check_cluster(struct loader *l)
 			       "cluster.timings: partner_timeout_us (%" PRIu64
 			       ") must be at least twice heartbeat_us (%" PRIu64 ")",
 			       c->partner_timeout_us, c->heartbeat_us);
+	if (c->pos[CF_PARTNER_FAST_TIMEOUT].line != 0 &&
+	    (c->partner_fast_timeout_us < 2 * c->heartbeat_us ||
+	     c->partner_fast_timeout_us > c->partner_timeout_us))
+		return fail_at(l, c->pos[CF_PARTNER_FAST_TIMEOUT],
+			       "cluster.timings: partner_fast_timeout_us (%" PRIu64
+			       ") must be at least twice heartbeat_us (%" PRIu64
+			       ") and at most partner_timeout_us (%" PRIu64 ")",
+			       c->partner_fast_timeout_us, c->heartbeat_us, c->partner_timeout_us);
 	return 0;
+}
+
+/* Not given: half the timeout, but never below two heartbeats. */
+static uint64_t
+fast_timeout_us(const struct cluster_def *c)
+{
+	if (c->partner_fast_timeout_us != 0)
+		return c->partner_fast_timeout_us;
+	return RTE_MIN(c->partner_timeout_us,
+		       RTE_MAX(c->partner_timeout_us / 2, 2 * c->heartbeat_us));
 }
 
 static bool
@@ -1093,8 +1114,8 @@ defaults(struct loader *l)
 	c->retry_count = 3;
 	c->keepalive_us = 1000;
 	c->link_timeout_us = 5000;
-	c->heartbeat_us = 5000;
-	c->partner_timeout_us = 40000;
+	c->heartbeat_us = 1000;
+	c->partner_timeout_us = 10000;
 	c->giveback_delay_ms = 2000;
 	c->balance = CFG_BALANCE_ROUND_ROBIN;
 	c->failback = true;
@@ -1236,6 +1257,7 @@ assemble(const struct loader *l, unsigned int me, struct ccm_app_config *cfg)
 	cfg->link_timeout_us = c->link_timeout_us;
 	cfg->heartbeat_us = c->heartbeat_us;
 	cfg->partner_timeout_us = c->partner_timeout_us;
+	cfg->partner_fast_timeout_us = fast_timeout_us(c);
 	cfg->giveback_delay_ms = c->giveback_delay_ms;
 	cfg->balance = (enum cfg_balance)c->balance;
 	cfg->failback = c->failback;
@@ -1437,6 +1459,7 @@ ccm_config_print(const struct ccm_app_config *cfg, void (*out)(void *arg, const 
 	line(&p, "    link_timeout_us: %" PRIu64, cfg->link_timeout_us);
 	line(&p, "    heartbeat_us: %" PRIu64, cfg->heartbeat_us);
 	line(&p, "    partner_timeout_us: %" PRIu64, cfg->partner_timeout_us);
+	line(&p, "    partner_fast_timeout_us: %" PRIu64, cfg->partner_fast_timeout_us);
 	line(&p, "    giveback_delay_ms: %" PRIu64, cfg->giveback_delay_ms);
 	line(&p, "  balance: %s", (unsigned int)cfg->balance < RTE_DIM(balance_names) ?
 	     balance_names[cfg->balance] : "?");

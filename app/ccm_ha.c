@@ -3,6 +3,8 @@
  * Takeover (claims 2-3 of 000_...): the partner is down; its NVRAM log,
  * mirrored into our shadow file, is replayed record by record, in order,
  * into --replay-out (a storage system would apply them to its disks).
+ * Fencing: the partner took over our work; we serve nothing until it gives
+ * it back, and our own log, which it replayed, is discarded.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -70,4 +72,22 @@ app_giveback(void *arg)
 	printf("ccm: giveback: node %u serves its own work again\n", app->cfg.peer_node_id);
 	fflush(stdout);
 	app->took_over = false;
+}
+
+/* Called on the failover lcore: the partner says it holds our work (it
+ * took over while we were stopped or cut off), or gave it back. */
+void
+app_fence(void *arg, bool fenced)
+{
+	struct app *app = arg;
+
+	if (fenced) {
+		__atomic_store_n(&app->discard_req, 1, __ATOMIC_RELEASE);
+		printf("ccm: fenced: node %u holds this node's work; nothing is acknowledged "
+		       "until it gives it back\n", app->cfg.peer_node_id);
+	} else {
+		printf("ccm: node %u gave this node's work back: serving again\n",
+		       app->cfg.peer_node_id);
+	}
+	fflush(stdout);
 }

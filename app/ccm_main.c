@@ -64,8 +64,14 @@ poll_ccm(void *obj, uint64_t now)
 static int
 poll_nvram(void *obj, uint64_t now)
 {
+	struct app *app = obj;
+
 	(void)now;
-	return nvram_shadow_poll(obj);
+	/* Fenced: the partner replayed our log; forget it (on this lcore,
+	 * which owns the log). */
+	if (__atomic_exchange_n(&app->discard_req, 0, __ATOMIC_ACQ_REL))
+		nvram_shadow_discard(app->nvram);
+	return nvram_shadow_poll(app->nvram);
 }
 
 static int
@@ -88,6 +94,33 @@ nvram_resynced(void *arg)
 	struct app *app = arg;
 
 	return app->nvram == NULL || nvram_shadow_in_sync(app->nvram);
+}
+
+static bool
+nvram_mirrored(void *arg)
+{
+	struct app *app = arg;
+
+	return app->nvram == NULL || nvram_shadow_mirrored(app->nvram);
+}
+
+static bool
+nvram_discarded(void *arg)
+{
+	struct app *app = arg;
+
+	return app->nvram == NULL ||
+	       (!__atomic_load_n(&app->discard_req, __ATOMIC_ACQUIRE) &&
+		nvram_shadow_discarded(app->nvram));
+}
+
+/* The failover monitor's lease: no write acknowledged without it. */
+static int
+nvram_gate(void *arg, uint64_t now)
+{
+	struct app *app = arg;
+
+	return app->failover == NULL ? 1 : failover_may_ack(app->failover, now);
 }
 
 /* Build the CCM and its clients from the configuration. */
@@ -166,7 +199,8 @@ build(struct app *app)
 						.size = cfg->nvram_size,
 						.sync = cfg->mirror == CFG_MIRROR_SYNC,
 						.progress = nvram_lcore_mates,
-						.progress_arg = app };
+						.progress_arg = app,
+						.gate = nvram_gate, .gate_arg = app };
 
 		app->nvram = nvram_shadow_create(app->ccm, &nc);
 		if (app->nvram == NULL) {
@@ -181,11 +215,13 @@ build(struct app *app)
 			.mailbox = cfg->mailbox, .heartbeat_ns = cfg->heartbeat_us * 1000,
 			.down_ns = cfg->partner_timeout_us * 1000,
 			.suspect_ns = cfg->partner_timeout_us * 500,
+			.fast_ns = cfg->partner_fast_timeout_us * 1000,
 			/* 0 there means "the default": 1 ns is "at once". */
 			.giveback_delay_ns = cfg->giveback_delay_ms != 0 ?
 					     cfg->giveback_delay_ms * 1000000 : 1,
 			.takeover = app_takeover, .giveback = app_giveback,
-			.resynced = nvram_resynced, .arg = app,
+			.fence = app_fence, .resynced = nvram_resynced,
+			.mirrored = nvram_mirrored, .discarded = nvram_discarded, .arg = app,
 		};
 
 		app->failover = failover_create(app->ccm, &fc);
@@ -209,7 +245,7 @@ assign_roles(struct app *app)
 				      poll_failover, app->failover);
 	if (rc == 0 && app->nvram != NULL)
 		rc = app_loops_assign(app->loops, APP_ROLE_NVRAM, cfg->lcore_nvram, poll_nvram,
-				      app->nvram);
+				      app);
 	if (rc != 0)
 		fprintf(stderr, "ccm: %s: an lcore given for a role is not enabled (EAL -l)\n",
 			cfg->path);

@@ -149,7 +149,13 @@ cmd_nvram_append(struct app *app, int argc, char **argv)
 		       lat.p99, lat.t_max);
 	}
 	free(j.lat_ns);
-	if (rc == -ENOSPC)
+	if (rc == -EPERM)
+		printf("error: fenced: %s holds this node's work; nothing is acknowledged until "
+		       "it gives it back\n", app->cfg.peer_name);
+	else if (rc == -ETIMEDOUT)
+		printf("error: not acknowledged: %s has not confirmed this node lately (its "
+		       "lease ran out); the record is written, in doubt\n", app->cfg.peer_name);
+	else if (rc == -ENOSPC)
 		printf("error: the log is full of records not yet mirrored or checkpointed "
 		       "(nvram checkpoint SEQ)\n");
 	else if (rc < 0)
@@ -329,12 +335,22 @@ cmd_show_failover(struct app *app, int argc, char **argv)
 	last = failover_last_beat_ns(app->failover);
 	printf("partner %s: %s\n", app->cfg.peer_name,
 	       fo_state_name(failover_state(app->failover)));
+	if (failover_fenced(app->failover))
+		printf("  this node      fenced: %s holds its work; serves nothing\n",
+		       app->cfg.peer_name);
+	else if (failover_holds_partner(app->failover))
+		printf("  this node      serves its own work and %s's\n", app->cfg.peer_name);
+	else
+		printf("  this node      serves its own work (%s)\n",
+		       failover_may_ack(app->failover, now) == 1 ? "lease held" :
+		       "waiting for the partner to confirm it");
 	if (last != 0)
 		printf("  last heartbeat  %.1f ms ago\n", (now - last) / 1e6);
 	else
 		printf("  last heartbeat  never\n");
-	printf("  heartbeat every %" PRIu64 " us, partner down after %" PRIu64 " us, "
-	       "mailbox %s\n", app->cfg.heartbeat_us, app->cfg.partner_timeout_us,
+	printf("  heartbeat every %" PRIu64 " us, partner down after %" PRIu64 " us (%" PRIu64
+	       " us with no carrier), mailbox %s\n", app->cfg.heartbeat_us,
+	       app->cfg.partner_timeout_us, app->cfg.partner_fast_timeout_us,
 	       app->cfg.mailbox[0] != '\0' ? app->cfg.mailbox : "none");
 	if (failover_takeover_ns(app->failover) != 0)
 		printf("  took over       %.1f s ago, %" PRIu64 " record(s) replayed\n",
