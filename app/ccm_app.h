@@ -67,5 +67,6 @@ int app_telemetry_register(struct app *app);
 void app_takeover(void *arg);
 void app_giveback(void *arg);
 void app_fence(void *arg, bool fenced);
+void app_discard(void *arg);
 
 #endif /* CCM_APP_H */

@@ -1115,7 +1115,7 @@ defaults(struct loader *l)
 	c->keepalive_us = 1000;
 	c->link_timeout_us = 5000;
 	c->heartbeat_us = 1000;
-	c->partner_timeout_us = 10000;
+	c->partner_timeout_us = 8000;
 	c->giveback_delay_ms = 2000;
 	c->balance = CFG_BALANCE_ROUND_ROBIN;
 	c->failback = true;

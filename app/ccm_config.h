@@ -46,7 +46,7 @@ struct ccm_app_config {
 	uint64_t keepalive_us;		/* default 1000 */
 	uint64_t link_timeout_us;	/* default 5000 */
 	uint64_t heartbeat_us;		/* failover heartbeat, default 1000 */
-	uint64_t partner_timeout_us;	/* silence on every path = down, default 10000 */
+	uint64_t partner_timeout_us;	/* silence on every path = down, default 8000 */
 	uint64_t partner_fast_timeout_us; /* the same with no carrier; default half */
 	uint64_t giveback_delay_ms;	/* default 2000 */
 	enum cfg_balance balance;	/* default round-robin */

@@ -244,7 +244,19 @@ run_stream(struct app *app, FILE *in, const char *name)
 			       CONSOLE_LINE_LEN - 2);
 			return -E2BIG;
 		}
-		rc = console_exec(app, line);
+		/* "! COMMAND": the command must fail (a script shows a refusal and
+		 * goes on); if it succeeds, that is the failure. */
+		if (line[strspn(line, " \t")] == '!') {
+			rc = console_exec(app, line + strspn(line, " \t") + 1);
+			if (rc == 0 && !app->quit) {
+				printf("error: expected this command to fail\n");
+				rc = -EPROTO;
+			} else {
+				rc = 0;
+			}
+		} else {
+			rc = console_exec(app, line);
+		}
 		if (rc != 0 && !app->quit) {	/* a wait cut short by quitting is no failure */
 			printf("%s:%u: command failed: %s", name, lineno, line);
 			if (strchr(line, '\n') == NULL)

@@ -82,7 +82,6 @@ app_fence(void *arg, bool fenced)
 	struct app *app = arg;
 
 	if (fenced) {
-		__atomic_store_n(&app->discard_req, 1, __ATOMIC_RELEASE);
 		printf("ccm: fenced: node %u holds this node's work; nothing is acknowledged "
 		       "until it gives it back\n", app->cfg.peer_node_id);
 	} else {
@@ -90,4 +89,14 @@ app_fence(void *arg, bool fenced)
 		       app->cfg.peer_node_id);
 	}
 	fflush(stdout);
+}
+
+/* Called on the failover lcore: the partner replayed our log; the NVRAM
+ * lcore forgets it (none of it may ever be replayed again). */
+void
+app_discard(void *arg)
+{
+	struct app *app = arg;
+
+	__atomic_store_n(&app->discard_req, 1, __ATOMIC_RELEASE);
 }

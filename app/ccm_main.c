@@ -220,7 +220,7 @@ build(struct app *app)
 			.giveback_delay_ns = cfg->giveback_delay_ms != 0 ?
 					     cfg->giveback_delay_ms * 1000000 : 1,
 			.takeover = app_takeover, .giveback = app_giveback,
-			.fence = app_fence, .resynced = nvram_resynced,
+			.fence = app_fence, .discard = app_discard, .resynced = nvram_resynced,
 			.mirrored = nvram_mirrored, .discarded = nvram_discarded, .arg = app,
 		};
 

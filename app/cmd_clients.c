@@ -419,6 +419,50 @@ cmd_wait_partner(struct app *app, int argc, char **argv)
 	return rc;
 }
 
+static bool
+node_in(struct app *app, const void *arg)
+{
+	bool fenced = *(const bool *)arg;
+
+	return failover_fenced(app->failover) == fenced &&
+	       (fenced || failover_may_ack(app->failover, app_now_ns()) == 1);
+}
+
+/* wait fenced | serving: this node's own state (the partner holds our work,
+ * or we may acknowledge writes again). */
+static int
+wait_node(struct app *app, int argc, char **argv, bool fenced)
+{
+	const char *what = fenced ? "fenced" : "serving";
+	uint64_t ms = 10000;
+	int rc;
+
+	if (need_failover(app) != 0)
+		return -ENODEV;
+	if (argc == 1 && app_parse_u64(argv[0], 3600000, &ms) != 0) {
+		printf("error: wait %s [MS], not \"%s\"\n", what, argv[0]);
+		return -EINVAL;
+	}
+	rc = app_console_wait(app, ms, node_in, &fenced);
+	if (rc == -ETIMEDOUT)
+		printf("error: this node not %s after %" PRIu64 " ms\n", what, ms);
+	else if (rc == 0)
+		printf("this node %s\n", what);
+	return rc;
+}
+
+static int
+cmd_wait_fenced(struct app *app, int argc, char **argv)
+{
+	return wait_node(app, argc, argv, true);
+}
+
+static int
+cmd_wait_serving(struct app *app, int argc, char **argv)
+{
+	return wait_node(app, argc, argv, false);
+}
+
 const struct app_cmd app_cmds_clients[] = {
 	{ "show nvram", "", "the NVRAM log and its mirror", 0, 0, cmd_show_nvram },
 	{ "nvram append", "COUNT [SIZE]", "append COUNT records of SIZE bytes (64)", 1, 2,
@@ -437,5 +481,9 @@ const struct app_cmd app_cmds_clients[] = {
 	{ "giveback", "", "give the partner its work back now (operator)", 0, 0, cmd_giveback },
 	{ "wait partner", "STATE [MS]", "wait until the monitor sees the partner in STATE", 1, 2,
 	  cmd_wait_partner },
+	{ "wait fenced", "[MS]", "wait until this node is fenced (the partner holds its work)",
+	  0, 1, cmd_wait_fenced },
+	{ "wait serving", "[MS]", "wait until this node may acknowledge writes again", 0, 1,
+	  cmd_wait_serving },
 	{ NULL, NULL, NULL, 0, 0, NULL },
 };

@@ -16,9 +16,13 @@
 #     quits: node a takes over at once on b's halting notice, and SIGTERM
 #     shuts node a down cleanly;
 #   - degrade, resync and giveback: node b is killed, node a goes on
-#     logging locally (degraded); b restarts, a resends its log (b checks
-#     every record in its shadow) and, after the giveback delay, gives b
-#     its work back.
+#     logging locally (degraded); b restarts, fences itself (a holds its
+#     work), a resends its log (b checks every record in its shadow) and,
+#     after the giveback delay, gives b its work back;
+#   - takeover and giveback from the console: the operator takes b's work
+#     over on a (a replays b's records); b learns it, fences itself and
+#     refuses appends; the operator gives it back: a resyncs, b serves
+#     again (its appends mirrored).
 # Usage: app_test.sh CCM_BINARY
 set -uo pipefail
 # memif (DPDK 22.11) listens on an abstract socket: no file, but a line
@@ -41,10 +45,14 @@ fail() {
     exit 1
 }
 eal=(--no-huge -m 256 --no-pci --log-level=lib.eal:error --log-level=roce:warning)
-# memif clients connect once: start them when the server listens.
-wait_socks() {
-    for _ in $(seq 1 200); do
-        listening "$work/l0.sock" && listening "$work/l1.sock" && return 0
+# memif clients connect once, and a server listens (EAL start) before its
+# port is started (ccm's build): a client that connects in between is
+# refused for good. Start clients when the server's node says it is up
+# (its first line, OUT) and listens.
+wait_socks() {  # OUT
+    for _ in $(seq 1 400); do
+        grep -q "^ccm: node " "$1" 2>/dev/null && listening "$work/l0.sock" &&
+            listening "$work/l1.sock" && return 0
         sleep 0.05
     done
     fail "the memif server never listened"
@@ -77,8 +85,11 @@ cat >"$work/ccm.yaml" <<EOF
 cluster:
   id: 0x7e57
   boot: { qpn: 8, rkey: 0x7700, address: 0x10000000 }
-  # A link is declared dead after 50 ms of silence, not 5: CI machines stall.
-  timings: { keepalive_us: 1000, link_timeout_us: 50000, heartbeat_us: 5000,
+  # A link is declared dead after 200 ms of silence, not 5, and a QP after
+  # 7 retries of 134 ms, not 17: CI machines stall (2 shared vCPUs: stalls
+  # of 100 ms and more are seen under load).
+  transport: { ack_timeout: 15 }
+  timings: { keepalive_us: 1000, link_timeout_us: 200000, heartbeat_us: 5000,
              partner_timeout_us: 40000, giveback_delay_ms: 500 }
 nodes:
   - name: a
@@ -143,7 +154,7 @@ EOF
     --replay-out "$work/replayed.txt" >"$work/b.out" 2>"$work/b.err" &
 bpid=$!
 pids+=("$bpid")
-wait_socks
+wait_socks "$work/b.out"
 "$ccm" "${eal[@]}" --lcores=0@0 --file-prefix="apa$$" \
     --vdev="net_memif0,role=client,socket=$work/l0.sock" \
     --vdev="net_memif1,role=client,socket=$work/l1.sock" -- \
@@ -241,7 +252,7 @@ EOF
     >"$work/a2.out" 2>"$work/a2.err" &
 apid=$!
 pids+=("$apid")
-wait_socks
+wait_socks "$work/a2.out"
 sleep 1   # node a probes alone for a while
 "$ccm" "${eal[@]}" --lcores=0@1 --file-prefix="apb2$$" \
     --vdev="net_memif0,role=client,socket=$work/l0.sock" \
@@ -324,7 +335,7 @@ wait_for() {  # FILE TEXT
     fail "no \"$2\" in $1"
 }
 start_a3
-wait_socks
+wait_socks "$work/a3.out"
 start_b3 "$work/b3.script" b3
 wait_for "$work/a3.out" "a3: first records mirrored"
 wait_for "$work/b3.out" "b3: session up"
@@ -363,3 +374,73 @@ grep -q "ccm: node 1 gave this node's work back: serving again" "$work/b3again.o
 kill -TERM "$apid" "$bpid"
 wait "$apid" "$bpid"
 echo "ok partner killed: degraded, 300 local only; partner back: resynced 500, verified, given back"
+
+# ---- takeover and giveback from the console ---------------------------------------
+rm -f "$work"/*.nvram "$work"/*.shadow "$work/mailbox" "$work"/*.sock
+cat >"$work/a5.script" <<'EOF'
+wait session up 20000
+wait nvram in-sync 10000
+wait partner UP 10000
+echo a5: up
+# b appends 100 records meanwhile; then the operator takes its work over.
+sleep 1500
+takeover
+wait partner TAKEN_OVER 10000
+show failover
+sleep 1000
+giveback
+wait partner UP 10000
+show failover
+echo a5: gave back
+EOF
+cat >"$work/b5.script" <<'EOF'
+wait session up 20000
+wait nvram in-sync 10000
+wait serving 10000
+nvram append 100 64
+echo b5: appended
+wait fenced 20000
+show failover
+! nvram append 1
+echo b5: refused while fenced
+wait serving 20000
+nvram append 50 64
+show failover
+echo b5: serves again
+EOF
+"$ccm" "${eal[@]}" --lcores=0@0 --file-prefix="apa5$$" \
+    --vdev="net_memif0,role=server,socket=$work/l0.sock" \
+    --vdev="net_memif1,role=server,socket=$work/l1.sock" -- \
+    --config "$work/ccm.yaml" --node a --script "$work/a5.script" \
+    --replay-out "$work/replayed5.txt" >"$work/a5.out" 2>"$work/a5.err" &
+apid=$!
+pids+=("$apid")
+wait_socks "$work/a5.out"
+"$ccm" "${eal[@]}" --lcores=0@1 --file-prefix="apb5$$" \
+    --vdev="net_memif0,role=client,socket=$work/l0.sock" \
+    --vdev="net_memif1,role=client,socket=$work/l1.sock" -- \
+    --config "$work/ccm.yaml" --node b --script "$work/b5.script" >"$work/b5.out" 2>"$work/b5.err" &
+bpid=$!
+pids+=("$bpid")
+wait_for "$work/b5.out" "b5: serves again"
+wait_for "$work/a5.out" "a5: gave back"
+grep -q "appended 100 record(s) of 64 bytes: 100 mirrored" "$work/b5.out" ||
+    fail "node b's first 100 records were not mirrored"
+grep -q "takeover: replayed 100 record(s) of node 2's NVRAM log" "$work/a5.out" ||
+    fail "the operator's takeover did not replay b's 100 records"
+grep -q "ccm: fenced: node 1 holds this node's work" "$work/b5.out" ||
+    fail "node b did not fence itself"
+grep -q "this node      fenced" "$work/b5.out" || fail "show failover on b did not say fenced"
+grep -q "error: fenced: a holds this node's work" "$work/b5.out" ||
+    fail "node b did not refuse an append while fenced"
+grep -q "appended 50 record(s) of 64 bytes: 50 mirrored" "$work/b5.out" ||
+    fail "node b's records after the giveback were not mirrored"
+transitions=$(grep -o "partner [A-Z_]* -> [A-Z_]* ([A-Z_]*)" "$work/a5.err" | tr '\n' ';')
+for t in "UP -> DOWN (ADMIN_TAKEOVER)" "DOWN -> TAKEN_OVER (TAKEOVER_DONE)" \
+         "TAKEN_OVER -> GIVING_BACK (ADMIN_GIVEBACK)" "GIVING_BACK -> UP (RESYNCED)"; do
+    echo "$transitions" | grep -q "partner $t" || fail "node a: no \"$t\": $transitions"
+done
+[ "$(wc -l <"$work/replayed5.txt")" -eq 100 ] || fail "replayed5.txt: not 100 records"
+kill -TERM "$apid" "$bpid"
+wait "$apid" "$bpid"
+echo "ok console: takeover replayed b's 100 records, b fenced and refused; giveback: b serves again"

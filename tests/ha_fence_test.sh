@@ -53,8 +53,10 @@ count() { grep -Ec "$2" "$1" 2>/dev/null; }
     >"$work/b.out" 2>"$work/b.err" &
 bpid=$!
 pids+=("$bpid")
-for _ in $(seq 1 200); do
-    listening "$work/l0.sock" && listening "$work/l1.sock" && break
+# memif clients connect once: start them when the server's ports are up.
+for _ in $(seq 1 400); do
+    grep -q "^ready" "$work/b.out" 2>/dev/null && listening "$work/l0.sock" &&
+        listening "$work/l1.sock" && break
     sleep 0.05
 done
 "$peer" "${eal[@]}" --file-prefix="fa$$" \

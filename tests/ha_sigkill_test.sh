@@ -50,9 +50,11 @@ for run in $(seq 1 "$runs"); do
         --role survivor --node 2 --dir "$d" --mailbox "$d/mailbox" --timeout 60 \
         "${sample_args[@]}" "${extra[@]}" >"$d/survivor.out" 2>"$d/survivor.err" &
     sp=$!
-    # memif clients connect once: start them when the server listens.
-    for _ in $(seq 1 200); do
-        listening "$d/l0.sock" && listening "$d/l1.sock" && break
+    # memif clients connect once: start them when the server's ports are
+    # started (it says "ready"; it listens from its EAL start, before).
+    for _ in $(seq 1 400); do
+        grep -q "^ready" "$d/survivor.out" 2>/dev/null && listening "$d/l0.sock" &&
+            listening "$d/l1.sock" && break
         sleep 0.05
     done
     "$peer" "${eal[@]}" --file-prefix="hw$$" \

@@ -157,8 +157,8 @@ expect_demo_cluster(const struct ccm_app_config *c)
 	EXPECT_UINT("keepalive_us", c->keepalive_us, 1000);
 	EXPECT_UINT("link_timeout_us", c->link_timeout_us, 5000);
 	EXPECT_UINT("heartbeat_us", c->heartbeat_us, 1000);
-	EXPECT_UINT("partner_timeout_us", c->partner_timeout_us, 10000);
-	EXPECT_UINT("partner_fast_timeout_us", c->partner_fast_timeout_us, 5000);
+	EXPECT_UINT("partner_timeout_us", c->partner_timeout_us, 8000);
+	EXPECT_UINT("partner_fast_timeout_us", c->partner_fast_timeout_us, 4000);
 	EXPECT_UINT("giveback_delay_ms", c->giveback_delay_ms, 2000);
 	EXPECT_UINT("balance", c->balance, CFG_BALANCE_ROUND_ROBIN);
 	EXPECT_UINT("failback", c->failback, true);
@@ -323,8 +323,8 @@ START_TEST(defaults_when_optional_sections_absent)
 	EXPECT_UINT("keepalive_us", c.keepalive_us, 1000);
 	EXPECT_UINT("link_timeout_us", c.link_timeout_us, 5000);
 	EXPECT_UINT("heartbeat_us", c.heartbeat_us, 1000);
-	EXPECT_UINT("partner_timeout_us", c.partner_timeout_us, 10000);
-	EXPECT_UINT("partner_fast_timeout_us", c.partner_fast_timeout_us, 5000);
+	EXPECT_UINT("partner_timeout_us", c.partner_timeout_us, 8000);
+	EXPECT_UINT("partner_fast_timeout_us", c.partner_fast_timeout_us, 4000);
 	EXPECT_UINT("giveback_delay_ms", c.giveback_delay_ms, 2000);
 	EXPECT_UINT("balance", c.balance, CFG_BALANCE_ROUND_ROBIN);
 	EXPECT_UINT("failback", c.failback, true);
@@ -565,8 +565,8 @@ START_TEST(print_shows_every_key)
 	static const char *const values[] = {
 		"0x5eed", "qpn: 8", "rkey: 0x7700", "address: 0x10000000", "mtu: 1024",
 		"ack_timeout: 12", "retry_count: 3", "keepalive_us: 1000", "link_timeout_us: 5000",
-		"heartbeat_us: 1000", "partner_timeout_us: 10000",
-		"partner_fast_timeout_us: 5000", "giveback_delay_ms: 2000",
+		"heartbeat_us: 1000", "partner_timeout_us: 8000",
+		"partner_fast_timeout_us: 4000", "giveback_delay_ms: 2000",
 		"round-robin", "failback: true", "name: a", "net_memif0", "net_memif1",
 		"10.90.0.1", "10.90.1.1", "peer_ip: 10.90.0.2", "peer_ip: 10.90.1.2",
 		"02:00:00:00:00:01", "peer_mac: 02:00:00:00:01:02", "/tmp/ccm-a.nvram",
@@ -694,7 +694,7 @@ static const struct bad bad_files[] = {
 	BAD("timings-link-timeout.yaml", 3, 51,
 	    "cluster.timings: link_timeout_us (1500) must be at least twice keepalive_us (1000)"),
 	BAD("timings-partner-timeout.yaml", 3, 28,
-	    "cluster.timings: partner_timeout_us (10000) must be at least twice heartbeat_us (30000)"),
+	    "cluster.timings: partner_timeout_us (8000) must be at least twice heartbeat_us (30000)"),
 	BAD("timings-fast-timeout.yaml", 3, 86,
 	    "cluster.timings: partner_fast_timeout_us (20000) must be at least twice heartbeat_us (1000) and at most partner_timeout_us (10000)"),
 	/* required keys */

@@ -31,6 +31,7 @@ RTE_LOG_REGISTER(failover_logtype, failover, INFO);
 #define BEAT_LEN	64
 #define SLOTS		CCM_MAX_LINKS	/* one beat per link in the partner's memory */
 #define MS		1000000ull
+#define WATCH_GAP_NS	(4 * MS)	/* the longest gap between polls counted whole */
 
 /* What our beats say, as the monitor last decided it (the heartbeat
  * thread encodes from it). */
@@ -65,8 +66,15 @@ struct failover {
 	struct fo_signals sig;
 	struct path view;		/* the beat its view of us comes from */
 	uint8_t view_state, view_flags;
-	uint64_t view_rx_ns;		/* when that beat arrived */
+	/* The watch clock: CLOCK_MONOTONIC less our own stalls (the time
+	 * beyond watch_gap_ns between two polls). The judge runs on it: a
+	 * stall of the whole machine stops the partner as well, and the one
+	 * that resumes first must not take the other's silence in that time
+	 * for death. */
+	uint64_t stalled_ns, wnow, watch_gap_ns;
+	uint64_t beat_wall, keepalive_wall, mailbox_wall;	/* the same, CLOCK_MONOTONIC */
 	uint64_t takeover_due_ns;	/* takeover decided, to start then (its lease ends) */
+	bool admin_held;		/* the operator took over: the operator gives back */
 	uint64_t peer_up_since_ns;	/* back over the interconnect, for giveback */
 	uint64_t takeover_ns;
 	bool late_sent, lost_sent, refusal_said;
@@ -75,6 +83,7 @@ struct failover {
 	struct fo_lease lease;
 	uint64_t lease_until;		/* lease.until_ns, for other lcores */
 	uint8_t fenced;			/* the partner holds our work (other lcores read it) */
+	bool discard_done;		/* this fencing's discard asked for */
 	uint8_t holds;			/* we hold the partner's work (other lcores read it) */
 	bool halting;
 	bool urgent;			/* the next beat out goes to the mailbox too */
@@ -88,6 +97,7 @@ struct failover {
 	pthread_t beat_thread;
 	bool beat_thread_up;
 	uint8_t beat_thread_stop;
+	uint64_t beat_gap_max, beat_write_max;	/* the thread's, for the statistics */
 	/* Statistics. */
 	struct failover_stats st;
 	uint64_t last_poll_ns;
@@ -103,7 +113,7 @@ failover_state(const struct failover *fo)
 uint64_t
 failover_last_beat_ns(const struct failover *fo)
 {
-	return RTE_MAX(fo->sig.beat_ns, fo->sig.mailbox_ns);
+	return RTE_MAX(fo->beat_wall, fo->mailbox_wall);
 }
 
 /* CLOCK_MONOTONIC, the clock failover_poll() is given (its contract). */
@@ -120,7 +130,7 @@ clock_now(void)
 static uint64_t
 failover_last_heard(const struct failover *fo)
 {
-	return RTE_MAX(RTE_MAX(fo->sig.beat_ns, fo->sig.keepalive_ns), fo->sig.mailbox_ns);
+	return RTE_MAX(RTE_MAX(fo->beat_wall, fo->keepalive_wall), fo->mailbox_wall);
 }
 
 uint64_t
@@ -158,6 +168,8 @@ failover_stats(const struct failover *fo, struct failover_stats *st)
 {
 	*st = fo->st;
 	st->verdict = fo->verdict;
+	st->max_beat_gap_ns = __atomic_load_n(&fo->beat_gap_max, __ATOMIC_RELAXED);
+	st->max_beat_write_ns = __atomic_load_n(&fo->beat_write_max, __ATOMIC_RELAXED);
 }
 
 static void beat_thread_start(struct failover *fo);
@@ -185,17 +197,21 @@ failover_create(struct ccm *ccm, const struct failover_conf *conf)
 	if (fo->conf.heartbeat_ns == 0)
 		fo->conf.heartbeat_ns = 1 * MS;
 	if (fo->conf.down_ns == 0)
-		fo->conf.down_ns = 20 * MS;
+		fo->conf.down_ns = 8 * MS;
 	if (fo->conf.suspect_ns == 0)
 		fo->conf.suspect_ns = fo->conf.down_ns / 2;
 	if (fo->conf.fast_ns == 0 || fo->conf.fast_ns > fo->conf.down_ns)
-		fo->conf.fast_ns = RTE_MIN(8 * MS, fo->conf.down_ns);
+		fo->conf.fast_ns = RTE_MIN(fo->conf.down_ns,
+					   RTE_MAX(fo->conf.down_ns / 2, 2 * fo->conf.heartbeat_ns));
 	if (fo->conf.giveback_delay_ns == 0)
 		fo->conf.giveback_delay_ns = 2000 * MS;
 	fo->timing = (struct fo_timing){ .suspect_ns = fo->conf.suspect_ns,
 					 .down_ns = fo->conf.down_ns,
 					 .fast_ns = fo->conf.fast_ns };
 	fo->lease_ns = fo_lease_ns(&fo->timing, fo->conf.heartbeat_ns);
+	/* Gaps between our polls count up to this (the soak's figures and the
+	 * defaults in docs/perf.md assume 4 ms). */
+	fo->watch_gap_ns = RTE_MIN(WATCH_GAP_NS, fo->conf.suspect_ns);
 	if (fo->lease_ns == 0) {
 		FO_LOG(ERR, "timeouts %" PRIu64 "/%" PRIu64 " us leave no lease beyond a %"
 		       PRIu64 " us heartbeat", fo->conf.fast_ns / 1000, fo->conf.down_ns / 1000,
@@ -312,7 +328,8 @@ tmpl_publish(struct failover *fo)
 		t.flags |= FO_BEAT_HALTING;
 	if (fo->conf.mirrored == NULL || fo->conf.mirrored(fo->conf.arg))
 		t.flags |= FO_BEAT_MIRRORED;
-	if (fo->fenced && (fo->conf.discarded == NULL || fo->conf.discarded(fo->conf.arg)))
+	if (fo->fenced && fo->discard_done &&
+	    (fo->conf.discarded == NULL || fo->conf.discarded(fo->conf.arg)))
 		t.flags |= FO_BEAT_FENCED;
 	if (t.state == fo->tmpl.state && t.flags == fo->tmpl.flags &&
 	    t.peer_seq == fo->tmpl.peer_seq && t.peer_incarnation == fo->tmpl.peer_incarnation)
@@ -399,7 +416,7 @@ beat_thread_main(void *arg)
 	uint8_t beat[BEAT_LEN];
 	struct beat_tmpl t;
 	struct timespec ts;
-	uint64_t next, now;
+	uint64_t next, now, done, last = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	next = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
@@ -415,6 +432,14 @@ beat_thread_main(void *arg)
 		thread_echo(fo, &t);
 		beat_make(fo, &t, now, beat);
 		mailbox_write(fo, beat);
+		/* Its own record: how late it ever was, how long a write took. */
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		done = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+		if (last != 0 && now - last > fo->beat_gap_max)
+			__atomic_store_n(&fo->beat_gap_max, now - last, __ATOMIC_RELAXED);
+		if (done - now > fo->beat_write_max)
+			__atomic_store_n(&fo->beat_write_max, done - now, __ATOMIC_RELAXED);
+		last = now;
 	}
 	return 0;
 }
@@ -480,6 +505,7 @@ set_fenced(struct failover *fo, bool fenced, uint64_t now)
 	if (fo->fenced == fenced)
 		return;
 	__atomic_store_n(&fo->fenced, fenced, __ATOMIC_RELEASE);
+	fo->discard_done = false;
 	if (fenced) {
 		fo->st.fenced++;
 		fo_lease_drop(&fo->lease);
@@ -509,6 +535,7 @@ takeover_start(struct failover *fo, uint64_t now)
 	FO_LOG(NOTICE, "taking over from node %u, %.1f ms after it was last heard",
 	       fo->conf.peer_node_id, (now - failover_last_beat_ns(fo)) / 1e6);
 	__atomic_store_n(&fo->holds, 1, __ATOMIC_RELEASE);
+	fo->peer_up_since_ns = 0;	/* its giveback delay counts from now on */
 	set_fenced(fo, false, now);	/* we serve everything now */
 	if (fo->conf.takeover != NULL)
 		fo->conf.takeover(fo->conf.arg);
@@ -526,6 +553,7 @@ event(struct failover *fo, enum fo_event e, uint64_t now)
 	__atomic_store_n(&fo->state, t.next, __ATOMIC_RELEASE);
 	switch (t.action) {
 	case FO_A_TAKEOVER:
+		fo->admin_held = e == FO_E_ADMIN_TAKEOVER;
 		/* The partner must know before we serve its work (if it only
 		 * paused, this is what fences it), and the lease our last echo
 		 * gave it must be over. Every beat we echoed arrived before we
@@ -543,6 +571,7 @@ event(struct failover *fo, enum fo_event e, uint64_t now)
 		break;
 	case FO_A_GIVEBACK:
 		fo->st.givebacks++;
+		fo->admin_held = false;
 		__atomic_store_n(&fo->holds, 0, __ATOMIC_RELEASE);
 		if (fo->conf.giveback != NULL)
 			fo->conf.giveback(fo->conf.arg);
@@ -593,7 +622,6 @@ view_in(struct failover *fo, const struct fo_beat *b, bool first, uint64_t now)
 	if (!newer)
 		return;
 	fo->view = (struct path){ .incarnation = b->incarnation, .seq = b->seq, .seen = true };
-	fo->view_rx_ns = now;
 	fo->view_state = b->state;
 	fo->view_flags = b->flags;
 	fo->sig.partner_mirrored = (b->flags & FO_BEAT_MIRRORED) != 0;
@@ -609,11 +637,20 @@ view_in(struct failover *fo, const struct fo_beat *b, bool first, uint64_t now)
 	if (fo_state_holds_work(b->state)) {
 		/* Both holding each other's work: only a pair without a
 		 * mailbox cut in two gets here; say so, keep serving. */
-		if (fo_state_holds_work(fo->state) && !(b->flags & FO_BEAT_HALTING))
+		if (fo_state_holds_work(fo->state) && !(b->flags & FO_BEAT_HALTING)) {
 			FO_LOG(ERR, "node %u and this node each hold the other's work (split brain)",
 			       fo->conf.peer_node_id);
-		else
-			set_fenced(fo, true, now);
+			return;
+		}
+		set_fenced(fo, true, now);
+		/* Our log is discarded only once the partner replayed it (it says
+		 * TAKEN_OVER after its replay; in DOWN it may still wait for our
+		 * lease to run out, and the discard would reach its shadow first). */
+		if (b->state != FO_S_DOWN && !fo->discard_done) {
+			fo->discard_done = true;
+			if (fo->conf.discard != NULL)
+				fo->conf.discard(fo->conf.arg);
+		}
 		return;
 	}
 	set_fenced(fo, false, now);
@@ -640,7 +677,8 @@ signals_in(struct failover *fo, uint64_t now)
 			view_in(fo, &b, first, now);
 		}
 	if (ic) {
-		fo->sig.beat_ns = now;
+		fo->sig.beat_ns = fo->wnow;
+		fo->beat_wall = now;
 		fo->st.beats_in++;
 		work++;
 	}
@@ -648,13 +686,14 @@ signals_in(struct failover *fo, uint64_t now)
 	    pread(fo->mailbox_fd, mbox, BEAT_LEN, (off_t)fo->conf.peer_node_id * BEAT_LEN) ==
 	    BEAT_LEN) {
 		if (!fo->sig.mailbox_readable)
-			fo->sig.mailbox_since_ns = now;
+			fo->sig.mailbox_since_ns = fo->wnow;
 		fo->sig.mailbox_readable = true;
 		if (beat_in(fo, mbox, &fo->mbox, &b, &first)) {
 			/* The first read may be a slot left long ago: what it
 			 * says of us counts, not that it is new. */
 			if (!first) {
-				fo->sig.mailbox_ns = now;
+				fo->sig.mailbox_ns = fo->wnow;
+				fo->mailbox_wall = now;
 				fo->st.mailbox_in++;
 			}
 			view_in(fo, &b, first, now);
@@ -667,7 +706,10 @@ signals_in(struct failover *fo, uint64_t now)
 	for (i = 0; i < n; i++) {
 		if (ccm_link_health(fo->ccm, i, &h) != 0)
 			continue;
-		fo->sig.keepalive_ns = RTE_MAX(fo->sig.keepalive_ns, h.last_beat_ns);
+		if (h.last_beat_ns > fo->keepalive_wall) {
+			fo->keepalive_wall = h.last_beat_ns;
+			fo->sig.keepalive_ns = fo->wnow;
+		}
 		any_carrier |= h.carrier != 0;
 	}
 	fo->sig.carrier_lost = n > 0 && !any_carrier;
@@ -706,7 +748,7 @@ silence_stats(struct failover *fo, uint64_t now)
 static void
 judge(struct failover *fo, uint64_t now)
 {
-	enum fo_verdict v = fo_judge(&fo->sig, &fo->timing, now);
+	enum fo_verdict v = fo_judge(&fo->sig, &fo->timing, fo->wnow);
 
 	if (v != fo->verdict && fo->state != FO_S_UNKNOWN)
 		FO_LOG(INFO, "node %u: %s -> %s", fo->conf.peer_node_id,
@@ -757,10 +799,16 @@ failover_poll(struct failover *fo, uint64_t now)
 	uint8_t admin;
 	int work = 0;
 
+	if (fo->last_poll_ns != 0) {
+		uint64_t gap = now - fo->last_poll_ns;
+
+		fo->st.max_poll_gap_ns = RTE_MAX(fo->st.max_poll_gap_ns, gap);
+		if (gap > fo->watch_gap_ns)
+			fo->stalled_ns += gap - fo->watch_gap_ns;
+	}
+	fo->wnow = now - fo->stalled_ns;
 	if (fo->sig.since_ns == 0)
-		fo->sig.since_ns = now;
-	if (fo->last_poll_ns != 0)
-		fo->st.max_poll_gap_ns = RTE_MAX(fo->st.max_poll_gap_ns, now - fo->last_poll_ns);
+		fo->sig.since_ns = fo->wnow;
 	fo->last_poll_ns = now;
 	fo->st.polls++;
 	n = ccm_client_events(fo->client, ev, RTE_DIM(ev));
@@ -779,7 +827,7 @@ failover_poll(struct failover *fo, uint64_t now)
 		work++;
 	}
 	work += signals_in(fo, now);
-	silence_stats(fo, now);
+	silence_stats(fo, fo->wnow);
 	judge(fo, now);
 	if (fo->takeover_due_ns != 0 && now >= fo->takeover_due_ns)
 		takeover_start(fo, now);
@@ -789,8 +837,9 @@ failover_poll(struct failover *fo, uint64_t now)
 		fo_lease_drop(&fo->lease);
 	}
 	/* A partner back for long enough, and fenced with its log discarded
-	 * (it serves nothing), gets its work back, NVRAM first. */
-	if (fo->state == FO_S_TAKEN_OVER && fo->peer_up_since_ns != 0 &&
+	 * (it serves nothing), gets its work back, NVRAM first; unless the
+	 * operator took it over: then the operator gives it back. */
+	if (fo->state == FO_S_TAKEN_OVER && !fo->admin_held && fo->peer_up_since_ns != 0 &&
 	    now - fo->peer_up_since_ns >= fo->conf.giveback_delay_ns &&
 	    (fo->view_flags & FO_BEAT_FENCED))
 		event(fo, FO_E_GIVEBACK_DUE, now);

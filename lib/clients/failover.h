@@ -30,15 +30,18 @@ struct failover_conf {
 	const char *mailbox;		/* NULL or "": no mailbox (interconnect only) */
 	uint64_t heartbeat_ns;		/* default 1 ms */
 	uint64_t suspect_ns;		/* interconnect silent this long: suspect (down/2) */
-	uint64_t down_ns;		/* every path silent this long: dead (20 ms) */
-	uint64_t fast_ns;		/* with no carrier on any link: dead after (8 ms) */
+	uint64_t down_ns;		/* every path silent this long: dead (8 ms) */
+	uint64_t fast_ns;		/* with no carrier on any link: dead after (down/2) */
 	uint64_t giveback_delay_ns;	/* partner back this long before giveback (2 s) */
 	/* Called on the monitor's lcore when the table says so. */
 	void (*takeover)(void *arg);
 	void (*giveback)(void *arg);
-	/* We were taken over (@p fenced true): stop serving, discard our log
-	 * (the partner replayed it); or given back (false). */
+	/* We were taken over (@p fenced true): stop serving; or given back
+	 * (false). */
 	void (*fence)(void *arg, bool fenced);
+	/* The partner replayed our log (its takeover is done): discard it,
+	 * so that no record of it is ever replayed again. Once per fencing. */
+	void (*discard)(void *arg);
 	/* Is the NVRAM shadow resynchronised (before giving back)? */
 	bool (*resynced)(void *arg);
 	/* Is every record we acknowledged in the partner's shadow? (Told to
@@ -88,6 +91,8 @@ struct failover_stats {
 	uint64_t polls;
 	uint64_t beats_out, beats_in, mailbox_in;
 	uint64_t max_poll_gap_ns;	/* our own longest stall between two polls */
+	uint64_t max_beat_gap_ns;	/* the heartbeat thread's longest gap between beats */
+	uint64_t max_beat_write_ns;	/* and its longest mailbox write */
 	uint64_t max_silence_ns;	/* longest silence of the partner on every path */
 	uint64_t max_ic_silence_ns;	/* the same, interconnect only */
 	/* Episodes of silence on every path (while the partner was up), by

@@ -10,6 +10,10 @@
  * (a second path, through storage both nodes reach), and what its latest
  * beat said (halting; its mirror into us complete).
  *
+ * Times are on the caller's watch clock: one that does not run while this
+ * node itself is stalled (failover.c). A stall of the whole machine stops
+ * the partner too, and whoever resumes first would find the other silent.
+ *
  * Split brain: interconnect silence alone never makes the partner dead
  * while the mailbox still advances, nor while the mailbox cannot be read
  * (no verdict is no evidence). The mailbox must be silent too: for

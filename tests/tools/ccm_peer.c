@@ -8,6 +8,14 @@
  *
  *   ccm_peer [EAL args] -- --node 1|2 [--records N] [--timeout SECONDS]
  *            [--version-max V] [--start-delay-ms MS] [--expect-refusal]
+ *            [--cycles N] [--restarts K]
+ *
+ * --cycles N: instead of streaming, node 1 terminates the session and
+ * initiates it again N times (claim 22); both nodes then check that their
+ * QPs, mbufs and DPDK heap are back where they were after the first
+ * session. --restarts K: node 1 stays while its partner process is killed
+ * and started again K times (the test script does it); after each new
+ * session its resources must be back where they were.
  *
  * Link i joins 10.90.i.1 (node 1) and 10.90.i.2 (node 2).
  */
@@ -26,6 +34,7 @@
 
 #include "ccm.h"
 #include "peer_exit.h"
+#include "roce_int.h"
 
 #define REC_LEN		1024
 #define SLOTS		256
@@ -38,6 +47,41 @@ now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* What a session leaves behind when it ends: nothing. */
+struct footprint {
+	uint32_t qps;
+	unsigned int hdr_free, ext_free;
+	size_t heap;
+};
+
+static void
+footprint(struct ccm *ccm, struct footprint *f)
+{
+	struct rte_malloc_socket_stats st;
+	struct roce_dev *dev = ccm_dev(ccm);
+
+	rte_malloc_get_socket_stats(0, &st);
+	*f = (struct footprint){ .qps = dev->nb_qp, .hdr_free = rte_mempool_avail_count(dev->hdr_pool),
+				 .ext_free = rte_mempool_avail_count(dev->ext_pool),
+				 .heap = st.heap_allocsz_bytes };
+}
+
+/* The same as @p base, up to the header mbufs a quiet moment has in
+ * flight (keepalives, acks). @return 0, or 1 with a line on stderr. */
+static int
+footprint_check(unsigned int node, const char *when, const struct footprint *base,
+		const struct footprint *now)
+{
+	if (now->qps == base->qps && now->ext_free == base->ext_free && now->heap == base->heap &&
+	    now->hdr_free + 16 >= base->hdr_free)
+		return 0;
+	fprintf(stderr, "node %u: %s: QPs %u (first session %u), header mbufs free %u (%u), "
+		"payload mbufs free %u (%u), DPDK heap %zu bytes (%zu)\n", node, when, now->qps,
+		base->qps, now->hdr_free, base->hdr_free, now->ext_free, base->ext_free, now->heap,
+		base->heap);
+	return 1;
 }
 
 /* Poll, yielding when idle (two processes share two cores). */
@@ -68,9 +112,12 @@ main(int argc, char **argv)
 		{ "version-max", required_argument, NULL, 'v' },
 		{ "start-delay-ms", required_argument, NULL, 'd' },
 		{ "expect-refusal", no_argument, NULL, 'x' },
+		{ "cycles", required_argument, NULL, 'C' },
+		{ "restarts", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
-	unsigned int node = 0, records = 5000, version_max = 0, delay_ms = 0;
+	unsigned int node = 0, records = 5000, version_max = 0, delay_ms = 0, cycles = 0;
+	unsigned int restarts = 0;
 	unsigned int sent = 0, done = 0, got = 0, l;
 	bool expect_refusal = false;
 	double timeout = 30;
@@ -110,6 +157,12 @@ main(int argc, char **argv)
 			break;
 		case 'x':
 			expect_refusal = true;
+			break;
+		case 'C':
+			cycles = atoi(optarg);
+			break;
+		case 'R':
+			restarts = atoi(optarg);
 			break;
 		default:
 			return 2;
@@ -151,6 +204,8 @@ main(int argc, char **argv)
 	client = ccm_client_register(ccm, &cconf);
 	if (client == NULL || cconf.local_mem == NULL || seen == NULL)
 		return 1;
+	/* The ports are started: a memif client may connect now. */
+	fprintf(stderr, "node %u: ready\n", node);
 	/* The CCM starts late: its ports and boot region exist, as on a node
 	 * whose CCM has not yet been reached in its boot. */
 	usleep(delay_ms * 1000);
@@ -166,6 +221,49 @@ main(int argc, char **argv)
 		rc = ccm_stat(ccm, "refused") > 0 && ccm_session(ccm) == 0 ? 0 : 1;
 		fprintf(stderr, "node %u: %s (refused %lu)\n", node, rc ? "FAILED" : "refused",
 			(unsigned long)ccm_stat(ccm, "refused"));
+		goto out;
+	}
+	if (cycles > 0 || restarts > 0) {
+		/* Sessions, one after another; the footprint of each compared
+		 * with the first's, each in a quiet moment once up. */
+		struct footprint base = { 0 }, now;
+		unsigned int want = (cycles ? cycles : restarts) + 1, bad = 0, seen = 0;
+		uint64_t settle;
+
+		rc = 0;
+		while (now_ns() < deadline && seen < want) {
+			uint32_t up = ccm_session(ccm);
+
+			while (now_ns() < deadline &&
+			       (ccm_session(ccm) == up || ccm_state(ccm) != CCM_S_UP))
+				poll_once(ccm);
+			if (ccm_session(ccm) == up)
+				break;
+			for (settle = now_ns() + 20000000ull; now_ns() < settle;)
+				poll_once(ccm);
+			if (ccm_state(ccm) != CCM_S_UP)
+				continue;	/* it ended again meanwhile: the next one */
+			seen++;
+			footprint(ccm, &now);
+			if (seen == 1)
+				base = now;
+			else if (seen == want || seen % 100 == 0 || restarts)
+				bad += footprint_check(node, seen == want ? "last session" : "a session",
+						       &base, &now);
+			while (ccm_client_events(client, &ev, 1) == 1)
+				;
+			/* Node 1 ends this one and begins the next. */
+			if (node == 1 && cycles && seen < want)
+				ccm_restart(ccm);
+		}
+		rc = seen == want && bad == 0 ? 0 : 1;
+		fprintf(stderr, "node %u: %s, %u of %u sessions, session %u, %s footprint: "
+			"%u QPs, %u+%u mbufs free, %zu heap bytes\n", node, rc ? "FAILED" : "ok",
+			seen, want, ccm_session(ccm), bad ? "CHANGED" : "same", base.qps,
+			base.hdr_free, base.ext_free, base.heap);
+		/* The partner sees our last session up before we go. */
+		for (settle = now_ns() + 300000000ull; now_ns() < settle;)
+			poll_once(ccm);
 		goto out;
 	}
 	/* Wait for the partner, then stream (node 1) or check (node 2). */

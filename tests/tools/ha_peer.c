@@ -84,7 +84,10 @@ struct pair {
 	bool taken_over, cut, mbox_cut;
 	bool was_fenced, was_holding;
 	enum fo_state was_state;
+	uint32_t was_session;
 	uint64_t replayed, replay_last, replay_bad;
+	struct failover_stats st;	/* taken when told to stop */
+	bool st_taken;
 };
 
 static struct pair pairs[MAX_PAIRS];
@@ -151,6 +154,17 @@ poll_pair(struct pair *p)
 	return ccm_poll(p->ccm, t) + nvram_shadow_poll(p->nv) + failover_poll(p->fo, t);
 }
 
+/* The monitor's figures as they were when told to stop: what the partner
+ * does after (it stops too) is not part of the run. */
+static void
+stats_snapshot(struct pair *p)
+{
+	if (stop && !p->st_taken) {
+		failover_stats(p->fo, &p->st);
+		p->st_taken = true;
+	}
+}
+
 /* A sync append waits inside its lcore: the CCM and the monitor go on. */
 static int
 poll_others(void *arg)
@@ -158,6 +172,7 @@ poll_others(void *arg)
 	struct pair *p = arg;
 	uint64_t t = now_ns();
 
+	stats_snapshot(p);
 	return ccm_poll(p->ccm, t) + failover_poll(p->fo, t);
 }
 
@@ -225,11 +240,15 @@ on_fence(void *arg, bool fenced)
 {
 	struct pair *p = arg;
 
-	/* The partner replayed our log: none of it may be replayed again. */
-	if (fenced)
-		nvram_shadow_discard(p->nv);
 	printf("event %s %s %" PRIu64 "\n", p->label, fenced ? "fenced" : "unfenced", now_ns());
 	fflush(stdout);
+}
+
+/* The partner replayed our log: none of it may be replayed again. */
+static void
+on_discard(void *arg)
+{
+	nvram_shadow_discard(((struct pair *)arg)->nv);
 }
 
 static int
@@ -242,7 +261,8 @@ pair_create(struct pair *p, const struct opts *o)
 		.node_id = o->node, .peer_node_id = 3 - o->node,
 		.heartbeat_ns = o->heartbeat_ns, .down_ns = o->down_ns, .fast_ns = o->fast_ns,
 		.giveback_delay_ns = o->giveback_ns, .takeover = on_takeover,
-		.giveback = on_giveback, .fence = on_fence, .resynced = resynced,
+		.giveback = on_giveback, .fence = on_fence, .discard = on_discard,
+		.resynced = resynced,
 		.mirrored = mirrored, .discarded = discarded, .arg = p,
 	};
 	char name[24], nvfile[512], shfile[512], mbox[512];
@@ -338,6 +358,11 @@ node_events(struct pair *p)
 		printf("event %s partner %s %" PRIu64 "\n", p->label, fo_state_name(st), now_ns());
 		fflush(stdout);
 	}
+	if (ccm_session(p->ccm) != p->was_session) {
+		p->was_session = ccm_session(p->ccm);
+		printf("event %s session %u %" PRIu64 "\n", p->label, p->was_session, now_ns());
+		fflush(stdout);
+	}
 	p->was_state = st;
 	p->was_fenced = fenced;
 	p->was_holding = holding;
@@ -381,12 +406,15 @@ node_stats(struct pair *p)
 	struct failover_stats st;
 	unsigned int i;
 
-	failover_stats(p->fo, &st);
+	stats_snapshot(p);
+	st = p->st;
 	printf("stats %s acks %" PRIu64 " partner_acks %" PRIu64 " polls %" PRIu64
-	       " max_poll_gap_ms %.2f max_silence_ms %.2f max_ic_silence_ms %.2f late %" PRIu64
+	       " max_poll_gap_ms %.2f max_beat_gap_ms %.2f max_beat_write_ms %.2f"
+	       " max_silence_ms %.2f max_ic_silence_ms %.2f late %" PRIu64
 	       " cut %" PRIu64 " takeovers %" PRIu64 " refused %" PRIu64 " givebacks %" PRIu64
 	       " fenced %" PRIu64 " lease_lapses %" PRIu64 " session %u hist", p->label,
-	       p->acks[0], p->acks[1], st.polls, st.max_poll_gap_ns / 1e6, st.max_silence_ns / 1e6,
+	       p->acks[0], p->acks[1], st.polls, st.max_poll_gap_ns / 1e6,
+	       st.max_beat_gap_ns / 1e6, st.max_beat_write_ns / 1e6, st.max_silence_ns / 1e6,
 	       st.max_ic_silence_ns / 1e6, st.late, st.cut, st.takeovers, st.refused,
 	       st.givebacks, st.fenced, st.lease_lapses, ccm_session(p->ccm));
 	for (i = 0; i < FO_SILENCE_BUCKETS; i++)
@@ -404,6 +432,7 @@ node_loop(void *arg)
 
 	while (!stop && now_ns() < deadline) {
 		apply_cuts(p);
+		stats_snapshot(p);
 		t = now_ns();
 		if (t >= next) {
 			next = t + p->o->interval_ns;
@@ -660,6 +689,10 @@ main(int argc, char **argv)
 			peer_exit(1);
 		ccm_start(pairs[i].ccm, now_ns());
 	}
+	/* The ports are started: a memif client may connect now (one that
+	 * connects earlier, while the server only listens, is refused). */
+	printf("ready %" PRIu64 "\n", now_ns());
+	fflush(stdout);
 	if (strcmp(o.role, "writer") == 0)
 		peer_exit(writer(&pairs[0]));
 	if (strcmp(o.role, "survivor") == 0)
