@@ -70,6 +70,7 @@ struct opts {
 struct pair {
 	unsigned int idx, lcore;
 	char label[16];
+	char name[24];			/* the CCM's: it keeps the pointer */
 	bool named;			/* given with --pair (file names) */
 	uint16_t ports[CCM_MAX_LINKS];
 	unsigned int nports;
@@ -265,7 +266,7 @@ pair_create(struct pair *p, const struct opts *o)
 		.resynced = resynced,
 		.mirrored = mirrored, .discarded = discarded, .arg = p,
 	};
-	char name[24], nvfile[512], shfile[512], mbox[512];
+	char nvfile[512], shfile[512], mbox[512];
 	struct ccm_conf conf = { 0 };
 	unsigned int l;
 
@@ -276,8 +277,8 @@ pair_create(struct pair *p, const struct opts *o)
 	/* A link is dead after 50 ms of silence, not 5: shared CI cores stall,
 	 * and link flaps are not what these tests are about. */
 	conf.link_timeout_ns = 50 * MS;
-	snprintf(name, sizeof(name), "ha%u%s", o->node, p->label);
-	conf.name = name;
+	snprintf(p->name, sizeof(p->name), "ha%u%s", o->node, p->label);
+	conf.name = p->name;
 	conf.cluster_id = 0xa1100 + (uint8_t)p->label[0];
 	conf.node_id = o->node;
 	conf.peer_node_id = 3 - o->node;
@@ -293,7 +294,7 @@ pair_create(struct pair *p, const struct opts *o)
 	conf.boot_addr = 0x10000000;
 	p->ccm = ccm_create(&conf);
 	if (p->ccm == NULL) {
-		fprintf(stderr, "ha_peer: ccm %s: %s\n", name, rte_strerror(rte_errno));
+		fprintf(stderr, "ha_peer: ccm %s: %s\n", p->name, rte_strerror(rte_errno));
 		return -1;
 	}
 	if (!p->named) {
@@ -311,7 +312,7 @@ pair_create(struct pair *p, const struct opts *o)
 	p->nv = nvram_shadow_create(p->ccm, &nvc);
 	p->fo = failover_create(p->ccm, &foc);
 	if (p->nv == NULL || p->fo == NULL) {
-		fprintf(stderr, "ha_peer: clients of %s: %s\n", name, rte_strerror(rte_errno));
+		fprintf(stderr, "ha_peer: clients of %s: %s\n", p->name, rte_strerror(rte_errno));
 		return -1;
 	}
 	/* Our work continues from the records our log holds. */
