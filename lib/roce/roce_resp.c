@@ -68,6 +68,8 @@ static void
 fatal_nak(struct roce_qp *qp, enum roce_nak_code code, uint32_t psn, enum roce_counter c)
 {
 	roce_count(qp->dev, c);
+	ROCE_LOG(DEBUG, "%s: QP %u: NAK %s at PSN %u (expected %u)", qp->dev->name, qp->qpn,
+		 roce_counter_names[c], psn, qp->resp.psn);
 	if (qp->resp.fatal_pending && roce_psn_le(qp->resp.fatal_psn, psn))
 		return;
 	qp->resp.fatal_pending = true;
@@ -567,6 +569,10 @@ roce_resp_poll(struct roce_qp *qp)
 	int sent = 0;
 
 	if (qp->state != IBV_QPS_RTR && qp->state != IBV_QPS_RTS)
+		return 0;
+	/* Nothing to send, or nowhere to send it yet: answers wait. */
+	if ((!qp->resp.ack_pending && !qp->resp.seq_nak_due && !qp->resp.fatal_pending &&
+	     res_next_to_send(qp) == NULL) || !roce_qp_path_ready(qp))
 		return 0;
 	while (sent < ROCE_RESP_BUDGET && roce_port_tx_room(qp->port) >= 8 &&
 	       (res = res_next_to_send(qp)) != NULL) {
