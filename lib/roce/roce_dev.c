@@ -445,6 +445,7 @@ roce_dev_destroy(struct roce_dev *dev)
 	}
 	rte_mempool_free(dev->hdr_pool);
 	rte_mempool_free(dev->ext_pool);
+	rte_mempool_free(dev->copy_pool);
 	rte_free(dev->qp_table);
 	rte_free(dev->mr_table);
 	rte_free(dev);

@@ -96,6 +96,7 @@ extern const char *const roce_counter_names[ROCE_CNT_NCOUNTERS];
 #define ROCE_ACKREQ_INTERVAL	16	/* AckReq every N packets of a long message */
 #define ROCE_RESP_BUDGET	64	/* READ response packets a QP sends per poll */
 #define ROCE_QP_TX_BUDGET	64	/* packets a QP may send per poll */
+#define ROCE_COPY_MBUFS		1023	/* READ response copies in flight per device */
 
 struct roce_port {
 	struct roce_dev *dev;
@@ -123,6 +124,7 @@ struct roce_dev {
 	struct roce_parser parser;
 	struct rte_mempool *hdr_pool;	/* headers, trailers, control frames */
 	struct rte_mempool *ext_pool;	/* empty mbufs to attach payload to */
+	struct rte_mempool *copy_pool;	/* READ response payload copies (on first use) */
 	struct roce_port port[ROCE_MAX_PORTS];
 	uint8_t nb_ports;
 	uint16_t rx_burst;
@@ -193,6 +195,8 @@ roce_mr_ptr(const struct roce_mr *mr, uint64_t va)
 /* An mbuf whose data is [ptr, ptr + len) of @p mr, not copied. */
 struct rte_mbuf *roce_mr_attach(struct roce_dev *dev, struct roce_mr *mr, uint8_t *ptr,
 				uint16_t len);
+/* An mbuf holding a copy of [ptr, ptr + len), len <= 4096. */
+struct rte_mbuf *roce_mr_copy(struct roce_dev *dev, const uint8_t *ptr, uint16_t len);
 
 /* ---- Completion queue ------------------------------------------------- */
 

@@ -535,8 +535,11 @@ send_response(struct roce_qp *qp, struct roce_rd_atomic_res *res)
 		}
 		if (roce_qp_pkt_init(qp, &pkt, opcode, res->next_psn, &mac) != 0)
 			return -EAGAIN;
-		/* Zero copy from the region, as for requests. */
-		payload = roce_mr_attach(dev, mr, roce_mr_ptr(mr, va), len);
+		/* The ICRC is computed over the payload as it is now: from a copy,
+		 * unless the region is declared stable while read. */
+		payload = (mr->access & ROCE_ACCESS_READ_ZERO_COPY) ?
+			roce_mr_attach(dev, mr, roce_mr_ptr(mr, va), len) :
+			roce_mr_copy(dev, roce_mr_ptr(mr, va), len);
 		if (payload == NULL) {
 			roce_count(dev, ROCE_CNT_TX_NO_MBUF);
 			return -ENOMEM;

@@ -138,6 +138,8 @@ reset_qp(void)
 		;
 	expect(rte_mempool_full(S.dev->hdr_pool), "header mbufs leaked");
 	expect(rte_mempool_full(S.dev->ext_pool), "attached mbufs leaked");
+	expect(S.dev->copy_pool == NULL || rte_mempool_full(S.dev->copy_pool),
+	       "READ response copies leaked");
 	connect_qp();
 }
 
