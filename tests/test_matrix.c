@@ -11,7 +11,7 @@
  * read or sent is the one the model says; every atomic returns the value
  * the model says and the remote word ends as the model ends.
  *
- * The whole matrix is 5,040 cells. By default a sample is run (a few cells
+ * The whole matrix is 7,920 cells. By default a sample is run (a few cells
  * of every verb, chosen by a seed that is printed); MATRIX_SEED=N picks
  * another, MATRIX_CELLS=N another size, MATRIX_ALL=1 runs everything, and
  * MATRIX_CELL=kind,verb,size,depth,fault,dir with MATRIX_SEED=the cell's seed
