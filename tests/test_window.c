@@ -33,9 +33,10 @@ START_TEST(starts_open_and_learns_the_round_trip)
 
 	roce_window_init(&w);
 	ck_assert_uint_eq(roce_window_size(&w), ROCE_WINDOW_INITIAL);
-	/* Before any sample: the initial timeout, unless the IBTA one is shorter. */
+	/* Before any sample: the initial timeout, at most a quarter of the
+	 * IBTA one. */
 	ck_assert_uint_eq(roce_window_rto_ns(&w, 0), ROCE_RTO_INITIAL_NS);
-	ck_assert_uint_eq(roce_window_rto_ns(&w, 2 * MS), 0);
+	ck_assert_uint_eq(roce_window_rto_ns(&w, 2 * MS), 2 * MS / ROCE_RTO_PER_TIMEOUT);
 	round_trip(&w, 100, 8, &now, 40 * US);
 	ck_assert_uint_eq(w.samples, 1);
 	ck_assert_uint_eq(w.srtt_ns, 40 * US);
@@ -169,6 +170,30 @@ START_TEST(timer_backs_off_and_resends_four_times_per_ibta_timeout)
 	ck_assert_uint_eq(roce_window_rto_ns(&w, ceiling), ROCE_RTO_MIN_NS);
 	/* An IBTA timeout under four floors: this timer stands aside. */
 	ck_assert_uint_eq(roce_window_rto_ns(&w, 600 * US), 0);
+	/* A slow path's round trip is capped at a quarter of the timeout, so
+	 * the timer still fires four times per timeout. */
+	for (i = 0; i < 30; i++)
+		psn = round_trip(&w, psn, 2, &now, 3 * MS);
+	ck_assert_uint_eq(roce_window_rto_ns(&w, ceiling), ceiling / ROCE_RTO_PER_TIMEOUT);
+}
+END_TEST
+
+/* A sample ends when the responder answers its packet, even while an
+ * earlier READ holds the oldest unacknowledged PSN back. */
+START_TEST(sample_ends_at_its_answer)
+{
+	struct roce_window w;
+
+	roce_window_init(&w);
+	roce_window_sent(&w, 500, true, true, 1 * MS);
+	roce_window_answered(&w, 499, 1 * MS + 30 * US);
+	ck_assert_uint_eq(w.samples, 0);
+	roce_window_answered(&w, 500, 1 * MS + 40 * US);
+	ck_assert_uint_eq(w.samples, 1);
+	ck_assert_uint_eq(w.srtt_ns, 40 * US);
+	/* The oldest unacknowledged PSN catching up much later adds nothing. */
+	roce_window_acked(&w, 600, 100, 9 * MS);
+	ck_assert_uint_eq(w.samples, 1);
 }
 END_TEST
 
@@ -205,6 +230,7 @@ main(void)
 	tcase_add_test(tc, timer_loss_drops_to_minimum_and_regrows);
 	tcase_add_test(tc, capped_near_the_bandwidth_delay_product);
 	tcase_add_test(tc, timer_backs_off_and_resends_four_times_per_ibta_timeout);
+	tcase_add_test(tc, sample_ends_at_its_answer);
 	tcase_add_test(tc, psn_wrap);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -79,6 +79,7 @@ ack_through(struct roce_qp *qp, uint32_t psn)
 	if (roce_psn_gt(psn, qp->comp.acked_psn))
 		qp->comp.acked_psn = psn;
 	psn = qp->comp.acked_psn;
+	roce_window_answered(&qp->win, psn, qp->dev->now_ns);
 	for (; qp->sq_tail != qp->sq_head; qp->sq_tail++) {
 		struct roce_send_wqe *wqe = roce_sq_wqe(qp, qp->sq_tail);
 
@@ -331,6 +332,7 @@ comp_read_resp(struct roce_qp *qp, const struct roce_pkt *pkt, const struct rte_
 	}
 	wqe->resp_bytes += want;
 	wqe->reread_armed = false;
+	roce_window_answered(&qp->win, pkt->psn, dev->now_ns);
 	if (idx == qp->sq_tail)
 		advance(qp, roce_psn_add(pkt->psn, 1));
 	if (final)

@@ -79,16 +79,22 @@ roce_window_acked(struct roce_window *w, uint32_t una, uint32_t n, uint64_t now_
 		return;
 	w->acked_total += n;
 	w->backoff = 0;
-	if (w->sampling && roce_psn_gt(una, w->sample_psn)) {
-		w->sampling = false;
-		rtt_sample(w, now_ns - w->sample_ns, w->acked_total - w->sample_acked);
-	}
+	roce_window_answered(w, roce_psn_add(una, ROCE_PSN_MASK), now_ns);
 	if (w->recovering && roce_psn_ge(una, w->recover_psn))
 		w->recovering = false;
 	/* Random loss on a dedicated link is not congestion: regrow within a
 	 * round trip, up to the cap. */
 	limit = cap(w);
 	w->cwnd = w->cwnd + n > limit ? limit : w->cwnd + n;
+}
+
+void
+roce_window_answered(struct roce_window *w, uint32_t psn, uint64_t now_ns)
+{
+	if (w->sampling && roce_psn_ge(psn, w->sample_psn)) {
+		w->sampling = false;
+		rtt_sample(w, now_ns - w->sample_ns, w->acked_total - w->sample_acked);
+	}
 }
 
 void
@@ -126,8 +132,8 @@ roce_window_rto_ns(const struct roce_window *w, uint64_t ceiling_ns)
 		if (rto < ROCE_RTO_MIN_NS)
 			rto = ROCE_RTO_MIN_NS;
 	}
-	/* Next to an IBTA timeout not much longer, this timer adds nothing. */
-	if (ceiling_ns != 0 && rto > ceiling_ns / ROCE_RTO_PER_TIMEOUT)
+	/* Next to an IBTA timeout this short, this timer adds nothing. */
+	if (ceiling_ns != 0 && ceiling_ns / ROCE_RTO_PER_TIMEOUT < ROCE_RTO_MIN_NS)
 		return 0;
 	rto <<= w->backoff;
 	/* At least ROCE_RTO_PER_TIMEOUT resends per IBTA timeout: on a bad

@@ -57,6 +57,11 @@ void roce_window_sent(struct roce_window *w, uint32_t psn, bool first_time, bool
 /** The oldest unacknowledged PSN moved to @p una, @p n PSNs acknowledged. */
 void roce_window_acked(struct roce_window *w, uint32_t una, uint32_t n, uint64_t now_ns);
 
+/** The responder answered everything up to @p psn (an ACK, or the first
+ * response to a READ at @p psn): the round trip sample ends there, even
+ * while an earlier READ still holds the oldest unacknowledged PSN back. */
+void roce_window_answered(struct roce_window *w, uint32_t psn, uint64_t now_ns);
+
 /** A loss was seen (sequence NAK, missing READ response, timer), with
  * @p max_psn the highest PSN sent + 1: the window halves, at most once per
  * window of data; a timer loss drops it to the minimum. */
@@ -68,9 +73,9 @@ uint32_t roce_window_size(const struct roce_window *w);
 /**
  * The retransmission timeout now: srtt + 4 rttvar, at least
  * ROCE_RTO_MIN_NS (ROCE_RTO_INITIAL_NS before any sample), doubled per
- * firing without progress up to a quarter of @p ceiling_ns, the IBTA local
- * ACK timeout (0: none); 0 = do not fire, when that timeout is less than
- * four of these.
+ * firing without progress, never above a quarter of @p ceiling_ns, the IBTA
+ * local ACK timeout (0: none); 0 = do not fire, when a quarter of that
+ * timeout is under ROCE_RTO_MIN_NS.
  */
 uint64_t roce_window_rto_ns(const struct roce_window *w, uint64_t ceiling_ns);
 
