@@ -188,6 +188,14 @@ nomem:
 static void
 qp_unlive(struct roce_qp *qp)
 {
+	if (qp->on_ready_list) {
+		TAILQ_REMOVE(&qp->dev->ready_qps, qp, ready);
+		qp->on_ready_list = false;
+	}
+	if (qp->on_armed_list) {
+		TAILQ_REMOVE(&qp->dev->armed_qps, qp, armed);
+		qp->on_armed_list = false;
+	}
 	if (qp->on_live_list) {
 		TAILQ_REMOVE(&qp->dev->live_qps, qp, live);
 		qp->on_live_list = false;
@@ -329,6 +337,7 @@ roce_qp_fail(struct roce_qp *qp, uint32_t wqe_idx, enum ibv_wc_status status)
 	qp->resp.fatal_pending = false;
 	if (qp->resp.res != NULL)
 		memset(qp->resp.res, 0, qp->resp.nb_res * sizeof(*qp->resp.res));
+	qp->resp.nb_sending = 0;
 }
 
 void
@@ -447,6 +456,7 @@ roce_modify_qp(struct roce_qp *qp, struct ibv_qp_attr *attr, int mask)
 			return -ENOMEM;
 		rte_free(qp->resp.res);
 		qp->resp.res = res;
+		qp->resp.nb_sending = 0;
 		qp->resp.nb_res = attr->max_dest_rd_atomic;
 		qp->resp.res_next = 0;
 		qp->attr.max_dest_rd_atomic = attr->max_dest_rd_atomic;
@@ -505,6 +515,7 @@ roce_modify_qp(struct roce_qp *qp, struct ibv_qp_attr *attr, int mask)
 		TAILQ_INSERT_TAIL(&dev->live_qps, qp, live);
 		qp->on_live_list = true;
 	}
+	roce_qp_wake(qp);
 	if (to == IBV_QPS_RTS)
 		qp->comp.progress_ns = dev->now_ns;
 	qp->state = to;
@@ -549,6 +560,7 @@ roce_qp_migrate(struct roce_qp *qp, struct roce_port *port, uint32_t peer_ip)
 	roce_gid_from_ipv4(&qp->attr.ah_attr.grh.dgid, peer_ip);
 	if (qp->state == IBV_QPS_RTS)
 		roce_req_rewind(qp, qp->comp.psn);
+	roce_qp_wake(qp);
 }
 
 int
@@ -571,6 +583,8 @@ roce_qp_resync_responder(struct roce_qp *qp, uint32_t rq_psn)
 	qp->resp.fatal_pending = false;
 	if (qp->resp.res != NULL)
 		memset(qp->resp.res, 0, qp->resp.nb_res * sizeof(*qp->resp.res));
+	qp->resp.nb_sending = 0;
+	roce_qp_wake(qp);
 	return 0;
 }
 
@@ -675,6 +689,7 @@ roce_post_send(struct roce_qp *qp, struct ibv_send_wr *wr, struct ibv_send_wr **
 			qp->sq_cur = ++qp->sq_tail;
 		}
 	}
+	roce_qp_wake(qp);
 	return 0;
 }
 
@@ -716,6 +731,43 @@ roce_post_recv(struct roce_qp *qp, struct ibv_recv_wr *wr, struct ibv_recv_wr **
 }
 
 /* ---- Frames a QP sends ------------------------------------------------ */
+
+void
+roce_qp_arm(struct roce_qp *qp)
+{
+	bool want = qp->on_live_list && qp->state == IBV_QPS_RTS &&
+		    (qp->comp.psn != qp->req.max_psn || qp->req.rnr_until_ns > qp->dev->now_ns);
+
+	if (want && !qp->on_armed_list) {
+		TAILQ_INSERT_TAIL(&qp->dev->armed_qps, qp, armed);
+		qp->on_armed_list = true;
+	} else if (!want && qp->on_armed_list) {
+		TAILQ_REMOVE(&qp->dev->armed_qps, qp, armed);
+		qp->on_armed_list = false;
+	}
+}
+
+void
+roce_qp_wake(struct roce_qp *qp)
+{
+	if (!qp->on_ready_list && qp->on_live_list) {
+		TAILQ_INSERT_TAIL(&qp->dev->ready_qps, qp, ready);
+		qp->on_ready_list = true;
+	}
+	roce_qp_arm(qp);
+}
+
+bool
+roce_qp_wants_tx(const struct roce_qp *qp)
+{
+	if (roce_resp_has_answers(qp))
+		return true;
+	if (qp->state != IBV_QPS_RTS || qp->dev->now_ns < qp->req.rnr_until_ns)
+		return false;
+	return qp->req.rereads != 0 ||
+	       (qp->sq_cur != qp->sq_head &&
+		roce_psn_diff(qp->req.psn, qp->comp.psn) < (int32_t)roce_window_size(&qp->win));
+}
 
 bool
 roce_qp_path_ready(struct roce_qp *qp)
