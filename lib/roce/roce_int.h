@@ -305,6 +305,9 @@ struct roce_qp {
 	uint64_t last_cnp_ns;
 	uint32_t peer_ip[ROCE_MAX_PORTS];	/* partner's address per port, 0: none */
 	bool path_held;				/* waiting for the neighbour's MAC */
+	bool tmpl_valid;			/* tmpl matches path and neighbour */
+	struct rte_ether_addr tmpl_mac;
+	struct roce_tmpl tmpl;			/* headers of every frame it sends */
 	uint64_t path_changed_ns;		/* last move to another port, 0: never */
 
 	/* send queue: indices free-running, masked by sq_mask */
@@ -397,9 +400,22 @@ bool roce_qp_rq_pop(struct roce_qp *qp, struct roce_recv_wqe *rwqe);
 void roce_qp_complete_recv(struct roce_qp *qp, const struct roce_recv_wqe *rwqe,
 			   enum ibv_wc_status status, enum ibv_wc_opcode opcode, uint32_t byte_len,
 			   const struct roce_pkt *pkt);
-/* Fill the Ethernet..BTH fields of a frame this QP sends. */
-int roce_qp_pkt_init(struct roce_qp *qp, struct roce_pkt *pkt, uint8_t opcode, uint32_t psn,
-		     struct rte_ether_addr *dst_mac);
+/* Every field of a frame this QP sends but the frame's own. */
+void roce_qp_pkt_fill(struct roce_qp *qp, struct roce_pkt *pkt,
+		      const struct rte_ether_addr *dst_mac);
+/* The fields a frame brings to the QP's header template (qp->tmpl, made
+ * by roce_qp_path_ready(), which must have said yes this poll). */
+static inline void
+roce_qp_pkt_init(struct roce_qp *qp, struct roce_pkt *pkt, uint8_t opcode, uint32_t psn)
+{
+	pkt->opcode = opcode;
+	pkt->psn = psn & ROCE_PSN_MASK;
+	pkt->se = false;
+	pkt->migreq = false;
+	pkt->ackreq = false;
+	pkt->payload_len = 0;
+	pkt->ip_id = qp->port->ip_id++;
+}
 /* May the QP send now? False while its neighbour's MAC is unknown (an ARP
  * request is sent when due): the QP is held, nothing is built to be lost. */
 bool roce_qp_path_ready(struct roce_qp *qp);

@@ -12,18 +12,17 @@
 
 /* ---- Answers ---------------------------------------------------------- */
 
+/* An ACK or NAK, now (the path is ready: roce_resp_poll() checked). */
 static void
 send_ack_now(struct roce_qp *qp, uint8_t syndrome, uint32_t psn)
 {
-	struct rte_ether_addr mac;
 	struct roce_pkt pkt;
 	struct rte_mbuf *m;
 
-	if (roce_qp_pkt_init(qp, &pkt, ROCE_OP_ACK, psn, &mac) != 0)
-		return;
+	roce_qp_pkt_init(qp, &pkt, ROCE_OP_ACK, psn);
 	pkt.aeth.syndrome = syndrome;
 	pkt.aeth.msn = qp->resp.msn;
-	m = roce_mbuf_build(&roce_crc32_isal, qp->dev->hdr_pool, &pkt, NULL);
+	m = roce_mbuf_build(&roce_crc32_isal, qp->dev->hdr_pool, &qp->tmpl, &pkt, NULL);
 	if (m == NULL) {
 		roce_count(qp->dev, ROCE_CNT_TX_NO_MBUF);
 		return;
@@ -83,17 +82,20 @@ void
 roce_send_cnp(struct roce_qp *qp)
 {
 	struct roce_dev *dev = qp->dev;
-	struct rte_ether_addr mac;
 	struct roce_pkt pkt;
 	struct rte_mbuf *m;
 
 	/* A17.9.2: at most one CNP per QP per interval. */
 	if (qp->last_cnp_ns != 0 && dev->now_ns - qp->last_cnp_ns < ROCE_CNP_INTERVAL_NS)
 		return;
-	if (roce_qp_pkt_init(qp, &pkt, ROCE_OP_CNP, 0, &mac) != 0)
+	if (!roce_qp_path_ready(qp))
 		return;
+	/* Rare, and with BECN set: built in full, not from the template. */
+	roce_qp_pkt_fill(qp, &pkt, &qp->tmpl_mac);
+	pkt.opcode = ROCE_OP_CNP;
+	pkt.ip_id = qp->port->ip_id++;
 	pkt.becn = true;
-	m = roce_mbuf_build(&roce_crc32_isal, dev->hdr_pool, &pkt, NULL);
+	m = roce_mbuf_build(&roce_crc32_isal, dev->hdr_pool, NULL, &pkt, NULL);
 	if (m == NULL)
 		return;
 	qp->last_cnp_ns = dev->now_ns ? dev->now_ns : 1;
@@ -525,7 +527,6 @@ send_response(struct roce_qp *qp, struct roce_rd_atomic_res *res)
 	uint32_t idx = roce_psn_diff(res->next_psn, res->first_psn);
 	bool first = idx == 0, last = idx == res->npkts - 1;
 	struct rte_mbuf *payload = NULL, *m;
-	struct rte_ether_addr mac;
 	struct roce_pkt pkt;
 	uint64_t va = res->va + (uint64_t)idx * qp->mtu;
 	uint32_t len = 0;
@@ -550,8 +551,7 @@ send_response(struct roce_qp *qp, struct roce_rd_atomic_res *res)
 				  ROCE_CNT_RESP_ACCESS_NAK_SENT);
 			return 0;
 		}
-		if (roce_qp_pkt_init(qp, &pkt, opcode, res->next_psn, &mac) != 0)
-			return -EAGAIN;
+		roce_qp_pkt_init(qp, &pkt, opcode, res->next_psn);
 		/* The ICRC is computed over the payload as it is now: from a copy,
 		 * unless the region is declared stable while read. */
 		payload = (mr->access & ROCE_ACCESS_READ_ZERO_COPY) ?
@@ -561,14 +561,14 @@ send_response(struct roce_qp *qp, struct roce_rd_atomic_res *res)
 			roce_count(dev, ROCE_CNT_TX_NO_MBUF);
 			return -ENOMEM;
 		}
-	} else if (roce_qp_pkt_init(qp, &pkt, opcode, res->next_psn, &mac) != 0) {
-		return -EAGAIN;
+	} else {
+		roce_qp_pkt_init(qp, &pkt, opcode, res->next_psn);
 	}
 	pkt.aeth.syndrome = ROCE_AETH_ACK_NO_CREDIT;
 	pkt.aeth.msn = qp->resp.msn;
 	pkt.atmack_orig = res->orig;
 	pkt.payload_len = len;
-	m = roce_mbuf_build(&roce_crc32_isal, dev->hdr_pool, &pkt, payload);
+	m = roce_mbuf_build(&roce_crc32_isal, dev->hdr_pool, &qp->tmpl, &pkt, payload);
 	if (m == NULL) {
 		rte_pktmbuf_free(payload);
 		roce_count(dev, ROCE_CNT_TX_NO_MBUF);
