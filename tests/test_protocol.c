@@ -541,6 +541,51 @@ START_TEST(completer_takes_either_shape_of_resumed_read)
 }
 END_TEST
 
+/*
+ * A responder such as rxe streams the rest of a READ after a lost packet
+ * and serves the request that asks again only afterwards: the responses
+ * after the gap are kept, and the one packet missing is all that is
+ * needed from the replay.
+ */
+START_TEST(read_keeps_responses_after_a_gap)
+{
+	uint8_t remote[8 * MTU];
+	struct sp_frame f;
+	struct ibv_wc wc;
+	uint32_t i, requests = 1;
+
+	pattern(remote, sizeof(remote), 7);
+	post_read(1, 0, 0x100000, sizeof(remote));
+	expect_frame(&f, ROCE_OP_READ_REQUEST, dut_psn(0), "READ");
+	response(ROCE_OP_READ_RESP_FIRST, dut_psn(0), ROCE_AETH_ACK_NO_CREDIT, remote, MTU);
+	/* psn 1 is lost; the stream goes on to its end. */
+	for (i = 2; i < 8; i++)
+		response(i == 7 ? ROCE_OP_READ_RESP_LAST : ROCE_OP_READ_RESP_MIDDLE, dut_psn(i),
+			 ROCE_AETH_ACK_NO_CREDIT, remote + i * MTU, MTU);
+	for (i = 0; i < 50; i++) {
+		sp_poll(&S, 2000);
+		while (sp_recv(&S, &f)) {
+			ck_assert_uint_eq(f.pkt.opcode, ROCE_OP_READ_REQUEST);
+			ck_assert_uint_eq(f.pkt.psn, dut_psn(1));
+			requests++;
+		}
+	}
+	ck_assert_msg(requests == 2, "%u READ requests, expected the first and one more",
+		      requests);
+	/* The replay: psn 1 is all that was missing. */
+	response(ROCE_OP_READ_RESP_MIDDLE, dut_psn(1), 0, remote + MTU, MTU);
+	ck_assert_int_eq(poll_wc(&wc, 1), 1);
+	ck_assert_msg(wc.status == IBV_WC_SUCCESS, "READ: %s", ibv_wc_status_str(wc.status));
+	ck_assert_int_eq(memcmp(buf, remote, sizeof(remote)), 0);
+	/* The rest of the replay comes too: duplicates, dropped. */
+	for (i = 2; i < 8; i++)
+		response(i == 7 ? ROCE_OP_READ_RESP_LAST : ROCE_OP_READ_RESP_MIDDLE, dut_psn(i),
+			 ROCE_AETH_ACK_NO_CREDIT, remote + i * MTU, MTU);
+	expect_silence("after the replay");
+	ck_assert_int_eq(roce_qp_state(S.qp), IBV_QPS_RTS);
+}
+END_TEST
+
 /* A response that no correct responder sends still fails the QP. */
 START_TEST(completer_refuses_misshapen_read_response)
 {
@@ -629,6 +674,7 @@ protocol_suite(void)
 	tcase_add_loop_test(resp, operation_disabled_on_qp_is_invalid_request, 0, 3);
 	tcase_add_loop_test(comp, completer_takes_either_shape_of_resumed_read, 0, 2);
 	tcase_add_test(comp, completer_refuses_misshapen_read_response);
+	tcase_add_test(comp, read_keeps_responses_after_a_gap);
 	tcase_add_test(comp, error_nak_blames_its_own_wr);
 	tcase_add_test(comp, atomic_needs_one_8_byte_sge);
 	suite_add_tcase(s, resp);
