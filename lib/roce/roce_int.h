@@ -21,6 +21,7 @@
 #include "roce_pkt.h"
 #include "roce_psn.h"
 #include "roce_verbs.h"
+#include "roce_window.h"
 
 extern int roce_logtype;
 #define ROCE_LOG(level, fmt, ...) \
@@ -43,11 +44,13 @@ enum roce_counter {
 	ROCE_CNT_TX_FRAMES,
 	ROCE_CNT_TX_BACKLOG_DROP,	/* staging full: frame dropped */
 	ROCE_CNT_TX_NO_MBUF,
-	ROCE_CNT_TX_NO_NEIGH,		/* waiting for ARP */
+	ROCE_CNT_TX_NO_NEIGH,		/* a frame not sent: no neighbour */
+	ROCE_CNT_TX_NEIGH_HOLD,		/* a QP held until its neighbour resolves */
 	/* requester and completer */
 	ROCE_CNT_REQ_PKTS,
 	ROCE_CNT_REQ_RETRANSMITS,	/* packets sent again */
-	ROCE_CNT_REQ_TIMEOUTS,		/* local ACK timeouts */
+	ROCE_CNT_REQ_TIMEOUTS,		/* local ACK timeouts (IBTA; use up retry_cnt) */
+	ROCE_CNT_REQ_RTO,		/* retransmission timer (round trip based) */
 	ROCE_CNT_REQ_SEQ_NAK_RCVD,
 	ROCE_CNT_REQ_RNR_NAK_RCVD,
 	ROCE_CNT_REQ_ERR_NAK_RCVD,	/* invalid request / access / operational */
@@ -91,9 +94,12 @@ extern const char *const roce_counter_names[ROCE_CNT_NCOUNTERS];
 #define ROCE_MAX_SGE		8
 #define ROCE_PATH_HOLD_NS	10000000	/* no following the partner back within 10 ms */
 #define ROCE_ACKREQ_INTERVAL	16	/* AckReq every N packets of a long message */
-#define ROCE_MAX_INFLIGHT	512	/* packets sent and not acknowledged, per QP */
 #define ROCE_RESP_BUDGET	64	/* READ response packets a QP sends per poll */
 #define ROCE_QP_TX_BUDGET	64	/* packets a QP may send per poll */
+#define ROCE_COPY_MBUFS		1023	/* READ response copies in flight per device */
+#define ROCE_TIMER_SCAN_NS	10000	/* timers are looked at every 10 us */
+#define ROCE_RX_BURSTS		4	/* receive bursts per port per poll, at most */
+#define ROCE_READ_OOO_PKTS	1024	/* READ responses kept ahead of a gap */
 
 struct roce_port {
 	struct roce_dev *dev;
@@ -122,6 +128,7 @@ struct roce_dev {
 	struct roce_parser parser;
 	struct rte_mempool *hdr_pool;	/* headers, trailers, control frames */
 	struct rte_mempool *ext_pool;	/* empty mbufs to attach payload to */
+	struct rte_mempool *copy_pool;	/* READ response payload copies (on first use) */
 	struct roce_port port[ROCE_MAX_PORTS];
 	uint8_t nb_ports;
 	uint16_t rx_burst;
@@ -133,6 +140,12 @@ struct roce_dev {
 	uint8_t mr_tag;			/* low byte of the next key */
 	uint32_t nb_pd, nb_mr, nb_cq, nb_qp;
 	TAILQ_HEAD(, roce_qp) live_qps;	/* QPs out of RESET */
+	/* A poll visits only the QPs that can send now, and every
+	 * ROCE_TIMER_SCAN_NS those with a timer running: a thousand idle or
+	 * blocked QPs cost nothing. */
+	TAILQ_HEAD(, roce_qp) ready_qps;
+	TAILQ_HEAD(, roce_qp) armed_qps;
+	uint64_t next_timer_scan_ns;
 	uint64_t now_ns;		/* time of the current poll */
 	uint64_t count[ROCE_CNT_NCOUNTERS];
 };
@@ -192,6 +205,8 @@ roce_mr_ptr(const struct roce_mr *mr, uint64_t va)
 /* An mbuf whose data is [ptr, ptr + len) of @p mr, not copied. */
 struct rte_mbuf *roce_mr_attach(struct roce_dev *dev, struct roce_mr *mr, uint8_t *ptr,
 				uint16_t len);
+/* An mbuf holding a copy of [ptr, ptr + len), len <= 4096. */
+struct rte_mbuf *roce_mr_copy(struct roce_dev *dev, const uint8_t *ptr, uint16_t len);
 
 /* ---- Completion queue ------------------------------------------------- */
 
@@ -225,8 +240,14 @@ struct roce_send_wqe {
 	uint32_t first_psn;
 	uint32_t npkts;			/* PSNs the message uses */
 	bool rd_atomic;			/* READ or atomic: counted in flight */
-	uint32_t resp_bytes;		/* READ data placed so far */
+	/* READ and atomic: responses arrive per WR, in PSN order within it,
+	 * and later WRs' responses are kept while an earlier one has a gap. */
+	uint32_t resp_bytes;		/* READ data placed so far, in order */
+	bool resp_done;			/* every response is in */
 	uint32_t read_req_psn;		/* PSN of the last READ request sent */
+	bool reread;			/* ask again from resp_bytes, alone */
+	bool reread_armed;		/* asked again at reread_psn: once per gap */
+	uint32_t reread_psn;
 };
 
 struct roce_recv_wqe {
@@ -236,14 +257,16 @@ struct roce_recv_wqe {
 	uint32_t length;
 };
 
-/* A READ or atomic the responder executed, kept for duplicates (C9-148). */
+/* A READ or atomic the responder executed, kept for duplicates (C9-148).
+ * The PSN range and addresses are the original request's, so that a
+ * duplicate naming any PSN inside it is found and answered from there. */
 struct roce_rd_atomic_res {
 	bool valid;
 	bool atomic;
 	uint32_t first_psn;
 	uint32_t npkts;
-	/* READ: what remains to send */
-	struct roce_mr *mr;
+	/* READ: the region by key, looked up again for every packet sent */
+	uint32_t rkey;
 	uint64_t va;
 	uint32_t length;
 	uint32_t next_psn;		/* next response packet to send */
@@ -264,6 +287,10 @@ struct roce_qp {
 	struct roce_cq *send_cq, *recv_cq;
 	TAILQ_ENTRY(roce_qp) live;
 	bool on_live_list;		/* from RTR until RESET, ERR or destroy */
+	TAILQ_ENTRY(roce_qp) ready;
+	bool on_ready_list;		/* something to send or answer now */
+	TAILQ_ENTRY(roce_qp) armed;
+	bool on_armed_list;		/* PSNs in flight, or an RNR wait: timers run */
 	uint32_t qpn;
 	enum ibv_qp_state state;
 	struct ibv_qp_cap cap;
@@ -279,6 +306,10 @@ struct roce_qp {
 	uint8_t tos, ttl;
 	uint64_t last_cnp_ns;
 	uint32_t peer_ip[ROCE_MAX_PORTS];	/* partner's address per port, 0: none */
+	bool path_held;				/* waiting for the neighbour's MAC */
+	bool tmpl_valid;			/* tmpl matches path and neighbour */
+	struct rte_ether_addr tmpl_mac;
+	struct roce_tmpl tmpl;			/* headers of every frame it sends */
 	uint64_t path_changed_ns;		/* last move to another port, 0: never */
 
 	/* send queue: indices free-running, masked by sq_mask */
@@ -294,6 +325,7 @@ struct roce_qp {
 		uint32_t psn;		/* next PSN to send */
 		uint32_t max_psn;	/* highest PSN + 1 ever sent */
 		uint32_t rd_atomic;	/* READs/atomics outstanding */
+		uint32_t rereads;	/* WRs with reread set */
 		uint64_t rnr_until_ns;	/* RNR wait: send nothing before */
 		uint32_t ackreq_count;
 	} req;
@@ -301,12 +333,23 @@ struct roce_qp {
 	/* completer */
 	struct {
 		uint32_t psn;		/* oldest PSN not acknowledged */
+		uint32_t acked_psn;	/* the responder has everything up to here */
 		uint64_t progress_ns;	/* last forward progress: timer base */
 		uint8_t retry_left;
 		uint8_t rnr_retry_left;
-		uint32_t read_retry_psn; /* a read retry was started at this PSN */
-		bool read_retry_armed;
+		uint64_t rto_base_ns;	/* the retransmission timer last fired */
+		/* READ responses ahead of a gap, kept for one READ at a time
+		 * (a responder such as rxe streams the rest of a message before
+		 * it serves the request that asks again). */
+		struct {
+			bool used;
+			uint32_t wqe_idx;	/* the READ it belongs to */
+			uint32_t base;		/* bit 0: this PSN */
+			uint32_t high;		/* highest bit set */
+			uint64_t bits[ROCE_READ_OOO_PKTS / 64];
+		} ooo;
 	} comp;
+	struct roce_window win;		/* PSNs in flight, round trip */
 
 	/* receive queue */
 	struct roce_recv_wqe *rq;
@@ -318,17 +361,27 @@ struct roce_qp {
 		uint32_t psn;		/* expected PSN */
 		uint32_t msn;
 		bool nak_outstanding;	/* one NAK per gap (C9-112..) */
+		bool seq_nak_due;	/* a sequence NAK waits to be sent ... */
+		uint32_t ooo_max;	/* ... for packets discarded up to here */
 		enum roce_resp_msg msg;
 		struct roce_recv_wqe cur_rwqe;	/* SEND in progress */
 		bool have_rwqe;
 		uint32_t offset;	/* bytes placed in the current message */
-		struct roce_mr *write_mr;
+		/* WRITE in progress: the key is checked again for every packet,
+		 * so a region deregistered meanwhile is never written. */
+		uint32_t write_rkey;
 		uint64_t write_va;
 		uint32_t write_len;
 		bool ack_pending;	/* ACK or NAK due once earlier responses are out */
 		uint8_t ack_syndrome;
 		uint32_t ack_psn;
+		/* A class C error (IBTA 9.9.3.1.3): NAK due once the READ
+		 * responses owed to earlier requests are out, then ERR. */
+		bool fatal_pending;
+		uint8_t fatal_syndrome;
+		uint32_t fatal_psn;
 		struct roce_rd_atomic_res *res;	/* max_dest_rd_atomic entries */
+		uint32_t nb_sending;	/* of them, with responses due */
 		uint32_t nb_res;
 		uint32_t res_next;	/* ring position of the next one */
 	} resp;
@@ -341,6 +394,15 @@ roce_sq_wqe(struct roce_qp *qp, uint32_t idx)
 }
 
 /* qp.c */
+/* Keep the QP on the timer list while PSNs are in flight or an RNR wait
+ * runs, off it otherwise. */
+void roce_qp_arm(struct roce_qp *qp);
+/* The QP may have work for the next poll: on the ready list (and timers
+ * brought up to date). Called wherever work may appear: a post, a frame
+ * received for it, a timer that fired, a move to another path. */
+void roce_qp_wake(struct roce_qp *qp);
+/* Anything for the requester or responder to send now? */
+bool roce_qp_wants_tx(const struct roce_qp *qp);
 void roce_qp_to_error(struct roce_qp *qp);
 void roce_qp_fail(struct roce_qp *qp, uint32_t wqe_idx, enum ibv_wc_status status);
 void roce_qp_migrate(struct roce_qp *qp, struct roce_port *port, uint32_t peer_ip);
@@ -350,14 +412,37 @@ bool roce_qp_rq_pop(struct roce_qp *qp, struct roce_recv_wqe *rwqe);
 void roce_qp_complete_recv(struct roce_qp *qp, const struct roce_recv_wqe *rwqe,
 			   enum ibv_wc_status status, enum ibv_wc_opcode opcode, uint32_t byte_len,
 			   const struct roce_pkt *pkt);
-/* Fill the Ethernet..BTH fields of a frame this QP sends. */
-int roce_qp_pkt_init(struct roce_qp *qp, struct roce_pkt *pkt, uint8_t opcode, uint32_t psn,
-		     struct rte_ether_addr *dst_mac);
+/* Every field of a frame this QP sends but the frame's own. */
+void roce_qp_pkt_fill(struct roce_qp *qp, struct roce_pkt *pkt,
+		      const struct rte_ether_addr *dst_mac);
+/* The fields a frame brings to the QP's header template (qp->tmpl, made
+ * by roce_qp_path_ready(), which must have said yes this poll). */
+static inline void
+roce_qp_pkt_init(struct roce_qp *qp, struct roce_pkt *pkt, uint8_t opcode, uint32_t psn)
+{
+	pkt->opcode = opcode;
+	pkt->psn = psn & ROCE_PSN_MASK;
+	pkt->se = false;
+	pkt->migreq = false;
+	pkt->ackreq = false;
+	pkt->payload_len = 0;
+	pkt->ip_id = qp->port->ip_id++;
+}
+/* May the QP send now? False while its neighbour's MAC is unknown (an ARP
+ * request is sent when due): the QP is held, nothing is built to be lost. */
+bool roce_qp_path_ready(struct roce_qp *qp);
 
 /* recv.c */
 void roce_recv(struct roce_port *port, struct rte_mbuf *m);
 
 /* resp.c */
+/* ACKs, NAKs or READ and atomic responses are due. */
+static inline bool
+roce_resp_has_answers(const struct roce_qp *qp)
+{
+	return qp->resp.ack_pending || qp->resp.seq_nak_due || qp->resp.fatal_pending ||
+	       qp->resp.nb_sending != 0;
+}
 void roce_resp_rx(struct roce_qp *qp, struct roce_pkt *pkt, struct rte_mbuf *m);
 int roce_resp_poll(struct roce_qp *qp);	/* ACKs due, READ responses */
 void roce_send_cnp(struct roce_qp *qp);
@@ -369,6 +454,10 @@ int roce_comp_timer(struct roce_qp *qp);
 /* req.c */
 int roce_req_poll(struct roce_qp *qp);
 void roce_req_rewind(struct roce_qp *qp, uint32_t psn);
+/* Ask for the rest of READ or atomic WR @p wqe again, on its own. */
+void roce_req_reread(struct roce_qp *qp, struct roce_send_wqe *wqe);
+/* PSN where the responses of a READ or atomic WR continue. */
+uint32_t roce_wqe_resp_psn(const struct roce_qp *qp, const struct roce_send_wqe *wqe);
 void roce_req_catch_up(struct roce_qp *qp);
 bool roce_wqe_is_rd_atomic(const struct roce_send_wqe *wqe);
 /* Payload of [offset, offset + len) of a WR's SGEs, zero-copy. */

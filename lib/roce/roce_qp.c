@@ -165,6 +165,7 @@ roce_create_qp(struct roce_pd *pd, const struct roce_qp_init_attr *attr)
 	qp->rq_mask = rq_size - 1;
 	qp->mtu = 1024;
 	qp->ttl = 64;
+	roce_window_init(&qp->win);
 	pd->users++;
 	qp->send_cq->users++;
 	qp->recv_cq->users++;
@@ -187,6 +188,14 @@ nomem:
 static void
 qp_unlive(struct roce_qp *qp)
 {
+	if (qp->on_ready_list) {
+		TAILQ_REMOVE(&qp->dev->ready_qps, qp, ready);
+		qp->on_ready_list = false;
+	}
+	if (qp->on_armed_list) {
+		TAILQ_REMOVE(&qp->dev->armed_qps, qp, armed);
+		qp->on_armed_list = false;
+	}
 	if (qp->on_live_list) {
 		TAILQ_REMOVE(&qp->dev->live_qps, qp, live);
 		qp->on_live_list = false;
@@ -238,6 +247,10 @@ roce_qp_complete_send(struct roce_qp *qp, struct roce_send_wqe *wqe, enum ibv_wc
 	struct ibv_wc wc;
 
 	wqe->state = ROCE_WQE_DONE;
+	if (wqe->reread) {
+		wqe->reread = false;
+		qp->req.rereads--;
+	}
 	if (wqe->rd_atomic) {
 		wqe->rd_atomic = false;
 		qp->req.rd_atomic--;
@@ -311,6 +324,7 @@ roce_qp_fail(struct roce_qp *qp, uint32_t wqe_idx, enum ibv_wc_status status)
 		roce_qp_complete_send(qp, roce_sq_wqe(qp, qp->sq_tail),
 				      qp->sq_tail == wqe_idx ? status : IBV_WC_WR_FLUSH_ERR);
 	qp->sq_cur = qp->sq_tail;
+	qp->comp.ooo.used = false;
 	if (qp->resp.have_rwqe) {
 		qp->resp.have_rwqe = false;
 		roce_qp_complete_recv(qp, &qp->resp.cur_rwqe, IBV_WC_WR_FLUSH_ERR, IBV_WC_RECV, 0,
@@ -320,8 +334,11 @@ roce_qp_fail(struct roce_qp *qp, uint32_t wqe_idx, enum ibv_wc_status status)
 		roce_qp_complete_recv(qp, &rwqe, IBV_WC_WR_FLUSH_ERR, IBV_WC_RECV, 0, NULL);
 	qp->resp.msg = ROCE_RESP_IDLE;
 	qp->resp.ack_pending = false;
+	qp->resp.seq_nak_due = false;
+	qp->resp.fatal_pending = false;
 	if (qp->resp.res != NULL)
 		memset(qp->resp.res, 0, qp->resp.nb_res * sizeof(*qp->resp.res));
+	qp->resp.nb_sending = 0;
 }
 
 void
@@ -394,6 +411,7 @@ qp_reset(struct roce_qp *qp)
 	qp->rq_head = qp->rq_tail = 0;
 	memset(&qp->req, 0, sizeof(qp->req));
 	memset(&qp->comp, 0, sizeof(qp->comp));
+	roce_window_init(&qp->win);
 	rte_free(qp->resp.res);
 	memset(&qp->resp, 0, sizeof(qp->resp));
 }
@@ -439,6 +457,7 @@ roce_modify_qp(struct roce_qp *qp, struct ibv_qp_attr *attr, int mask)
 			return -ENOMEM;
 		rte_free(qp->resp.res);
 		qp->resp.res = res;
+		qp->resp.nb_sending = 0;
 		qp->resp.nb_res = attr->max_dest_rd_atomic;
 		qp->resp.res_next = 0;
 		qp->attr.max_dest_rd_atomic = attr->max_dest_rd_atomic;
@@ -479,6 +498,7 @@ roce_modify_qp(struct roce_qp *qp, struct ibv_qp_attr *attr, int mask)
 		qp->attr.min_rnr_timer = attr->min_rnr_timer;
 	if (mask & IBV_QP_SQ_PSN) {
 		qp->req.psn = qp->req.max_psn = qp->comp.psn = attr->sq_psn & ROCE_PSN_MASK;
+		qp->comp.acked_psn = roce_psn_add(qp->comp.psn, ROCE_PSN_MASK);
 		qp->attr.sq_psn = qp->req.psn;
 	}
 	if (mask & IBV_QP_TIMEOUT)
@@ -496,10 +516,12 @@ roce_modify_qp(struct roce_qp *qp, struct ibv_qp_attr *attr, int mask)
 		TAILQ_INSERT_TAIL(&dev->live_qps, qp, live);
 		qp->on_live_list = true;
 	}
+	roce_qp_wake(qp);
 	if (to == IBV_QPS_RTS)
 		qp->comp.progress_ns = dev->now_ns;
 	qp->state = to;
 	qp->attr.qp_state = to;
+	qp->tmpl_valid = false;		/* addresses or path may have changed */
 	/* A new path in RTS: resend everything not yet acknowledged on it. */
 	if (path_change)
 		qp->path_changed_ns = dev->now_ns ? dev->now_ns : 1;
@@ -535,11 +557,13 @@ roce_qp_migrate(struct roce_qp *qp, struct roce_port *port, uint32_t peer_ip)
 	qp->path_changed_ns = qp->dev->now_ns ? qp->dev->now_ns : 1;
 	qp->port = port;
 	qp->dest_ip = peer_ip;
+	qp->tmpl_valid = false;
 	qp->attr.port_num = port->num;
 	qp->attr.ah_attr.port_num = port->num;
 	roce_gid_from_ipv4(&qp->attr.ah_attr.grh.dgid, peer_ip);
 	if (qp->state == IBV_QPS_RTS)
 		roce_req_rewind(qp, qp->comp.psn);
+	roce_qp_wake(qp);
 }
 
 int
@@ -558,8 +582,12 @@ roce_qp_resync_responder(struct roce_qp *qp, uint32_t rq_psn)
 	qp->resp.nak_outstanding = false;
 	qp->resp.msg = ROCE_RESP_IDLE;
 	qp->resp.ack_pending = false;
+	qp->resp.seq_nak_due = false;
+	qp->resp.fatal_pending = false;
 	if (qp->resp.res != NULL)
 		memset(qp->resp.res, 0, qp->resp.nb_res * sizeof(*qp->resp.res));
+	qp->resp.nb_sending = 0;
+	roce_qp_wake(qp);
 	return 0;
 }
 
@@ -608,8 +636,10 @@ post_one_send(struct roce_qp *qp, const struct ibv_send_wr *wr)
 		length += wr->sg_list[i].length;
 	if (length > (1u << 31))
 		return -EINVAL;
+	/* An atomic returns 8 bytes into one local SGE (IBTA 9.4.5). */
 	if ((wr->opcode == IBV_WR_ATOMIC_CMP_AND_SWP || wr->opcode == IBV_WR_ATOMIC_FETCH_AND_ADD) &&
-	    (length != 8 || (wr->wr.atomic.remote_addr & 7) != 0))
+	    (wr->num_sge != 1 || wr->sg_list[0].length != 8 ||
+	     (wr->wr.atomic.remote_addr & 7) != 0))
 		return -EINVAL;
 	if ((wr->send_flags & IBV_SEND_INLINE) &&
 	    (length > qp->cap.max_inline_data || wr->opcode == IBV_WR_RDMA_READ))
@@ -662,6 +692,7 @@ roce_post_send(struct roce_qp *qp, struct ibv_send_wr *wr, struct ibv_send_wr **
 			qp->sq_cur = ++qp->sq_tail;
 		}
 	}
+	roce_qp_wake(qp);
 	return 0;
 }
 
@@ -704,21 +735,50 @@ roce_post_recv(struct roce_qp *qp, struct ibv_recv_wr *wr, struct ibv_recv_wr **
 
 /* ---- Frames a QP sends ------------------------------------------------ */
 
-int
-roce_qp_pkt_init(struct roce_qp *qp, struct roce_pkt *pkt, uint8_t opcode, uint32_t psn,
-		 struct rte_ether_addr *dst_mac)
+void
+roce_qp_arm(struct roce_qp *qp)
+{
+	bool want = qp->on_live_list && qp->state == IBV_QPS_RTS &&
+		    (qp->comp.psn != qp->req.max_psn || qp->req.rnr_until_ns > qp->dev->now_ns);
+
+	if (want && !qp->on_armed_list) {
+		TAILQ_INSERT_TAIL(&qp->dev->armed_qps, qp, armed);
+		qp->on_armed_list = true;
+	} else if (!want && qp->on_armed_list) {
+		TAILQ_REMOVE(&qp->dev->armed_qps, qp, armed);
+		qp->on_armed_list = false;
+	}
+}
+
+void
+roce_qp_wake(struct roce_qp *qp)
+{
+	if (!qp->on_ready_list && qp->on_live_list) {
+		TAILQ_INSERT_TAIL(&qp->dev->ready_qps, qp, ready);
+		qp->on_ready_list = true;
+	}
+	roce_qp_arm(qp);
+}
+
+bool
+roce_qp_wants_tx(const struct roce_qp *qp)
+{
+	if (roce_resp_has_answers(qp))
+		return true;
+	if (qp->state != IBV_QPS_RTS || qp->dev->now_ns < qp->req.rnr_until_ns)
+		return false;
+	return qp->req.rereads != 0 ||
+	       (qp->sq_cur != qp->sq_head &&
+		roce_psn_diff(qp->req.psn, qp->comp.psn) < (int32_t)roce_window_size(&qp->win));
+}
+
+/* Every field of a frame this QP sends but the frame's own (opcode, PSN,
+ * flags, lengths, extension headers). */
+void
+roce_qp_pkt_fill(struct roce_qp *qp, struct roce_pkt *pkt, const struct rte_ether_addr *dst_mac)
 {
 	struct roce_port *port = qp->port;
-	struct rte_mbuf *arp_req = NULL;
-	int rc;
 
-	rc = roce_arp_resolve(&port->arp, qp->dest_ip, qp->dev->now_ns, dst_mac, &arp_req);
-	if (arp_req != NULL)
-		roce_port_xmit(port, arp_req);
-	if (rc != 0) {
-		roce_count(qp->dev, ROCE_CNT_TX_NO_NEIGH);
-		return rc;
-	}
 	memset(pkt, 0, sizeof(*pkt));
 	pkt->eth_dst = *dst_mac;
 	pkt->eth_src = port->mac;
@@ -726,12 +786,40 @@ roce_qp_pkt_init(struct roce_qp *qp, struct roce_pkt *pkt, uint8_t opcode, uint3
 	pkt->ip_dst = qp->dest_ip;
 	pkt->ip_tos = qp->tos;
 	pkt->ip_ttl = qp->ttl;
-	pkt->ip_id = port->ip_id++;
 	pkt->ip_df = true;
 	pkt->udp_sport = qp->sport;
-	pkt->opcode = opcode;
 	pkt->pkey = ROCE_DEFAULT_PKEY;
 	pkt->dqpn = qp->dest_qpn;
-	pkt->psn = psn & ROCE_PSN_MASK;
-	return 0;
+}
+
+bool
+roce_qp_path_ready(struct roce_qp *qp)
+{
+	struct roce_port *port = qp->port;
+	struct rte_mbuf *arp_req = NULL;
+	struct rte_ether_addr mac;
+	int rc;
+
+	rc = roce_arp_resolve(&port->arp, qp->dest_ip, qp->dev->now_ns, &mac, &arp_req);
+	if (arp_req != NULL)
+		roce_port_xmit(port, arp_req);
+	if (rc == 0) {
+		qp->path_held = false;
+		/* The headers this QP's frames share, built again when the
+		 * path or the neighbour's address changed. */
+		if (!qp->tmpl_valid || !rte_is_same_ether_addr(&mac, &qp->tmpl_mac)) {
+			struct roce_pkt pkt;
+
+			roce_qp_pkt_fill(qp, &pkt, &mac);
+			roce_tmpl_init(&qp->tmpl, &pkt);
+			qp->tmpl_mac = mac;
+			qp->tmpl_valid = true;
+		}
+		return true;
+	}
+	if (!qp->path_held) {
+		qp->path_held = true;
+		roce_count(qp->dev, ROCE_CNT_TX_NEIGH_HOLD);
+	}
+	return false;
 }
