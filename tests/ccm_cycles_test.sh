@@ -2,7 +2,8 @@
 # Churn between two CCM processes over two net_memif links:
 #   - CYCLES terminate/re-init cycles (claim 22 of 000_...): node 1 ends the
 #     session and both initiate again, CYCLES times; each node's QPs, mbufs
-#     and DPDK heap must be back to what they were in the first session;
+#     and DPDK heap must be back to what they were in the second session (the
+#     first cycle may allocate once what all later ones reuse);
 #   - RESTARTS partner restarts: node 2's process is killed with SIGKILL and
 #     started again, RESTARTS times; node 1 brings a session up with each new
 #     partner and its QPs, mbufs and heap are back every time.
@@ -12,7 +13,7 @@ listening() { grep -q " @$1\$" /proc/net/unix; }
 peer=$1 cycles=${2:-1000} restarts=${3:-5}
 work=$(mktemp -d)
 pids=()
-trap 'kill -9 "${pids[@]}" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill -9 "${pids[@]}" 2>/dev/null; [ -n "${HA_KEEP:-}" ] || rm -rf "$work"' EXIT
 eal=(--no-huge -m 256 --no-pci --log-level=lib.eal:error --log-level=ccm:notice
      --log-level=roce:warning)
 # memif clients connect once: start them when the server's ports are up

@@ -12,10 +12,11 @@
  *
  * --cycles N: instead of streaming, node 1 terminates the session and
  * initiates it again N times (claim 22); both nodes then check that their
- * QPs, mbufs and DPDK heap are back where they were after the first
- * session. --restarts K: node 1 stays while its partner process is killed
- * and started again K times (the test script does it); after each new
- * session its resources must be back where they were.
+ * QPs, mbufs and DPDK heap are back where they were in the second session
+ * (the first cycle may allocate once what the others reuse). --restarts K:
+ * node 1 stays while its partner process is killed and started again K
+ * times (the test script does it); after each new session its resources
+ * must be back where they were in the second.
  *
  * Link i joins 10.90.i.1 (node 1) and 10.90.i.2 (node 2).
  */
@@ -77,7 +78,7 @@ footprint_check(unsigned int node, const char *when, const struct footprint *bas
 	if (now->qps == base->qps && now->ext_free == base->ext_free && now->heap == base->heap &&
 	    now->hdr_free + 16 >= base->hdr_free)
 		return 0;
-	fprintf(stderr, "node %u: %s: QPs %u (first session %u), header mbufs free %u (%u), "
+	fprintf(stderr, "node %u: %s: QPs %u (second session %u), header mbufs free %u (%u), "
 		"payload mbufs free %u (%u), DPDK heap %zu bytes (%zu)\n", node, when, now->qps,
 		base->qps, now->hdr_free, base->hdr_free, now->ext_free, base->ext_free, now->heap,
 		base->heap);
@@ -187,6 +188,10 @@ main(int argc, char **argv)
 		return 2;
 	}
 	ccm_conf_defaults(&conf);
+	/* A link is dead after 50 ms of silence, not 5: the processes share
+	 * two loaded vCPUs (stalls of tens of ms), and link failover is not
+	 * what these tests are about (tests/test_ccm.c, bench_failover). */
+	conf.link_timeout_ns = 50000000;
 	conf.name = node == 1 ? "node1" : "node2";
 	conf.cluster_id = 0x5eed;
 	conf.node_id = node;
@@ -253,9 +258,12 @@ main(int argc, char **argv)
 				continue;	/* it ended again meanwhile */
 			s = ccm_session(ccm);
 			footprint(ccm, &now);
-			if (seen == 0)
+			/* The second session is the reference: the first cycle may
+			 * allocate once what every later one reuses (64 heap bytes
+			 * on a memif client); a leak grows with every cycle. */
+			if (seen == 1)
 				base = now;
-			else if (s >= want || s % 100 == 0 || restarts)
+			else if (seen > 1 && (s >= want || s % 100 == 0 || restarts))
 				bad += footprint_check(node, s >= want ? "last session" : "a session",
 						       &base, &now);
 			seen++;

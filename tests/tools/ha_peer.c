@@ -274,9 +274,13 @@ pair_create(struct pair *p, const struct opts *o)
 	p->own = o->node;
 	p->partner = 3 - o->node;
 	ccm_conf_defaults(&conf);
-	/* A link is dead after 50 ms of silence, not 5: shared CI cores stall,
-	 * and link flaps are not what these tests are about. */
-	conf.link_timeout_ns = 50 * MS;
+	/* A link is dead after 200 ms of silence, not 5, and a QP after 7
+	 * retries of 134 ms, not 17: the processes share two loaded vCPUs
+	 * (stalls of 100 ms are seen), and link flaps and QP errors are not
+	 * what these tests are about. The failover monitor has its own
+	 * timings (its signals do not wait for a link to be declared dead). */
+	conf.link_timeout_ns = 200 * MS;
+	conf.ack_timeout = 15;
 	snprintf(p->name, sizeof(p->name), "ha%u%s", o->node, p->label);
 	conf.name = p->name;
 	conf.cluster_id = 0xa1100 + (uint8_t)p->label[0];
