@@ -1,108 +1,24 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The failover monitor's runtime: heartbeats out (an RDMA WRITE into the
- * partner on every link, and our slot of the mailbox file), the partner's
- * in (from our memory and the mailbox), the link keepalives and carrier
- * from the CCM; the verdict (failover_judge.c) and the table
+ * The failover monitor's runtime: the partner's heartbeats in (from our
+ * memory, a slot per link, and the mailbox), the link keepalives and
+ * carrier from the CCM; the verdict (failover_judge.c) and the table
  * (failover_fsm.c) decide, and this node's lease and fence follow from
- * what the partner's beats say of us.
+ * what the partner's beats say of us. Our beats out: failover_beat.c.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
-#include <sched.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <rte_errno.h>
-#include <rte_lcore.h>
 #include <rte_log.h>
 #include <rte_malloc.h>
-#include <rte_pause.h>
 
-#include "failover.h"
+#include "failover_pvt.h"
 
 RTE_LOG_REGISTER(failover_logtype, failover, INFO);
-#define FO_LOG(level, fmt, ...) \
-	rte_log(RTE_LOG_ ## level, failover_logtype, "failover: " fmt "\n", ##__VA_ARGS__)
-
-#define BEAT_LEN	64
-#define SLOTS		CCM_MAX_LINKS	/* one beat per link in the partner's memory */
-#define MS		1000000ull
-#define WATCH_GAP_NS	(4 * MS)	/* the longest gap between polls counted whole */
-
-/* What our beats say, as the monitor last decided it (the heartbeat
- * thread encodes from it). */
-struct beat_tmpl {
-	uint8_t state, flags;
-	uint64_t peer_seq, peer_incarnation;
-};
-
-/* The newest (incarnation, seq) a path delivered. */
-struct path {
-	uint64_t incarnation, seq;
-	bool seen;
-};
-
-struct failover {
-	struct failover_conf conf;
-	struct ccm *ccm;
-	struct ccm_client *client;
-	uint8_t *mine;			/* our beat, sent from here */
-	uint8_t *theirs;		/* the partner WRITEs its beat here, a slot per link */
-	int mailbox_fd;
-	uint8_t mailbox_cut;		/* fault injection, from any lcore */
-	enum fo_state state;
-	uint32_t session;
-	uint16_t nports;
-	uint64_t seq;
-	uint64_t next_beat_ns;
-	struct fo_timing timing;
-	uint64_t lease_ns;
-	/* The partner, as heard. */
-	struct path slot[SLOTS], mbox;
-	struct fo_signals sig;
-	struct path view;		/* the beat its view of us comes from */
-	uint8_t view_state, view_flags;
-	/* The watch clock: CLOCK_MONOTONIC less our own stalls (the time
-	 * beyond watch_gap_ns between two polls). The judge runs on it: a
-	 * stall of the whole machine stops the partner as well, and the one
-	 * that resumes first must not take the other's silence in that time
-	 * for death. */
-	uint64_t stalled_ns, wnow, watch_gap_ns;
-	uint64_t beat_wall, keepalive_wall, mailbox_wall;	/* the same, CLOCK_MONOTONIC */
-	uint64_t takeover_due_ns;	/* takeover decided, to start then (its lease ends) */
-	bool admin_held;		/* the operator took over: the operator gives back */
-	uint64_t peer_up_since_ns;	/* back over the interconnect, for giveback */
-	uint64_t takeover_ns;
-	bool late_sent, lost_sent, refusal_said;
-	enum fo_verdict verdict;
-	/* This node. */
-	struct fo_lease lease;
-	uint64_t lease_until;		/* lease.until_ns, for other lcores */
-	uint8_t fenced;			/* the partner holds our work (other lcores read it) */
-	bool discard_done;		/* this fencing's discard asked for */
-	uint8_t holds;			/* we hold the partner's work (other lcores read it) */
-	bool halting;
-	bool urgent;			/* the next beat out goes to the mailbox too */
-	uint8_t admin;			/* 1 takeover, 2 giveback: from any lcore */
-	/* The heartbeat thread: our mailbox beat, on time even when the
-	 * lcores are starved (a starved node is alive; only a dead or stopped
-	 * one goes silent). */
-	uint32_t tmpl_version;		/* odd while the monitor rewrites tmpl */
-	struct beat_tmpl tmpl;
-	struct beat_tmpl tmpl_seen;	/* the thread's last whole copy */
-	pthread_t beat_thread;
-	bool beat_thread_up;
-	uint8_t beat_thread_stop;
-	uint64_t beat_gap_max, beat_write_max;	/* the thread's, for the statistics */
-	/* Statistics. */
-	struct failover_stats st;
-	uint64_t last_poll_ns;
-	uint64_t episode_ns;		/* the silence episode going on: its longest */
-};
 
 enum fo_state
 failover_state(const struct failover *fo)
@@ -114,16 +30,6 @@ uint64_t
 failover_last_beat_ns(const struct failover *fo)
 {
 	return RTE_MAX(fo->beat_wall, fo->mailbox_wall);
-}
-
-/* CLOCK_MONOTONIC, the clock failover_poll() is given (its contract). */
-static uint64_t
-clock_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 /* Anything from the partner, on any path. */
@@ -171,8 +77,6 @@ failover_stats(const struct failover *fo, struct failover_stats *st)
 	st->max_beat_gap_ns = __atomic_load_n(&fo->beat_gap_max, __ATOMIC_RELAXED);
 	st->max_beat_write_ns = __atomic_load_n(&fo->beat_write_max, __ATOMIC_RELAXED);
 }
-
-static void beat_thread_start(struct failover *fo);
 
 struct failover *
 failover_create(struct ccm *ccm, const struct failover_conf *conf)
@@ -248,7 +152,7 @@ failover_create(struct ccm *ccm, const struct failover_conf *conf)
 		goto fail;
 	fo->tmpl.flags = FO_BEAT_MIRRORED;	/* nothing acknowledged yet */
 	if (fo->sig.has_mailbox)
-		beat_thread_start(fo);
+		fo_beat_thread_start(fo);
 	return fo;
 nomem:
 	rte_errno = ENOMEM;
@@ -262,10 +166,7 @@ failover_destroy(struct failover *fo)
 {
 	if (fo == NULL)
 		return;
-	if (fo->beat_thread_up) {
-		__atomic_store_n(&fo->beat_thread_stop, 1, __ATOMIC_RELEASE);
-		pthread_join(fo->beat_thread, NULL);
-	}
+	fo_beat_thread_stop(fo);
 	if (fo->mailbox_fd >= 0)
 		close(fo->mailbox_fd);
 	rte_free(fo->mine);
@@ -282,221 +183,6 @@ void
 failover_mailbox_cut(struct failover *fo, bool cut)
 {
 	__atomic_store_n(&fo->mailbox_cut, cut, __ATOMIC_RELEASE);
-}
-
-static bool
-mailbox_usable(const struct failover *fo)
-{
-	return fo->mailbox_fd >= 0 && !__atomic_load_n(&fo->mailbox_cut, __ATOMIC_ACQUIRE);
-}
-
-/* A beat with the next number, from the template, into @p out. Any
- * thread: the number is taken atomically, the lease ring takes each entry
- * whole. */
-static void
-beat_make(struct failover *fo, const struct beat_tmpl *t, uint64_t now, uint8_t out[BEAT_LEN])
-{
-	struct fo_beat b = { .seq = __atomic_add_fetch(&fo->seq, 1, __ATOMIC_RELAXED),
-			     .time_ns = now, .node_id = fo->conf.node_id,
-			     .incarnation = ccm_incarnation(fo->ccm) };
-
-	b.state = t->state;
-	b.flags = t->flags;
-	b.peer_seq = t->peer_seq;
-	b.peer_incarnation = t->peer_incarnation;
-	fo_beat_encode(&b, out);
-	fo_lease_sent(&fo->lease, b.seq, now);
-}
-
-static void
-mailbox_write(struct failover *fo, const uint8_t beat[BEAT_LEN])
-{
-	if (mailbox_usable(fo) &&
-	    pwrite(fo->mailbox_fd, beat, BEAT_LEN, (off_t)fo->conf.node_id * BEAT_LEN) !=
-	    BEAT_LEN)
-		FO_LOG(WARNING, "mailbox write: %s", strerror(errno));
-}
-
-/* What our beats say now (the monitor's lcore). */
-static void
-tmpl_publish(struct failover *fo)
-{
-	struct beat_tmpl t = { .state = fo->state, .peer_seq = fo->view.seq,
-			       .peer_incarnation = fo->view.incarnation };
-
-	if (fo->halting)
-		t.flags |= FO_BEAT_HALTING;
-	if (fo->conf.mirrored == NULL || fo->conf.mirrored(fo->conf.arg))
-		t.flags |= FO_BEAT_MIRRORED;
-	if (fo->fenced && fo->discard_done &&
-	    (fo->conf.discarded == NULL || fo->conf.discarded(fo->conf.arg)))
-		t.flags |= FO_BEAT_FENCED;
-	if (t.state == fo->tmpl.state && t.flags == fo->tmpl.flags &&
-	    t.peer_seq == fo->tmpl.peer_seq && t.peer_incarnation == fo->tmpl.peer_incarnation)
-		return;
-	/* A sequence count around the copy (one writer: this lcore). */
-	__atomic_store_n(&fo->tmpl_version, fo->tmpl_version + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	__atomic_store_n(&fo->tmpl.state, t.state, __ATOMIC_RELAXED);
-	__atomic_store_n(&fo->tmpl.flags, t.flags, __ATOMIC_RELAXED);
-	__atomic_store_n(&fo->tmpl.peer_seq, t.peer_seq, __ATOMIC_RELAXED);
-	__atomic_store_n(&fo->tmpl.peer_incarnation, t.peer_incarnation, __ATOMIC_RELAXED);
-	__atomic_store_n(&fo->tmpl_version, fo->tmpl_version + 1, __ATOMIC_RELEASE);
-}
-
-/* The template, whole, for the heartbeat thread. It never waits long on
- * the lcore (which may be preempted mid-copy, and on the same CPU): after
- * a few tries it uses the last whole copy, one beat behind. */
-static void
-tmpl_read(struct failover *fo, struct beat_tmpl *t)
-{
-	unsigned int tries;
-	uint32_t v1, v2;
-
-	for (tries = 0; tries < 64; tries++) {
-		v1 = __atomic_load_n(&fo->tmpl_version, __ATOMIC_ACQUIRE);
-		if (v1 & 1) {
-			rte_pause();
-			continue;
-		}
-		t->state = __atomic_load_n(&fo->tmpl.state, __ATOMIC_RELAXED);
-		t->flags = __atomic_load_n(&fo->tmpl.flags, __ATOMIC_RELAXED);
-		t->peer_seq = __atomic_load_n(&fo->tmpl.peer_seq, __ATOMIC_RELAXED);
-		t->peer_incarnation = __atomic_load_n(&fo->tmpl.peer_incarnation,
-						      __ATOMIC_RELAXED);
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		v2 = __atomic_load_n(&fo->tmpl_version, __ATOMIC_RELAXED);
-		if (v1 == v2) {
-			fo->tmpl_seen = *t;
-			return;
-		}
-	}
-	*t = fo->tmpl_seen;
-}
-
-/*
- * The template for the heartbeat thread's next beat, echoing the freshest
- * beat of the partner it read in the mailbox itself: the partner's lease
- * does not lapse because our lcores are starved. It reads the mailbox
- * first, then the template: if the template says we hold the partner's
- * work (just published by the monitor), the beat says so and renews
- * nothing (the monitor counts on that, see FO_A_TAKEOVER).
- */
-static void
-thread_echo(struct failover *fo, struct beat_tmpl *t)
-{
-	uint8_t raw[BEAT_LEN];
-	struct fo_beat b;
-	bool fresh = false;
-
-	if (mailbox_usable(fo) &&
-	    pread(fo->mailbox_fd, raw, BEAT_LEN, (off_t)fo->conf.peer_node_id * BEAT_LEN) ==
-	    BEAT_LEN && fo_beat_decode(raw, &b) == 0 && b.node_id == fo->conf.peer_node_id)
-		fresh = true;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	tmpl_read(fo, t);
-	if (!fresh || fo_state_holds_work(t->state))
-		return;
-	if (b.incarnation != t->peer_incarnation || b.seq > t->peer_seq) {
-		t->peer_seq = b.seq;
-		t->peer_incarnation = b.incarnation;
-	}
-}
-
-/*
- * The heartbeat thread: our beat into the mailbox every heartbeat, at
- * real-time priority where the system allows. A CPU hog can starve the
- * lcores for tens of ms; it cannot starve this, so a partner that goes
- * silent on every path is dead or stopped, not busy.
- */
-static uint32_t
-beat_thread_main(void *arg)
-{
-	struct failover *fo = arg;
-	uint8_t beat[BEAT_LEN];
-	struct beat_tmpl t;
-	struct timespec ts;
-	uint64_t next, now, done, last = 0;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	next = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-	while (!__atomic_load_n(&fo->beat_thread_stop, __ATOMIC_ACQUIRE)) {
-		next += fo->conf.heartbeat_ns;
-		ts.tv_sec = next / 1000000000ull;
-		ts.tv_nsec = next % 1000000000ull;
-		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		now = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-		if (now > next + fo->conf.heartbeat_ns)
-			next = now;	/* late (stopped): no burst to catch up */
-		thread_echo(fo, &t);
-		beat_make(fo, &t, now, beat);
-		mailbox_write(fo, beat);
-		/* Its own record: how late it ever was, how long a write took. */
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		done = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-		if (last != 0 && now - last > fo->beat_gap_max)
-			__atomic_store_n(&fo->beat_gap_max, now - last, __ATOMIC_RELAXED);
-		if (done - now > fo->beat_write_max)
-			__atomic_store_n(&fo->beat_write_max, done - now, __ATOMIC_RELAXED);
-		last = now;
-	}
-	return 0;
-}
-
-static void *
-beat_thread_start_routine(void *arg)
-{
-	return (void *)(uintptr_t)beat_thread_main(arg);
-}
-
-static void
-beat_thread_start(struct failover *fo)
-{
-	struct sched_param sp = { .sched_priority = 1 };
-	int rc;
-
-	rc = rte_ctrl_thread_create(&fo->beat_thread, "fo-beat", NULL,
-				    beat_thread_start_routine, fo);
-	if (rc != 0) {
-		FO_LOG(WARNING, "no heartbeat thread (%s): the mailbox beats from the lcore",
-		       strerror(rc));
-		return;
-	}
-	fo->beat_thread_up = true;
-	rc = pthread_setschedparam(fo->beat_thread, SCHED_FIFO, &sp);
-	if (rc != 0)
-		FO_LOG(NOTICE, "heartbeat thread at normal priority (SCHED_FIFO: %s)",
-		       strerror(rc));
-}
-
-/* Our beat, now, through every link (and the mailbox, unless the heartbeat
- * thread writes it). */
-static void
-beat_out(struct failover *fo, uint64_t now)
-{
-	unsigned int p;
-
-	tmpl_publish(fo);
-	/* Encoded in place, zero copy: a WRITE of the previous beat still in
-	 * flight may carry a mix, which the partner's CRC check refuses (one
-	 * late beat, not a wrong one). */
-	beat_make(fo, &fo->tmpl, now, fo->mine);
-	fo->st.beats_out++;
-	for (p = 0; fo->session != 0 && p < fo->nports; p++) {
-		struct ccm_work w = { .wr_id = fo->seq, .session = fo->session, .port = p,
-				      .opcode = IBV_WR_RDMA_WRITE, .local = fo->mine,
-				      .len = BEAT_LEN, .remote_off = p * BEAT_LEN };
-
-		ccm_client_post(fo->client, &w, 1);
-	}
-	/* The mailbox: the second path, through storage both nodes reach.
-	 * Written here too when something changed that the partner must hear
-	 * at once (a takeover, a fence, halting). */
-	if (!fo->beat_thread_up || fo->urgent)
-		mailbox_write(fo, fo->mine);
-	fo->urgent = false;
-	fo->next_beat_ns = now + fo->conf.heartbeat_ns;
 }
 
 static void
@@ -519,7 +205,7 @@ set_fenced(struct failover *fo, bool fenced, uint64_t now)
 		fo->conf.fence(fo->conf.arg, fenced);
 	/* Tell the partner at once. */
 	fo->urgent = true;
-	beat_out(fo, now);
+	fo_beat_out(fo, now);
 }
 
 static void event(struct failover *fo, enum fo_event e, uint64_t now);
@@ -563,9 +249,9 @@ event(struct failover *fo, enum fo_event e, uint64_t now)
 		 * already; a live one's (halting notice, operator) runs out
 		 * within a lease. */
 		fo->urgent = true;
-		beat_out(fo, now);
+		fo_beat_out(fo, now);
 		fo->takeover_due_ns = (e == FO_E_MAILBOX_SILENT ? failover_last_heard(fo) :
-				       clock_now()) + fo->lease_ns;
+				       fo_clock_now()) + fo->lease_ns;
 		if (now >= fo->takeover_due_ns)
 			takeover_start(fo, now);
 		break;
@@ -576,7 +262,7 @@ event(struct failover *fo, enum fo_event e, uint64_t now)
 		if (fo->conf.giveback != NULL)
 			fo->conf.giveback(fo->conf.arg);
 		fo->urgent = true;
-		beat_out(fo, now);
+		fo_beat_out(fo, now);
 		break;
 	default:
 		break;
@@ -590,7 +276,7 @@ failover_halt(struct failover *fo, uint64_t now)
 	 * then, and the mailbox write is what the partner is sure to read. */
 	fo->halting = true;
 	fo->urgent = true;
-	beat_out(fo, now);
+	fo_beat_out(fo, now);
 }
 
 /*
@@ -682,7 +368,7 @@ signals_in(struct failover *fo, uint64_t now)
 		fo->st.beats_in++;
 		work++;
 	}
-	if (mailbox_usable(fo) &&
+	if (fo_mailbox_usable(fo) &&
 	    pread(fo->mailbox_fd, mbox, BEAT_LEN, (off_t)fo->conf.peer_node_id * BEAT_LEN) ==
 	    BEAT_LEN) {
 		if (!fo->sig.mailbox_readable)
@@ -823,7 +509,7 @@ failover_poll(struct failover *fo, uint64_t now)
 	}
 	work += n;
 	if (now >= fo->next_beat_ns) {
-		beat_out(fo, now);
+		fo_beat_out(fo, now);
 		work++;
 	}
 	work += signals_in(fo, now);
