@@ -22,7 +22,10 @@
 #   - takeover and giveback from the console: the operator takes b's work
 #     over on a (a replays b's records); b learns it, fences itself and
 #     refuses appends; the operator gives it back: a resyncs, b serves
-#     again (its appends mirrored).
+#     again (its appends mirrored);
+#   - a paused node: a appends 200, is stopped (SIGSTOP) until b took over,
+#     continued, appends 50: a fences itself, one replay of 200 by b, one
+#     giveback, a's 50 mirrored after it.
 # Usage: app_test.sh CCM_BINARY
 set -uo pipefail
 # memif (DPDK 22.11) listens on an abstract socket: no file, but a line
@@ -444,3 +447,72 @@ done
 kill -TERM "$apid" "$bpid"
 wait "$apid" "$bpid"
 echo "ok console: takeover replayed b's 100 records, b fenced and refused; giveback: b serves again"
+
+# ---- a paused node, as a user met it ---------------------------------------------------
+# Node a appends 200 records, is stopped with SIGSTOP until b took over (1 s
+# more), then continued, and appends 50 more. It must learn it was taken
+# over and fence itself; b gives back once; a's 50 are mirrored after that;
+# b replayed a's 200 records once, and nothing flaps.
+rm -f "$work"/*.nvram "$work"/*.shadow "$work/mailbox" "$work"/*.sock
+cat >"$work/a6.script" <<'EOF'
+wait session up 20000
+wait nvram in-sync 10000
+wait serving 10000
+nvram append 200 64
+echo a6: 200 appended
+wait fenced 30000
+wait serving 30000
+nvram append 50 64
+echo a6: 50 appended
+EOF
+cat >"$work/b6.script" <<'EOF'
+wait session up 20000
+wait nvram in-sync 10000
+wait partner TAKEN_OVER 30000
+echo b6: took over
+wait partner UP 30000
+echo b6: gave back
+sleep 2000
+show failover
+echo b6: done
+EOF
+"$ccm" "${eal[@]}" --lcores=0@1 --file-prefix="apb6$$" \
+    --vdev="net_memif0,role=server,socket=$work/l0.sock" \
+    --vdev="net_memif1,role=server,socket=$work/l1.sock" -- \
+    --config "$work/ccm.yaml" --node b --script "$work/b6.script" >"$work/b6.out" 2>"$work/b6.err" &
+bpid=$!
+pids+=("$bpid")
+wait_socks "$work/b6.out"
+"$ccm" "${eal[@]}" --lcores=0@0 --file-prefix="apa6$$" \
+    --vdev="net_memif0,role=client,socket=$work/l0.sock" \
+    --vdev="net_memif1,role=client,socket=$work/l1.sock" -- \
+    --config "$work/ccm.yaml" --node a --script "$work/a6.script" >"$work/a6.out" 2>"$work/a6.err" &
+apid=$!
+pids+=("$apid")
+wait_for "$work/a6.out" "a6: 200 appended"
+kill -STOP "$apid"
+for _ in $(seq 1 100); do
+    grep -q "b6: took over" "$work/b6.out" && break
+    sleep 0.1
+done
+sleep 1
+kill -CONT "$apid"
+grep -q "b6: took over" "$work/b6.out" || fail "node b did not take over node a, stopped"
+wait_for "$work/a6.out" "a6: 50 appended"
+wait_for "$work/b6.out" "b6: done"
+grep -q "appended 200 record(s) of 64 bytes: 200 mirrored" "$work/a6.out" ||
+    fail "node a's 200 records were not mirrored"
+[ "$(grep -c "takeover: replayed" "$work/b6.out")" -eq 1 ] &&
+    grep -q "takeover: replayed 200 record(s) of node 1's NVRAM log" "$work/b6.out" ||
+    fail "node b: expected one replay of a's 200 records: $(grep 'takeover:' "$work/b6.out")"
+grep -q "ccm: fenced: node 2 holds this node's work" "$work/a6.out" ||
+    fail "node a, continued, did not fence itself"
+grep -q "appended 50 record(s) of 64 bytes: 50 mirrored" "$work/a6.out" ||
+    fail "node a's 50 records after the giveback were not mirrored"
+transitions=$(grep -o "partner [A-Z_]* -> [A-Z_]* ([A-Z_]*)" "$work/b6.err" | tr '\n' ';')
+[ "$(echo "$transitions" | grep -o -- "-> DOWN" | wc -l)" -eq 1 ] &&
+    [ "$(echo "$transitions" | grep -o "(GIVEBACK_DUE)" | wc -l)" -eq 1 ] ||
+    fail "node b: one takeover and one giveback expected: $transitions"
+kill -TERM "$apid" "$bpid"
+wait "$apid" "$bpid"
+echo "ok node a stopped and continued: b took over once (200 replayed), a fenced itself, one giveback, a's 50 mirrored"

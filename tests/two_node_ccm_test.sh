@@ -25,9 +25,11 @@ run_pair() {
         --vdev="net_memif1,role=server,socket=$work/l1.sock" -- --node 2 $a2 \
         >"$work/n2.log" 2>&1 &
     local p2=$!
-    # memif clients connect once: start them when the server listens.
-    for _ in $(seq 1 200); do
-        listening "$work/l0.sock" && listening "$work/l1.sock" && break
+    # memif clients connect once: start them when the server's ports are
+    # started (it says "ready"; it listens from its EAL start, before).
+    for _ in $(seq 1 400); do
+        grep -q "ready" "$work/n2.log" 2>/dev/null && listening "$work/l0.sock" &&
+            listening "$work/l1.sock" && break
         sleep 0.05
     done
     # shellcheck disable=SC2086

@@ -199,7 +199,8 @@ set_fenced(struct failover *fo, bool fenced, uint64_t now)
 		FO_LOG(NOTICE, "node %u holds our work: fenced, serving nothing until it gives back",
 		       fo->conf.peer_node_id);
 	} else {
-		FO_LOG(NOTICE, "node %u gave our work back: serving again", fo->conf.peer_node_id);
+		FO_LOG(NOTICE, "node %u no longer holds our work (%s): serving again",
+		       fo->conf.peer_node_id, fo->holds ? "we took it over" : "given back");
 	}
 	if (fo->conf.fence != NULL)
 		fo->conf.fence(fo->conf.arg, fenced);
