@@ -42,6 +42,8 @@ stat(const char *name)
 static void
 setup(void)
 {
+	/* The partner is a static neighbour, whatever a test did to it. */
+	roce_dev_set_neighbor(S.dev, S.port, SP_PEER_IP, &S.peer_mac);
 	sp_connect(&S, ALL_ACCESS, 16, 10);
 	memset(buf, 0, BUF_SIZE);
 }
@@ -468,6 +470,38 @@ START_TEST(operation_disabled_on_qp_is_invalid_request)
 }
 END_TEST
 
+/*
+ * A responder whose ARP reply from the partner was lost: the partner's own
+ * valid request tells where it is, and the answer goes at once, not after
+ * the next ARP request (100 ms, longer than a requester waits).
+ */
+START_TEST(responder_learns_partner_from_its_request)
+{
+	struct roce_arp *arp = &S.dev->port[0].arp;
+	uint8_t data[64] = { 3 };
+	struct sp_frame f;
+	unsigned int i;
+
+	/* Forget the partner: an ARP request goes out and is never answered. */
+	for (i = 0; i < ROCE_ARP_ENTRIES; i++)
+		if (arp->neigh[i].ipv4 == SP_PEER_IP)
+			arp->neigh[i].state = ROCE_NEIGH_FREE;
+	request_reth(ROCE_OP_WRITE_ONLY, peer_psn(0), true, roce_mr_rkey(mr), (uintptr_t)buf, 64,
+		     data, 64);
+	/* The ACK waits: an ARP request goes out, no reply comes. */
+	for (i = 0; i < 20; i++) {
+		sp_poll(&S, 2000);
+		ck_assert_msg(!sp_recv(&S, &f), "an answer to a partner not resolved");
+	}
+	ck_assert_int_eq(memcmp(buf, data, 64), 0);
+	/* The requester's timer sends it again: now the responder knows. */
+	request_reth(ROCE_OP_WRITE_ONLY, peer_psn(0), true, roce_mr_rkey(mr), (uintptr_t)buf, 64,
+		     data, 64);
+	expect_ack(ROCE_AETH_ACK_NO_CREDIT, peer_psn(0), "ACK to a partner ARP never answered");
+	ck_assert_uint_eq(arp->count[ROCE_ARP_LEARNT_FROM_PEER], 1);
+}
+END_TEST
+
 /* ---- Completer ---------------------------------------------------------- */
 
 static void
@@ -670,6 +704,7 @@ protocol_suite(void)
 	tcase_add_test(resp, error_nak_follows_earlier_read_responses);
 	tcase_add_test(resp, duplicate_does_not_replace_nak);
 	tcase_add_test(resp, nak_names_psn_expected_when_sent);
+	tcase_add_test(resp, responder_learns_partner_from_its_request);
 	tcase_add_test(resp, atomic_needs_aligned_host_address);
 	tcase_add_loop_test(resp, operation_disabled_on_qp_is_invalid_request, 0, 3);
 	tcase_add_loop_test(comp, completer_takes_either_shape_of_resumed_read, 0, 2);
