@@ -396,9 +396,13 @@ comp_read_resp(struct roce_qp *qp, const struct roce_pkt *pkt, const struct rte_
 	}
 	if (pkt->psn != roce_wqe_resp_psn(qp, wqe)) {
 		/* One before it was lost: ask again from there; what is ahead
-		 * is kept, and new data is progress for the timers. */
+		 * is kept, and new data is progress for the timers. Data not
+		 * kept still shows the responder alive and streaming: the
+		 * timers wait for the stream to end before they ask again. */
 		if (read_keep_ahead(qp, idx, wqe, pkt, m))
 			advance(qp, qp->comp.psn);
+		else
+			qp->comp.progress_ns = dev->now_ns;
 		rd_atomic_lost(qp, wqe);
 		return;
 	}

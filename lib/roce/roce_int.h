@@ -99,7 +99,7 @@ extern const char *const roce_counter_names[ROCE_CNT_NCOUNTERS];
 #define ROCE_COPY_MBUFS		1023	/* READ response copies in flight per device */
 #define ROCE_TIMER_SCAN_NS	10000	/* timers are looked at every 10 us */
 #define ROCE_RX_BURSTS		4	/* receive bursts per port per poll, at most */
-#define ROCE_READ_OOO_PKTS	1024	/* READ responses kept ahead of a gap */
+#define ROCE_READ_OOO_PKTS	8192	/* READ responses kept ahead of a gap (8 MiB at MTU 1024) */
 
 struct roce_port {
 	struct roce_dev *dev;
