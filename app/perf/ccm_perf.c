@@ -28,10 +28,12 @@
 
 #define LINE "---------------------------------------------------------------------------------------\n"
 #define ALL_MAX_LOG2	23	/* --all: 2 B .. 8 MiB, as perftest */
+#define ALL_SIZES	ALL_MAX_LOG2
+#define PLAN_MAX	128
 
 struct opts {
 	const char *server_ip;		/* NULL: we are the server */
-	bool lat, all, json, stats;
+	bool lat, all, json, stats, gbits;
 	const char *capture;
 	uint64_t size;
 	struct perf_conf conf;
@@ -56,7 +58,9 @@ usage(FILE *f, const char *prog)
 "  --server                 wait for a client (the default)\n"
 "  --client SERVER_IPV4     connect to the server's TCP address\n"
 "Test\n"
-"  --verb write|read|send   RDMA WRITE, RDMA READ or SEND\n"
+"  --verb write|read|send|atomic\n"
+"                           RDMA WRITE, RDMA READ, SEND or 8-byte atomics\n"
+"  --atomic cas|faa         atomics: compare-and-swap or fetch-and-add (default)\n"
 "  --bw | --lat             bandwidth (default) or latency\n"
 "  --size BYTES             message size (default 65536 for bw, 2 for lat)\n"
 "  --all                    every size from 2 B to 8 MiB, doubling\n"
@@ -77,6 +81,7 @@ usage(FILE *f, const char *prog)
 "  --dpdk-port N            DPDK port to use (default 0)\n"
 "Output\n"
 "  --json                   results as JSON lines on stdout (the rest on stderr)\n"
+"  --report_gbits           bandwidth in Gb/s (10^9 bits), as perftest's option\n"
 "  --stats                  transport counters at the end (always with --fault)\n"
 "  --capture FILE           write every frame of the port to a pcap file\n"
 "  --timeout SECONDS        limit on each out-of-band step and on a run that makes\n"
@@ -114,7 +119,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_SERVER = 256, O_CLIENT, O_VERB, O_BW, O_LAT, O_SIZE, O_ALL, O_ITERS, O_MTU,
 	       O_TXD, O_RXD, O_PORT, O_LIP, O_VERIFY, O_FAULT, O_JSON, O_DPORT, O_STATS,
-	       O_CAPTURE, O_TIMEOUT, O_HELP };
+	       O_CAPTURE, O_TIMEOUT, O_HELP, O_ATOMIC, O_GBITS };
 	static const struct option lo[] = {
 		{ "server", no_argument, NULL, O_SERVER },
 		{ "client", required_argument, NULL, O_CLIENT },
@@ -137,6 +142,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "capture", required_argument, NULL, O_CAPTURE },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "help", no_argument, NULL, O_HELP },
+		{ "atomic", required_argument, NULL, O_ATOMIC },
+		{ "report_gbits", no_argument, NULL, O_GBITS },
+		{ "report-gbits", no_argument, NULL, O_GBITS },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *prog = argv[0];
@@ -165,8 +173,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 				o->conf.verb = PERF_READ;
 			else if (strcmp(optarg, "send") == 0)
 				o->conf.verb = PERF_SEND;
+			else if (strcmp(optarg, "atomic") == 0)
+				o->conf.verb = PERF_ATOMIC;
 			else
-				return bad(prog, "--verb", optarg, "write, read or send");
+				return bad(prog, "--verb", optarg, "write, read, send or atomic");
 			verb_set = true;
 			break;
 		case O_BW:
@@ -242,6 +252,17 @@ parse_opts(int argc, char **argv, struct opts *o)
 				return bad(prog, "--timeout", optarg, "1 to 86400 seconds");
 			o->timeout_ms = (uint32_t)v * 1000;
 			break;
+		case O_ATOMIC:
+			if (strcmp(optarg, "cas") == 0 || strcmp(optarg, "CMP_AND_SWAP") == 0)
+				o->conf.cmp_swap = true;
+			else if (strcmp(optarg, "faa") == 0 || strcmp(optarg, "FETCH_AND_ADD") == 0)
+				o->conf.cmp_swap = false;
+			else
+				return bad(prog, "--atomic", optarg, "cas or faa");
+			break;
+		case O_GBITS:
+			o->gbits = true;
+			break;
 		case O_HELP:
 			usage(stdout, prog);
 			exit(0);
@@ -253,7 +274,13 @@ parse_opts(int argc, char **argv, struct opts *o)
 	if (optind < argc)
 		return bad(prog, argv[optind], NULL, "unexpected argument");
 	if (!verb_set)
-		return bad(prog, "--verb", NULL, "is required: write, read or send");
+		return bad(prog, "--verb", NULL, "is required: write, read, send or atomic");
+	if (o->conf.verb == PERF_ATOMIC && o->all)
+		return bad(prog, "--all", NULL, "atomics are 8 bytes each (as perftest)");
+	if (o->conf.verb == PERF_ATOMIC && o->size != 0 && o->size != 8)
+		return bad(prog, "--size", NULL, "atomics are 8 bytes each (as perftest)");
+	if (o->conf.verb == PERF_ATOMIC)
+		o->size = 8;
 	if (o->all && o->size != 0)
 		return bad(prog, "--size", NULL, "and --all exclude each other");
 	if (o->size == 0)
@@ -276,16 +303,18 @@ parse_opts(int argc, char **argv, struct opts *o)
 static const char *
 verb_name(enum perf_verb v)
 {
-	return v == PERF_WRITE ? "write" : v == PERF_READ ? "read" : "send";
+	return v == PERF_WRITE ? "write" : v == PERF_READ ? "read" : v == PERF_SEND ? "send" :
+	       "atomic";
 }
 
 static const char *
 test_title(const struct opts *o)
 {
-	static const char *const t[3][2] = {
+	static const char *const t[4][2] = {
 		{ "RDMA_Write BW Test", "RDMA_Write Latency Test" },
 		{ "RDMA_Read BW Test", "RDMA_Read Latency Test" },
 		{ "Send BW Test", "Send Latency Test" },
+		{ "Atomic BW Test", "Atomic Latency Test" },
 	};
 	return t[o->conf.verb][o->lat];
 }
@@ -306,35 +335,56 @@ struct run {
 	struct perf_ctx ctx;
 	struct perf_oob oob;
 	FILE *out;			/* human output: stdout, or stderr with --json */
-	int keys_n;
-	bool run_over;			/* this side's RDMA work is done */
+	int keys_n;			/* keys hand shakes so far */
+	int quiet_after;		/* after this many, nobody runs any more */
+	int path_mtu;
+	unsigned int peer_version;
+	struct perf_bw last_bw;		/* this side's figures of its last size */
 };
 
-static int
-keys(struct run *r)
+static struct perf_sync_test
+sync_test(const struct opts *o, bool server)
 {
-	return perf_oob_keys(&r->oob, ++r->keys_n, &r->ctx.my, &r->ctx.rem);
+	return (struct perf_sync_test){ .verb = o->conf.verb, .lat = o->lat, .server = server,
+					.num_qps = 1, .n_sizes = o->all ? ALL_SIZES : 1 };
 }
 
-/* A sync point after connection: keys again; they must not change. */
+/* Keys hand shakes before the last RUN of @p steps. */
 static int
-sync_keys(struct run *r)
+keys_before_last_run(const struct perf_step *steps, int n)
+{
+	int i, keys = 0, at = 0;
+
+	for (i = 0; i < n; i++) {
+		if (steps[i].op == PERF_STEP_KEYS)
+			keys++;
+		else if (steps[i].op == PERF_STEP_RUN)
+			at = keys;
+	}
+	return at;
+}
+
+/* A hand shake: keys both ways. The first tells us the peer; later ones
+ * must repeat it. */
+static int
+hand_shake(struct run *r)
 {
 	struct perf_dest before = r->ctx.rem;
-	int rc = keys(r);
+	int rc;
 
-	if (rc == 0 && !perf_dest_equal(&before, &r->ctx.rem)) {
+	rc = perf_oob_keys(&r->oob, ++r->keys_n, &r->ctx.my, &r->ctx.rem);
+	if (rc == 0 && r->keys_n > 1 && !perf_dest_equal(&before, &r->ctx.rem)) {
 		snprintf(r->oob.error, sizeof(r->oob.error),
 			 "keys #%d: the peer's keys changed mid-run", r->keys_n);
 		return -EPROTO;
 	}
 	/*
-	 * The peer sends this sync only once its own RDMA work completed, so
-	 * after it nobody needs our port: stop polling it. A net_memif peer
-	 * that exits tears its side down from DPDK's interrupt thread, and a
-	 * receive burst racing that can crash (tests/tools/peer_exit.h).
+	 * Once neither side runs any more, nobody needs our port: stop
+	 * polling it. A net_memif peer that exits tears its side down from
+	 * DPDK's interrupt thread, and a receive burst racing that can crash
+	 * (tests/tools/peer_exit.h).
 	 */
-	if (rc == 0 && r->run_over)
+	if (rc == 0 && r->keys_n > r->quiet_after)
 		r->oob.progress = NULL;
 	return rc;
 }
@@ -345,109 +395,142 @@ show_bw(struct run *r, const struct perf_bw *bw)
 	if (r->o->json)
 		perf_bw_json(stdout, verb_name(r->o->conf.verb), bw, r->o->conf.verify);
 	else
-		perf_bw_line(stdout, bw);
+		perf_bw_line(stdout, bw, r->o->gbits);
 	fflush(stdout);
 }
 
-static int
-run_bw(struct run *r)
+static void
+print_banner(struct run *r)
 {
 	struct opts *o = r->o;
 	struct perf_ctx *ctx = &r->ctx;
-	struct perf_report mine = { 0 }, theirs;
-	struct perf_bw bw = { 0 };
-	uint64_t size = o->all ? 2 : o->size;
-	bool passive = o->conf.server && o->conf.verb != PERF_SEND;
-	int rc;
 
-	if (!o->json)
-		perf_bw_header(stdout);
-	if (passive) {
-		/* ib_write_bw / ib_read_bw server: the client does the work. */
-		if ((rc = perf_prepare(ctx, 0)) != 0)
-			return rc;
-		r->run_over = true;	/* the client's run ends with this sync */
-		if ((rc = sync_keys(r)) != 0)
-			return rc;
-		if ((rc = perf_oob_report(&r->oob, &mine, &theirs)) != 0)
-			return rc;
-		bw.size = theirs.size;
-		bw.iters = theirs.iters;
-		bw.bw_peak = theirs.bw_peak;
-		bw.bw_avg = theirs.bw_avg;
-		bw.msg_rate = theirs.msg_rate;
-		show_bw(r, &bw);
-		if (o->conf.verify && o->conf.verb == PERF_WRITE) {
-			rc = perf_verify_written(ctx, theirs.size, theirs.iters);
-			if (rc != 0)
-				return rc;	/* closing tells the client */
-		}
-		return sync_keys(r);
+	fprintf(r->out, LINE "                    %s\n"
+		" Connection type : RC\t\tUsing DPDK port : %u\n"
+		" Mtu             : %u[B]\t\tPeer perftest   : %u.%02u\n"
+		" TX depth        : %u\t\tVerify          : %s\n"
+		" Fault injection : %s\n" LINE,
+		test_title(o), o->conf.port_id, roce_mtu_bytes((enum ibv_mtu)r->path_mtu),
+		r->peer_version / 100, r->peer_version % 100, o->conf.tx_depth,
+		o->conf.verify ? "ON" : "OFF", o->fault_spec ? o->fault_spec : "OFF");
+	print_dest(r->out, "local", &ctx->my);
+	print_dest(r->out, "remote", &ctx->rem);
+	fprintf(r->out, LINE);
+	if (!o->json) {
+		if (o->lat)
+			perf_lat_header(stdout);
+		else
+			perf_bw_header(stdout, o->gbits);
 	}
-	for (;; size *= 2) {
-		if (o->conf.verb == PERF_SEND) {
-			/* Receives first, then tell the client it may send. */
-			if ((rc = perf_prepare(ctx, size)) != 0 || (rc = sync_keys(r)) != 0)
-				return rc;
-		}
-		if ((rc = perf_bw_run(ctx, size, &bw)) != 0)
-			return rc;
-		show_bw(r, &bw);
-		if (!o->all || size >= 1u << ALL_MAX_LOG2)
-			break;
-	}
-	r->run_over = true;
-	if (o->conf.verb == PERF_SEND)
-		return sync_keys(r);
-	/* ib_write_bw / ib_read_bw client: sync, the report, sync. */
-	if ((rc = sync_keys(r)) != 0)
-		return rc;
-	mine.size = bw.size;
-	mine.iters = bw.iters;
-	mine.bw_peak = bw.bw_peak;
-	mine.bw_avg = bw.bw_avg;
-	mine.msg_rate = bw.msg_rate;
-	if ((rc = perf_oob_report(&r->oob, &mine, &theirs)) != 0)
-		return rc;
-	return sync_keys(r);
+	fflush(r->out);
 }
 
+/* This side's RDMA loop for one size. */
 static int
-run_lat(struct run *r)
+run_size(struct run *r, uint64_t size)
 {
 	struct opts *o = r->o;
-	struct perf_ctx *ctx = &r->ctx;
 	struct perf_lat lat;
-	uint64_t size = o->all ? 2 : o->size;
 	int rc;
 
-	if (!o->json)
-		perf_lat_header(stdout);
-	if (o->conf.verb == PERF_READ && o->conf.server) {
-		if ((rc = perf_prepare(ctx, 0)) != 0)
-			return rc;
-		r->run_over = true;
-		return sync_keys(r);	/* the client reads meanwhile */
-	}
-	for (;; size *= 2) {
-		/* SEND: receives posted on both sides before either sends; with
-		 * --all, every size starts together. */
-		if (o->conf.verb == PERF_SEND || (o->all && size > 2)) {
-			if ((rc = perf_prepare(ctx, size)) != 0 || (rc = sync_keys(r)) != 0)
-				return rc;
-		}
-		if ((rc = perf_lat_run(ctx, size, &lat)) != 0)
+	if (o->lat) {
+		if ((rc = perf_lat_run(&r->ctx, size, &lat)) != 0)
 			return rc;
 		if (o->json)
 			perf_lat_json(stdout, verb_name(o->conf.verb), &lat, o->conf.verify);
 		else
 			perf_lat_line(stdout, &lat);
 		fflush(stdout);
-		if (!o->all || size >= 1u << ALL_MAX_LOG2)
-			break;
+		return 0;
 	}
-	r->run_over = true;
-	return sync_keys(r);
+	if ((rc = perf_bw_run(&r->ctx, size, &r->last_bw)) != 0)
+		return rc;
+	show_bw(r, &r->last_bw);
+	return 0;
+}
+
+/* The report: the client sends its figures; a server that did not run
+ * shows them (perftest's server sends whatever its stack holds). */
+static int
+report(struct run *r, bool runs)
+{
+	struct perf_report mine = { 0 }, theirs;
+	struct perf_bw bw = { 0 };
+	int rc;
+
+	if (runs) {
+		mine.size = r->last_bw.size;
+		mine.iters = r->last_bw.iters;
+		mine.bw_peak = r->last_bw.bw_peak;
+		mine.bw_avg = r->last_bw.bw_avg;
+		mine.msg_rate = r->last_bw.msg_rate;
+	}
+	if ((rc = perf_oob_report(&r->oob, &mine, &theirs)) != 0 || runs)
+		return rc;
+	bw.size = theirs.size;
+	bw.iters = theirs.iters;
+	bw.bw_peak = theirs.bw_peak;
+	bw.bw_avg = theirs.bw_avg;
+	bw.msg_rate = theirs.msg_rate;
+	show_bw(r, &bw);
+	if (r->o->conf.verify && r->o->conf.verb == PERF_WRITE)
+		return perf_verify_written(&r->ctx, theirs.size, theirs.iters);
+	return 0;
+}
+
+/*
+ * The whole conversation after the hello, in perftest's order for this
+ * test and role (perf_sync.c). A step that fails leaves its reason in
+ * r->oob.error (the exchange) or r->ctx.error (the transport).
+ */
+static int
+run_plan(struct run *r)
+{
+	struct opts *o = r->o;
+	struct perf_sync_test me = sync_test(o, o->conf.server), peer = sync_test(o, !o->conf.server);
+	struct perf_step steps[PLAN_MAX], peer_steps[PLAN_MAX];
+	bool runs = perf_sync_runs(&me);
+	int n, n_peer, i, rc = 0;
+
+	n = perf_sync_plan(&me, steps, PLAN_MAX);
+	n_peer = perf_sync_plan(&peer, peer_steps, PLAN_MAX);
+	if (n < 0 || n_peer < 0) {
+		snprintf(r->ctx.error, sizeof(r->ctx.error), "no perftest order for this test");
+		return -EINVAL;
+	}
+	r->quiet_after = RTE_MAX(keys_before_last_run(steps, n),
+				 keys_before_last_run(peer_steps, n_peer));
+	if (!runs && !perf_sync_runs(&peer))
+		r->quiet_after = 0;
+	for (i = 0; i < n && rc == 0; i++) {
+		uint64_t size = o->all ? 2ull << steps[i].arg : o->size;
+
+		switch (steps[i].op) {
+		case PERF_STEP_KEYS:
+			rc = hand_shake(r);
+			break;
+		case PERF_STEP_CONNECT:
+			rc = perf_ctx_connect(&r->ctx, &r->ctx.rem, r->path_mtu);
+			if (rc == 0)
+				print_banner(r);
+			break;
+		case PERF_STEP_PREPARE:
+			rc = perf_prepare(&r->ctx, o->lat || runs ? size : 0);
+			break;
+		case PERF_STEP_RUN:
+			rc = run_size(r, size);
+			break;
+		case PERF_STEP_REPORT:
+			rc = report(r, runs);
+			break;
+		case PERF_STEP_DONE:
+			rc = perf_oob_done(&r->oob);
+			break;
+		case PERF_STEP_CLOSE:
+			break;
+		}
+	}
+	return rc;
 }
 
 static void
@@ -481,8 +564,7 @@ perf_main(struct opts *o)
 {
 	struct run r = { .o = o };
 	struct perf_ctx *ctx = &r.ctx;
-	unsigned int peer_version;
-	int fd, lfd = -1, rc, path_mtu;
+	int fd, lfd = -1, rc;
 
 	r.out = o->json ? stderr : stdout;
 	o->conf.psn = (uint32_t)(perf_now_ns() ^ (uint64_t)getpid() << 8);
@@ -545,41 +627,15 @@ perf_main(struct opts *o)
 	r.oob = (struct perf_oob){ .fd = fd, .client = !o->conf.server,
 				   .step_timeout_ms = o->timeout_ms, .progress = perf_progress,
 				   .progress_arg = ctx };
-	rc = perf_oob_hello(&r.oob, ctx->active_mtu, &path_mtu, &peer_version);
+	r.oob.error[0] = ctx->error[0] = '\0';
+	rc = perf_oob_hello(&r.oob, ctx->active_mtu, &r.path_mtu, &r.peer_version);
 	if (rc == 0)
-		rc = keys(&r);
-	if (rc == 0) {
-		rc = perf_ctx_connect(ctx, &ctx->rem, path_mtu);
-		if (rc != 0)
-			goto run_failed;
-	}
-	if (rc == 0) {
-		fprintf(r.out, LINE "                    %s\n"
-			" Connection type : RC\t\tUsing DPDK port : %u\n"
-			" Mtu             : %u[B]\t\tPeer perftest   : %u.%02u\n"
-			" TX depth        : %u\t\tVerify          : %s\n"
-			" Fault injection : %s\n" LINE,
-			test_title(o), o->conf.port_id, roce_mtu_bytes((enum ibv_mtu)path_mtu),
-			peer_version / 100, peer_version % 100, o->conf.tx_depth,
-			o->conf.verify ? "ON" : "OFF", o->fault_spec ? o->fault_spec : "OFF");
-		print_dest(r.out, "local", &ctx->my);
-		print_dest(r.out, "remote", &ctx->rem);
-		fprintf(r.out, LINE);
-		fflush(r.out);
-		/* perftest's two syncs: once printed, once both QPs are in RTR. */
-		rc = sync_keys(&r);
-		if (rc == 0)
-			rc = sync_keys(&r);
-	}
-	if (rc == 0) {
-		rc = o->lat ? run_lat(&r) : run_bw(&r);
-		if (rc != 0 && r.oob.error[0] == '\0')
-			goto run_failed;
-	}
-	if (rc == 0 && !o->lat)
-		rc = perf_oob_done(&r.oob);
+		rc = run_plan(&r);
 	if (rc != 0) {
-		fprintf(stderr, "ccm-perf: out-of-band exchange failed at %s\n", r.oob.error);
+		if (r.oob.error[0] != '\0')
+			fprintf(stderr, "ccm-perf: out-of-band exchange failed at %s\n", r.oob.error);
+		else
+			fprintf(stderr, "ccm-perf: %s\n", ctx->error);
 		rc = 1;
 		goto out;
 	}
@@ -590,11 +646,6 @@ perf_main(struct opts *o)
 	else if (o->conf.verify)
 		fprintf(r.out, " verify: the peer checks what this side sent (it fails the run "
 			"on a mismatch)\n");
-	goto out;
-
-run_failed:
-	fprintf(stderr, "ccm-perf: %s\n", ctx->error);
-	rc = 1;
 out:
 	if (o->stats || o->conf.fault_on)
 		print_stats(r.out, ctx);

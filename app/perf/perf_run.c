@@ -86,7 +86,7 @@ perf_ctx_init(struct perf_ctx *ctx, const struct perf_conf *conf)
 					.ipv4 = conf->local_ip };
 	struct roce_qp_init_attr init = { 0 };
 	unsigned int access = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
-			      IBV_ACCESS_REMOTE_READ;
+			      IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC;
 	union ibv_gid gid;
 	int rc;
 
@@ -143,8 +143,9 @@ perf_ctx_init(struct perf_ctx *ctx, const struct perf_conf *conf)
 			    rte_strerror(rte_errno));
 
 	ctx->my.lid = 0;
-	/* perftest offers reads in flight only for READ tests; 1 otherwise. */
-	ctx->my.out_reads = conf->verb == PERF_READ ? 16 : 1;
+	/* perftest offers reads in flight only for READ and atomic tests; 1
+	 * otherwise. */
+	ctx->my.out_reads = conf->verb == PERF_READ || conf->verb == PERF_ATOMIC ? 16 : 1;
 	ctx->my.qpn = roce_qp_num(ctx->qp);
 	ctx->my.psn = conf->psn & 0xffffff;
 	ctx->my.rkey = roce_mr_rkey(ctx->mr);
@@ -169,7 +170,7 @@ perf_ctx_connect(struct perf_ctx *ctx, const struct perf_dest *rem, int path_mtu
 	attr.qp_state = IBV_QPS_INIT;
 	attr.port_num = ctx->port;
 	attr.qp_access_flags = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
-			       IBV_ACCESS_REMOTE_READ;
+			       IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC;
 	if (roce_modify_qp(ctx->qp, &attr, IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT |
 			   IBV_QP_ACCESS_FLAGS) != 0)
 		return fail(ctx, -EINVAL, "cannot move the QP to INIT");
@@ -305,6 +306,32 @@ perf_prepare(struct perf_ctx *ctx, uint64_t size)
 	return 0;
 }
 
+/* The WR of message @p i: remote address and key where the verb has them. */
+static void
+wr_target(const struct perf_ctx *ctx, struct ibv_send_wr *wr, uint64_t remote_off)
+{
+	switch (ctx->conf.verb) {
+	case PERF_WRITE:
+	case PERF_READ:
+		wr->opcode = ctx->conf.verb == PERF_WRITE ? IBV_WR_RDMA_WRITE : IBV_WR_RDMA_READ;
+		wr->wr.rdma.remote_addr = ctx->rem.vaddr + remote_off;
+		wr->wr.rdma.rkey = ctx->rem.rkey;
+		break;
+	case PERF_ATOMIC:
+		/* perftest's: one 8-byte word, add 1 or swap 0 for 1 where 0 */
+		wr->opcode = ctx->conf.cmp_swap ? IBV_WR_ATOMIC_CMP_AND_SWP :
+			     IBV_WR_ATOMIC_FETCH_AND_ADD;
+		wr->wr.atomic.remote_addr = ctx->rem.vaddr;
+		wr->wr.atomic.rkey = ctx->rem.rkey;
+		wr->wr.atomic.compare_add = ctx->conf.cmp_swap ? 0 : 1;
+		wr->wr.atomic.swap = 1;
+		break;
+	default:
+		wr->opcode = IBV_WR_SEND;
+		break;
+	}
+}
+
 static int
 wc_check(struct perf_ctx *ctx, const struct ibv_wc *wc)
 {
@@ -393,16 +420,11 @@ perf_bw_run(struct perf_ctx *ctx, uint64_t size, struct perf_bw *bw)
 			struct ibv_send_wr wr = { .wr_id = posted, .sg_list = &sge, .num_sge = 1 };
 			struct ibv_send_wr *bad;
 
-			if (c->verify && c->verb != PERF_READ)
+			if (c->verify && c->verb != PERF_READ && c->verb != PERF_ATOMIC)
 				pattern_fill(local + slot * size, posted, size);
-			else if (c->verify)
+			else if (c->verify && c->verb == PERF_READ)
 				memset(local + slot * size, 0, size);
-			wr.opcode = c->verb == PERF_WRITE ? IBV_WR_RDMA_WRITE :
-				    c->verb == PERF_READ ? IBV_WR_RDMA_READ : IBV_WR_SEND;
-			if (c->verb != PERF_SEND) {
-				wr.wr.rdma.remote_addr = ctx->rem.vaddr + slot * size;
-				wr.wr.rdma.rkey = ctx->rem.rkey;
-			}
+			wr_target(ctx, &wr, slot * size);
 			/* RC completes in order: one signaled WR in cq_mod tells of all. */
 			if ((posted + 1) % cq_mod == 0 || posted + 1 == iters)
 				wr.send_flags = IBV_SEND_SIGNALED;
@@ -486,16 +508,15 @@ wait_wc(struct perf_ctx *ctx, struct ibv_wc *wc, const char *what)
 }
 
 static int
-post_one(struct perf_ctx *ctx, enum ibv_wr_opcode op, uint64_t id, uint64_t size)
+post_one(struct perf_ctx *ctx, uint64_t id, uint64_t size)
 {
 	struct ibv_sge sge = { .addr = (uintptr_t)ctx->buf, .length = (uint32_t)size,
 			       .lkey = roce_mr_lkey(ctx->mr) };
-	struct ibv_send_wr wr = { .wr_id = id, .sg_list = &sge, .num_sge = 1, .opcode = op,
+	struct ibv_send_wr wr = { .wr_id = id, .sg_list = &sge, .num_sge = 1,
 				  .send_flags = IBV_SEND_SIGNALED }, *bad;
 	int rc;
 
-	wr.wr.rdma.remote_addr = ctx->rem.vaddr;
-	wr.wr.rdma.rkey = ctx->rem.rkey;
+	wr_target(ctx, &wr, 0);
 	rc = roce_post_send(ctx->qp, &wr, &bad);
 	return rc != 0 ? fail(ctx, rc, "cannot post WR %lu", (unsigned long)id) : 0;
 }
@@ -532,7 +553,7 @@ lat_write(struct perf_ctx *ctx, uint64_t size, uint64_t *t_post)
 				pattern_fill(ctx->buf, scnt, size - 1);
 			ctx->buf[size - 1] = (uint8_t)(scnt + 1);
 			t_post[scnt] = perf_now_ns();
-			if ((rc = post_one(ctx, IBV_WR_RDMA_WRITE, scnt, size)) != 0)
+			if ((rc = post_one(ctx, scnt, size)) != 0)
 				return rc;
 			scnt++;
 			/* The source must not change until the WR completes. */
@@ -560,7 +581,7 @@ lat_send(struct perf_ctx *ctx, uint64_t size, uint64_t *t_post)
 			if (ctx->conf.verify)
 				pattern_fill(ctx->buf, scnt, size);
 			t_post[scnt] = perf_now_ns();
-			if ((rc = post_one(ctx, IBV_WR_SEND, scnt, size)) != 0)
+			if ((rc = post_one(ctx, scnt, size)) != 0)
 				return rc;
 			scnt++;
 			send_done = false;
@@ -592,7 +613,8 @@ lat_send(struct perf_ctx *ctx, uint64_t size, uint64_t *t_post)
 	return 0;
 }
 
-/* ib_read_lat: the client reads, one at a time; a full round trip each. */
+/* ib_read_lat, ib_atomic_lat: the client reads (or does an atomic), one
+ * at a time; a full round trip each. */
 static int
 lat_read(struct perf_ctx *ctx, uint64_t size, uint64_t *t_post)
 {
@@ -604,11 +626,12 @@ lat_read(struct perf_ctx *ctx, uint64_t size, uint64_t *t_post)
 		if (ctx->conf.verify)
 			memset(ctx->buf, 0, size);
 		t_post[i] = perf_now_ns();
-		if ((rc = post_one(ctx, IBV_WR_RDMA_READ, i, size)) != 0 ||
-		    (rc = wait_wc(ctx, &wc, "READ")) != 0)
+		if ((rc = post_one(ctx, i, size)) != 0 ||
+		    (rc = wait_wc(ctx, &wc, ctx->conf.verb == PERF_READ ? "READ" : "atomic")) != 0)
 			return rc;
 		t_post[i] = perf_now_ns() - t_post[i];
-		if (ctx->conf.verify && (rc = verify_msg(ctx, ctx->buf, 0, size, "read")) != 0)
+		if (ctx->conf.verify && ctx->conf.verb == PERF_READ &&
+		    (rc = verify_msg(ctx, ctx->buf, 0, size, "read")) != 0)
 			return rc;
 	}
 	return 0;
@@ -634,7 +657,7 @@ perf_lat_run(struct perf_ctx *ctx, uint64_t size, struct perf_lat *lat)
 		rc = lat_read(ctx, size, t);
 		break;
 	}
-	if (rc == 0 && ctx->conf.verb == PERF_READ) {
+	if (rc == 0 && (ctx->conf.verb == PERF_READ || ctx->conf.verb == PERF_ATOMIC)) {
 		rc = perf_lat_compute(lat, size, t, iters, 1.0);
 	} else if (rc == 0) {
 		/* Between consecutive posts lies one round trip: half is the

@@ -13,9 +13,8 @@
 
 #include "perf_oob.h"
 #include "perf_stats.h"
+#include "perf_sync.h"
 #include "roce_verbs.h"
-
-enum perf_verb { PERF_WRITE, PERF_READ, PERF_SEND };
 
 struct perf_conf {
 	enum perf_verb verb;
@@ -26,6 +25,7 @@ struct perf_conf {
 	uint32_t tx_depth;
 	uint32_t rx_depth;
 	bool verify;
+	bool cmp_swap;			/* atomics: compare-and-swap, else fetch-and-add */
 	int mtu;			/* ibv_mtu asked for; 0: the port's active MTU */
 	uint16_t port_id;		/* DPDK port */
 	uint32_t local_ip;		/* host order */
