@@ -15,10 +15,13 @@
 #               and --fault drop=0.02 on our port
 #   --table F   write the results table (Markdown) to F
 #   --only RE   only the cases whose name matches RE
+#   --capture-oob DIR   record each case's out-of-band TCP into DIR/CASE.pcap
+#   --keep      keep every output (else only when a case failed)
 # Exit status: 0 when every case passed, 1 when one failed, 2 bad usage.
 set -uo pipefail
+args="$*"
 root=$(cd "$(dirname "$0")/.." && pwd)
-mode=full loss=0 table= build=$root/build only= iters=
+mode=full loss=0 table= build=$root/build only= iters= keep= capdir=
 while [ $# -gt 0 ]; do
     case $1 in
         --quick) mode=quick ;;
@@ -29,6 +32,8 @@ while [ $# -gt 0 ]; do
         --only) only=$2; shift ;;
         --iters) iters=$2; shift ;;
         -h|--help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        --keep) keep=1 ;;
+        --capture-oob) capdir=$2; shift ;;
         *) echo "interop: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -90,6 +95,13 @@ run_case() {
     port=$((port + 1)) cases=$((cases + 1))
     t0=$(date +%s)
     : >"$out/$name.linux"
+    local cap=
+    if [ -n "$capdir" ]; then
+        mkdir -p "$capdir"
+        iop_nsexec tcpdump -i "$IOP_BR" -s 0 -U -w "$capdir/$name.pcap" "tcp port $port" 2>/dev/null &
+        cap=$!
+        sleep 1
+    fi
     if [ "$role" = client ]; then
         iop_guest_start "$ptcmd -p $port"
         iop_nsexec timeout 300 "$perf" "${eal[@]}" --file-prefix="iop$$" -- --client "$IOP_GUEST_IP" \
@@ -110,8 +122,25 @@ run_case() {
         wait $spid; rc_ccm=$?
         spid=
     fi
-    ours=$(figure_of "$out/$name.ccm" "$kind") theirs=$(figure_of "$out/$name.linux" "$kind")
-    if [ $rc_ccm -eq 0 ] && [ "$rc_linux" -eq 0 ] && [ "$ours" != - ] && [ "$theirs" != - ]; then
+    [ -n "$cap" ] && { sleep 0.5; kill "$cap"; wait "$cap" 2>/dev/null; }
+    ours=$(figure_of "$out/$name.ccm" "${kind%1}") theirs=$(figure_of "$out/$name.linux" "${kind%1}")
+    if [[ $name == *-all.* ]]; then
+        # Every size: a line each in the detail table; here how many.
+        [ "$ours" != - ] && ours="$(figures "$out/$name.ccm" | wc -l) sizes"
+        [ "$theirs" != - ] && theirs="$(figures "$out/$name.linux" | wc -l) sizes"
+        join -a1 -a2 -e - -o 0,1.2,2.2 \
+            <(figures "$out/$name.ccm" | awk -v k="${kind%1}" '{ print $1, (k == "bw" ? $4 : $5) }' | sort -k1,1) \
+            <(figures "$out/$name.linux" | awk -v k="${kind%1}" '{ print $1, (k == "bw" ? $4 : $5) }' | sort -k1,1) |
+            sort -n | awk -v n="$name" '{ printf "| %s | %s | %s | %s |\n", n, $1, $2, $3 }' >>"$out/detail.md"
+    fi
+    # lat1: a READ or atomic latency server only answers; it prints nothing.
+    local need_ours=1 need_theirs=1
+    if [ "$kind" = lat1 ]; then
+        [ "$role" = server ] && need_ours=0 ours="(answers)"
+        [ "$role" = client ] && need_theirs=0 theirs="(answers)"
+    fi
+    if [ $rc_ccm -eq 0 ] && [ "$rc_linux" -eq 0 ] && { [ $need_ours = 0 ] || [ "$ours" != - ]; } &&
+       { [ $need_theirs = 0 ] || [ "$theirs" != - ]; }; then
         status=ok
     else
         status="FAIL (ccm-perf $rc_ccm, Linux $rc_linux)"
@@ -132,32 +161,70 @@ case_pair() {
     run_case "$name.ccm-server" "$kind" server "$pt" "$@"
 }
 
-n_bw=${iters:-200} n_lat=${iters:-200}
+n_bw=${iters:-200} n_lat=${iters:-200} n_all=${iters:-8}
+lat_kind() { [ "$1" = write ] || [ "$1" = send ] && echo lat || echo lat1; }
 if [ $loss -eq 1 ]; then
     for v in write read send; do
         sz=65536; [ $v = send ] && sz=4096
         case_pair "loss-${v}_bw-$sz" bw "ib_${v}_bw $pt_common -s $sz -n $n_bw" \
             --verb $v --bw --size $sz --iters $n_bw --fault drop=0.02
     done
+    case_pair "loss-atomic_bw-faa" bw "ib_atomic_bw $pt_common -A FETCH_AND_ADD -n $n_bw" \
+        --verb atomic --atomic faa --bw --iters $n_bw --fault drop=0.02
 elif [ $mode = quick ]; then
+    # One of each kind of out-of-band order (perf_sync.c), both roles.
     case_pair write_lat-8 lat "ib_write_lat $pt_common -s 8 -n 100" --verb write --lat --size 8 --iters 100
-    case_pair read_lat-8 lat "ib_read_lat $pt_common -s 8 -n 100" --verb read --lat --size 8 --iters 100
+    case_pair read_lat-8 lat1 "ib_read_lat $pt_common -s 8 -n 100" --verb read --lat --size 8 --iters 100
     case_pair send_lat-8 lat "ib_send_lat $pt_common -s 8 -n 100" --verb send --lat --size 8 --iters 100
     case_pair write_bw-65536 bw "ib_write_bw $pt_common -s 65536 -n 100" --verb write --bw --size 65536 --iters 100
+    case_pair send_bw-4096 bw "ib_send_bw $pt_common -s 4096 -n 100" --verb send --bw --size 4096 --iters 100
+    case_pair atomic_lat-cas lat1 "ib_atomic_lat $pt_common -A CMP_AND_SWAP -n 100" --verb atomic --atomic cas --lat --iters 100
+    case_pair rc_pingpong-4096 pp "ibv_rc_pingpong -d \$DEV -g \$GIDX -s 4096 -n 100" --pingpong --size 4096 --iters 100
 else
     for v in write read send; do
-        case_pair "${v}_lat-2" lat "ib_${v}_lat $pt_common -s 2 -n $n_lat" --verb $v --lat --size 2 --iters $n_lat
+        case_pair "${v}_lat-2" "$(lat_kind $v)" "ib_${v}_lat $pt_common -s 2 -n $n_lat" \
+            --verb $v --lat --size 2 --iters $n_lat
         sz=65536; [ $v = send ] && sz=4096
         case_pair "${v}_bw-$sz" bw "ib_${v}_bw $pt_common -s $sz -n $n_bw" --verb $v --bw --size $sz --iters $n_bw
+    done
+    for a in CMP_AND_SWAP FETCH_AND_ADD; do
+        o=$([ $a = CMP_AND_SWAP ] && echo cas || echo faa)
+        case_pair "atomic_bw-$o" bw "ib_atomic_bw $pt_common -A $a -n $n_bw" --verb atomic --atomic $o --bw --iters $n_bw
+        case_pair "atomic_lat-$o" lat1 "ib_atomic_lat $pt_common -A $a -n $n_lat" --verb atomic --atomic $o --lat --iters $n_lat
+    done
+    case_pair rc_pingpong-4096 pp "ibv_rc_pingpong -d \$DEV -g \$GIDX -s 4096 -n $n_lat" \
+        --pingpong --size 4096 --iters $n_lat
+    case_pair "write_bw-65536-gbits" bw "ib_write_bw $pt_common -s 65536 -n $n_bw --report_gbits" \
+        --verb write --bw --size 65536 --iters $n_bw --report_gbits
+    # -a: every size from 2 B to 8 MiB (perftest 4.5 has no smaller limit).
+    for v in write read send; do
+        case_pair "${v}_lat-all" "$(lat_kind $v)" "ib_${v}_lat $pt_common -a -n $n_all" \
+            --verb $v --lat --all --iters $n_all
+        case_pair "${v}_bw-all" bw "ib_${v}_bw $pt_common -a -n $n_all" --verb $v --bw --all --iters $n_all
     done
 fi
 
 echo "interop: $cases cases, $fails failed (Linux $kver, perftest $ptver, $IOP_ACCEL, boot ${IOP_BOOT_S} s)"
 if [ -n "$table" ]; then
     {
+        echo "Run by \`tools/interop.sh $args\` at commit $(git -C "$root" rev-parse --short HEAD)" \
+             "on $(date -u +%Y-%m-%d), $(date -u +%H:%M) UTC: Linux $kver rdma_rxe, perftest $ptver" \
+             "(Debian's perftest 4.5+0.17), qemu $IOP_ACCEL, guest up in ${IOP_BOOT_S} s, RoCE MTU 1024."
+        echo "Bandwidth columns are BW average (MB/s, or Gb/s where the case says gbits); latency"
+        echo "columns t_typical (usec). \"(answers)\": that side only serves the other's READs or atomics"
+        echo "and prints no figures, as perftest. Both ends print their own view of the same run."
+        echo
         echo "| case | ccm-perf is | ccm-perf | Linux perftest | result |"
         echo "| --- | --- | --- | --- | --- |"
         printf '%s\n' "${rows[@]}"
+        if [ -s "$out/detail.md" ]; then
+            echo
+            echo "Every size of the \`-a\` cases:"
+            echo
+            echo "| case | bytes | ccm-perf | Linux perftest |"
+            echo "| --- | --- | --- | --- |"
+            cat "$out/detail.md"
+        fi
     } >"$table"
 fi
 if [ $fails -gt 0 ]; then

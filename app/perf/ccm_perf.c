@@ -22,6 +22,7 @@
 #include <rte_ethdev.h>
 
 #include "perf_oob.h"
+#include "perf_pingpong.h"
 #include "perf_run.h"
 #include "perf_stats.h"
 #include "roce_stats.h"
@@ -33,7 +34,7 @@
 
 struct opts {
 	const char *server_ip;		/* NULL: we are the server */
-	bool lat, all, json, stats, gbits;
+	bool lat, all, json, stats, gbits, pingpong;
 	const char *capture;
 	uint64_t size;
 	struct perf_conf conf;
@@ -53,6 +54,9 @@ usage(FILE *f, const char *prog)
 "perftest's ib_{write,read,send}_{bw,lat} on a RoCEv2 transport over a DPDK port.\n"
 "The first DPDK port (or --dpdk-port) carries RoCEv2; the out-of-band exchange\n"
 "runs over kernel TCP exactly as perftest 4.5, so either side may be perftest.\n"
+"\n"
+"  or:    %s [EAL options] -- [--server | --client SERVER_IPV4] --pingpong\n"
+"         [--size BYTES] [--iters N]    (ibv_rc_pingpong's exchange and SENDs)\n"
 "\n"
 "Role\n"
 "  --server                 wait for a client (the default)\n"
@@ -82,6 +86,8 @@ usage(FILE *f, const char *prog)
 "Output\n"
 "  --json                   results as JSON lines on stdout (the rest on stderr)\n"
 "  --report_gbits           bandwidth in Gb/s (10^9 bits), as perftest's option\n"
+"  --pingpong               be ibv_rc_pingpong (rdma-core) instead of perftest:\n"
+"                           its 52-byte exchange, SENDs both ways, its figures\n"
 "  --stats                  transport counters at the end (always with --fault)\n"
 "  --capture FILE           write every frame of the port to a pcap file\n"
 "  --timeout SECONDS        limit on each out-of-band step and on a run that makes\n"
@@ -89,7 +95,7 @@ usage(FILE *f, const char *prog)
 "  --help                   this text\n"
 "\n"
 "Exit status: 0 done (and verified, with --verify), 1 failed, 2 bad usage.\n",
-		prog, PERF_OOB_PORT);
+		prog, prog, PERF_OOB_PORT);
 }
 
 static int
@@ -119,7 +125,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_SERVER = 256, O_CLIENT, O_VERB, O_BW, O_LAT, O_SIZE, O_ALL, O_ITERS, O_MTU,
 	       O_TXD, O_RXD, O_PORT, O_LIP, O_VERIFY, O_FAULT, O_JSON, O_DPORT, O_STATS,
-	       O_CAPTURE, O_TIMEOUT, O_HELP, O_ATOMIC, O_GBITS };
+	       O_CAPTURE, O_TIMEOUT, O_HELP, O_ATOMIC, O_GBITS, O_PINGPONG };
 	static const struct option lo[] = {
 		{ "server", no_argument, NULL, O_SERVER },
 		{ "client", required_argument, NULL, O_CLIENT },
@@ -145,6 +151,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "atomic", required_argument, NULL, O_ATOMIC },
 		{ "report_gbits", no_argument, NULL, O_GBITS },
 		{ "report-gbits", no_argument, NULL, O_GBITS },
+		{ "pingpong", no_argument, NULL, O_PINGPONG },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *prog = argv[0];
@@ -263,6 +270,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case O_GBITS:
 			o->gbits = true;
 			break;
+		case O_PINGPONG:
+			o->pingpong = true;
+			break;
 		case O_HELP:
 			usage(stdout, prog);
 			exit(0);
@@ -273,6 +283,17 @@ parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (optind < argc)
 		return bad(prog, argv[optind], NULL, "unexpected argument");
+	if (o->pingpong) {
+		/* ibv_rc_pingpong: SENDs back and forth, 4096 B x 1000 by default. */
+		if (verb_set && o->conf.verb != PERF_SEND)
+			return bad(prog, "--pingpong", NULL, "sends: leave out --verb or give send");
+		if (o->all)
+			return bad(prog, "--pingpong", NULL, "runs one size: leave out --all");
+		o->conf.verb = PERF_SEND;
+		o->lat = verb_set = true;
+		if (o->size == 0)
+			o->size = 4096;
+	}
 	if (!verb_set)
 		return bad(prog, "--verb", NULL, "is required: write, read, send or atomic");
 	if (o->conf.verb == PERF_ATOMIC && o->all)
@@ -389,13 +410,15 @@ hand_shake(struct run *r)
 	return rc;
 }
 
+/* @p gbits: convert MB/s to Gb/s; a peer's report is in its own unit
+ * already (perftest sends what it prints). */
 static void
-show_bw(struct run *r, const struct perf_bw *bw)
+show_bw(struct run *r, const struct perf_bw *bw, bool gbits)
 {
 	if (r->o->json)
 		perf_bw_json(stdout, verb_name(r->o->conf.verb), bw, r->o->conf.verify);
 	else
-		perf_bw_line(stdout, bw, r->o->gbits);
+		perf_bw_line(stdout, bw, gbits);
 	fflush(stdout);
 }
 
@@ -416,7 +439,7 @@ print_banner(struct run *r)
 	print_dest(r->out, "local", &ctx->my);
 	print_dest(r->out, "remote", &ctx->rem);
 	fprintf(r->out, LINE);
-	if (!o->json) {
+	if (!o->json && !o->pingpong) {
 		if (o->lat)
 			perf_lat_header(stdout);
 		else
@@ -445,7 +468,7 @@ run_size(struct run *r, uint64_t size)
 	}
 	if ((rc = perf_bw_run(&r->ctx, size, &r->last_bw)) != 0)
 		return rc;
-	show_bw(r, &r->last_bw);
+	show_bw(r, &r->last_bw, r->o->gbits);
 	return 0;
 }
 
@@ -459,10 +482,13 @@ report(struct run *r, bool runs)
 	int rc;
 
 	if (runs) {
+		/* In the unit this side prints, as perftest's report. */
+		double k = r->o->gbits ? PERF_MB * 8 / 1e9 : 1.0;
+
 		mine.size = r->last_bw.size;
 		mine.iters = r->last_bw.iters;
-		mine.bw_peak = r->last_bw.bw_peak;
-		mine.bw_avg = r->last_bw.bw_avg;
+		mine.bw_peak = r->last_bw.bw_peak * k;
+		mine.bw_avg = r->last_bw.bw_avg * k;
 		mine.msg_rate = r->last_bw.msg_rate;
 	}
 	if ((rc = perf_oob_report(&r->oob, &mine, &theirs)) != 0 || runs)
@@ -472,7 +498,7 @@ report(struct run *r, bool runs)
 	bw.bw_peak = theirs.bw_peak;
 	bw.bw_avg = theirs.bw_avg;
 	bw.msg_rate = theirs.msg_rate;
-	show_bw(r, &bw);
+	show_bw(r, &bw, false);
 	if (r->o->conf.verify && r->o->conf.verb == PERF_WRITE)
 		return perf_verify_written(&r->ctx, theirs.size, theirs.iters);
 	return 0;
@@ -531,6 +557,49 @@ run_plan(struct run *r)
 		}
 	}
 	return rc;
+}
+
+static int
+pp_connect(void *arg, const struct perf_dest *theirs)
+{
+	struct run *r = arg;
+
+	return perf_ctx_connect(&r->ctx, theirs, r->path_mtu);
+}
+
+/*
+ * ibv_rc_pingpong: receives first (its server posts them before it
+ * answers), its exchange, then SENDs back and forth and its two lines.
+ */
+static int
+run_pingpong(struct run *r)
+{
+	struct opts *o = r->o;
+	struct perf_lat lat;
+	uint64_t t0, usec;
+	double secs;
+	int rc;
+
+	/* rc_pingpong's -m defaults to 1024 and neither side tells its own. */
+	r->path_mtu = o->conf.mtu != 0 ? o->conf.mtu : RTE_MIN(r->ctx.active_mtu, IBV_MTU_1024);
+	if ((rc = perf_prepare(&r->ctx, o->size)) != 0)
+		return rc;
+	if ((rc = perf_pp_exchange(&r->oob, &r->ctx.my, &r->ctx.rem, pp_connect, r)) != 0)
+		return rc;
+	r->peer_version = 0;
+	print_banner(r);
+	t0 = perf_now_ns();
+	if ((rc = perf_lat_run(&r->ctx, o->size, &lat)) != 0)
+		return rc;
+	usec = (perf_now_ns() - t0) / 1000;
+	secs = (double)usec / 1e6;
+	printf("%llu bytes in %.2f seconds = %.2f Mbit/sec\n",
+	       (unsigned long long)(o->size * o->conf.iters * 2), secs,
+	       (double)(o->size * o->conf.iters * 2) * 8.0 / (double)(usec ? usec : 1));
+	printf("%llu iters in %.2f seconds = %.2f usec/iter\n",
+	       (unsigned long long)o->conf.iters, secs, (double)usec / (double)o->conf.iters);
+	fflush(stdout);
+	return 0;
 }
 
 static void
@@ -628,9 +697,13 @@ perf_main(struct opts *o)
 				   .step_timeout_ms = o->timeout_ms, .progress = perf_progress,
 				   .progress_arg = ctx };
 	r.oob.error[0] = ctx->error[0] = '\0';
-	rc = perf_oob_hello(&r.oob, ctx->active_mtu, &r.path_mtu, &r.peer_version);
-	if (rc == 0)
-		rc = run_plan(&r);
+	if (o->pingpong) {
+		rc = run_pingpong(&r);
+	} else {
+		rc = perf_oob_hello(&r.oob, ctx->active_mtu, &r.path_mtu, &r.peer_version);
+		if (rc == 0)
+			rc = run_plan(&r);
+	}
 	if (rc != 0) {
 		if (r.oob.error[0] != '\0')
 			fprintf(stderr, "ccm-perf: out-of-band exchange failed at %s\n", r.oob.error);
