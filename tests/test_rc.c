@@ -578,37 +578,44 @@ START_TEST(remote_access_errors)
 	struct ibv_send_wr wr = { .wr_id = 1, .sg_list = &sge, .num_sge = 1,
 				  .opcode = IBV_WR_RDMA_WRITE, .send_flags = IBV_SEND_SIGNALED },
 			   *bad;
-	uint64_t naks = stat(&B, "resp_access_nak_sent");
+	uint64_t access_naks = stat(&B, "resp_access_nak_sent");
+	uint64_t invalid_naks = stat(&B, "resp_invalid_nak_sent");
 	struct ibv_wc wc[2];
 	int variant;
 
-	for (variant = 0; variant < 3; variant++) {
+	for (variant = 0; variant < 4; variant++) {
+		/* A bad key or range is a remote access error; an operation the
+		 * QP does not allow at all is an invalid request, whatever its
+		 * length (IBTA 9.7.5.1.3; as Linux rxe). */
+		enum ibv_wc_status want = variant < 2 ? IBV_WC_REM_ACCESS_ERR :
+							IBV_WC_REM_INV_REQ_ERR;
+
 		connect_pair(&default_opts);
 		wr.wr.rdma.rkey = roce_mr_rkey(B.mr);
 		wr.wr.rdma.remote_addr = (uintptr_t)B.buf;
+		sge.length = 64;
 		if (variant == 0)
 			wr.wr.rdma.rkey ^= 0x100;	/* a key that does not exist */
 		else if (variant == 1)
 			wr.wr.rdma.remote_addr = (uintptr_t)(B.buf + BUF_SIZE - 32); /* past the end */
-		else
+		else if (variant == 2)
 			wr.opcode = IBV_WR_RDMA_READ;	/* B's QP allows no remote read */
-		if (variant == 2) {
-			struct ibv_qp_attr attr = { .qp_access_flags = IBV_ACCESS_LOCAL_WRITE };
-
+		else
+			sge.length = 0;		/* nor remote write, even of nothing */
+		if (variant >= 2)
 			/* Take the right away on B's side: only RTS->RTS attributes. */
-			B.qp->attr.qp_access_flags = attr.qp_access_flags;
-		}
+			B.qp->attr.qp_access_flags = IBV_ACCESS_LOCAL_WRITE;
 		ck_assert_int_eq(roce_post_send(A.qp, &wr, &bad), 0);
 		ck_assert_int_eq(wait_wc(&A, wc, 1, 50000000), 1);
-		ck_assert_msg(wc[0].status == IBV_WC_REM_ACCESS_ERR,
-			      "variant %d: expected remote access error, got %s", variant,
-			      ibv_wc_status_str(wc[0].status));
+		ck_assert_msg(wc[0].status == want, "variant %d: expected %s, got %s", variant,
+			      ibv_wc_status_str(want), ibv_wc_status_str(wc[0].status));
 		ck_assert_int_eq(roce_qp_state(A.qp), IBV_QPS_ERR);
 		ck_assert_int_eq(roce_qp_state(B.qp), IBV_QPS_ERR);
 		disconnect_pair();
 		wr.opcode = IBV_WR_RDMA_WRITE;
 	}
-	ck_assert_uint_eq(stat(&B, "resp_access_nak_sent") - naks, 3);
+	ck_assert_uint_eq(stat(&B, "resp_access_nak_sent") - access_naks, 2);
+	ck_assert_uint_eq(stat(&B, "resp_invalid_nak_sent") - invalid_naks, 2);
 	assert_pools_full();
 }
 END_TEST

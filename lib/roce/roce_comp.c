@@ -97,6 +97,25 @@ nak_status(uint8_t code)
 	}
 }
 
+/* The sent WR whose PSNs hold @p psn: the one a NAK blames. The oldest
+ * outstanding one if none does (it is the one that cannot complete). */
+static uint32_t
+wqe_at_psn(struct roce_qp *qp, uint32_t psn)
+{
+	uint32_t i;
+
+	for (i = qp->sq_tail; i != qp->sq_head; i++) {
+		const struct roce_send_wqe *wqe = roce_sq_wqe(qp, i);
+
+		if (wqe->state == ROCE_WQE_POSTED)
+			break;
+		if (roce_psn_ge(psn, wqe->first_psn) &&
+		    roce_psn_lt(psn, roce_psn_add(wqe->first_psn, wqe->npkts)))
+			return i;
+	}
+	return qp->sq_tail;
+}
+
 static void
 comp_ack(struct roce_qp *qp, const struct roce_pkt *pkt)
 {
@@ -143,22 +162,25 @@ comp_ack(struct roce_qp *qp, const struct roce_pkt *pkt)
 		/* Invalid request, access or operational error: the WR at that
 		 * PSN fails and so does the QP (IBTA 9.7.5.2.5..7). */
 		roce_count(dev, ROCE_CNT_REQ_ERR_NAK_RCVD);
-		roce_qp_fail(qp, qp->sq_tail, nak_status(roce_aeth_value(syn)));
+		roce_qp_fail(qp, wqe_at_psn(qp, pkt->psn), nak_status(roce_aeth_value(syn)));
 		return;
 	default:
 		roce_count(dev, ROCE_CNT_REQ_BAD_RESP);
 	}
 }
 
-/* Copy @p len bytes of a response into the WR's local SGEs at @p offset. */
-static void
-place_response(struct roce_send_wqe *wqe, const struct rte_mbuf *m, const struct roce_pkt *pkt,
-	       uint32_t offset, uint32_t len)
+/* Copy @p len bytes of a response into the WR's local SGEs at @p offset.
+ * The regions are looked up again: one deregistered while the READ was
+ * outstanding is not written. @return 0, or -EFAULT. */
+static int
+place_response(struct roce_qp *qp, struct roce_send_wqe *wqe, const struct rte_mbuf *m,
+	       const struct roce_pkt *pkt, uint32_t offset, uint32_t len)
 {
 	uint32_t skip = 0;
 	int i;
 
 	for (i = 0; i < wqe->wr.num_sge && len > 0; i++) {
+		uint8_t *dst;
 		uint32_t n;
 
 		if (offset >= wqe->sge[i].length) {
@@ -166,11 +188,16 @@ place_response(struct roce_send_wqe *wqe, const struct rte_mbuf *m, const struct
 			continue;
 		}
 		n = RTE_MIN(len, wqe->sge[i].length - offset);
-		roce_copy_payload(m, pkt, skip, (uint8_t *)(uintptr_t)wqe->sge[i].addr + offset, n);
+		dst = (uint8_t *)(uintptr_t)wqe->sge[i].addr + offset;
+		if (roce_mr_check_local(qp->dev, qp->pd, wqe->sge[i].lkey, dst, n,
+					IBV_ACCESS_LOCAL_WRITE) == NULL)
+			return -EFAULT;
+		roce_copy_payload(m, pkt, skip, dst, n);
 		skip += n;
 		len -= n;
 		offset = 0;
 	}
+	return 0;
 }
 
 /* The READ or atomic at the head of the queue, after completing what the
@@ -210,21 +237,36 @@ comp_read_resp(struct roce_qp *qp, const struct roce_pkt *pkt, const struct rte_
 		rd_atomic_retry(qp, expected);
 		return;
 	}
-	/* Responses to the latest request run FIRST..LAST from its PSN. */
+	/*
+	 * The data of a PSN is fixed by its place in the message, so any
+	 * response at the expected PSN is taken if its shape fits: LAST or ONLY
+	 * exactly at the last PSN, one MTU before it. A resumed READ may be
+	 * answered with FIRST or with MIDDLE at the PSN it resumed from (rxe
+	 * sends MIDDLE, IBTA 9.7.5.1.3); a FIRST anywhere else answers an
+	 * earlier resume whose stream is stale: dropped, never fatal.
+	 */
 	last = roce_psn_add(wqe->first_psn, wqe->npkts - 1);
-	first = pkt->psn == wqe->read_req_psn;
+	first = pkt->psn == wqe->first_psn;
 	final = pkt->psn == last;
 	offset = wqe->resp_bytes;
 	want = RTE_MIN(qp->mtu, wqe->length - offset);
-	if (!!(mask & ROCE_OPF_START) != first || !!(mask & ROCE_OPF_END) != final ||
-	    pkt->payload_len != want) {
+	if (!!(mask & ROCE_OPF_END) != final || pkt->payload_len != want ||
+	    (first && !(mask & ROCE_OPF_START))) {
 		ROCE_LOG(DEBUG, "%s: QP %u: bad READ response %s psn %u len %u", dev->name,
 			 qp->qpn, pkt->info->name, pkt->psn, pkt->payload_len);
 		roce_count(dev, ROCE_CNT_REQ_BAD_RESP);
 		roce_qp_fail(qp, qp->sq_tail, IBV_WC_BAD_RESP_ERR);
 		return;
 	}
-	place_response(wqe, m, pkt, offset, want);
+	if ((mask & ROCE_OPF_START) && !first && pkt->psn != wqe->read_req_psn) {
+		roce_count(dev, ROCE_CNT_REQ_DUP_RESP);
+		return;
+	}
+	if (place_response(qp, wqe, m, pkt, offset, want) != 0) {
+		roce_count(dev, ROCE_CNT_REQ_LOCAL_ERR);
+		roce_qp_fail(qp, qp->sq_tail, IBV_WC_LOC_PROT_ERR);
+		return;
+	}
 	wqe->resp_bytes += want;
 	qp->comp.psn = roce_psn_add(pkt->psn, 1);
 	qp->comp.read_retry_armed = false;
@@ -246,7 +288,16 @@ comp_atomic_ack(struct roce_qp *qp, const struct roce_pkt *pkt)
 			   ROCE_CNT_REQ_DUP_RESP : ROCE_CNT_REQ_BAD_RESP);
 		return;
 	}
-	/* The original value lands in local memory in host order. */
+	/* The original value lands in local memory in host order, in the one
+	 * 8-byte SGE post_send allowed, still registered for local write. */
+	if (wqe->wr.num_sge != 1 || wqe->sge[0].length != sizeof(uint64_t) ||
+	    roce_mr_check_local(qp->dev, qp->pd, wqe->sge[0].lkey,
+				(void *)(uintptr_t)wqe->sge[0].addr, sizeof(uint64_t),
+				IBV_ACCESS_LOCAL_WRITE) == NULL) {
+		roce_count(qp->dev, ROCE_CNT_REQ_LOCAL_ERR);
+		roce_qp_fail(qp, qp->sq_tail, IBV_WC_LOC_PROT_ERR);
+		return;
+	}
 	memcpy((void *)(uintptr_t)wqe->sge[0].addr, &pkt->atmack_orig, sizeof(uint64_t));
 	wqe->resp_bytes = sizeof(uint64_t);
 	qp->comp.psn = roce_psn_add(pkt->psn, 1);

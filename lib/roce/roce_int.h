@@ -235,14 +235,16 @@ struct roce_recv_wqe {
 	uint32_t length;
 };
 
-/* A READ or atomic the responder executed, kept for duplicates (C9-148). */
+/* A READ or atomic the responder executed, kept for duplicates (C9-148).
+ * The PSN range and addresses are the original request's, so that a
+ * duplicate naming any PSN inside it is found and answered from there. */
 struct roce_rd_atomic_res {
 	bool valid;
 	bool atomic;
 	uint32_t first_psn;
 	uint32_t npkts;
-	/* READ: what remains to send */
-	struct roce_mr *mr;
+	/* READ: the region by key, looked up again for every packet sent */
+	uint32_t rkey;
 	uint64_t va;
 	uint32_t length;
 	uint32_t next_psn;		/* next response packet to send */
@@ -317,16 +319,25 @@ struct roce_qp {
 		uint32_t psn;		/* expected PSN */
 		uint32_t msn;
 		bool nak_outstanding;	/* one NAK per gap (C9-112..) */
+		bool seq_nak_due;	/* a sequence NAK waits to be sent ... */
+		uint32_t ooo_max;	/* ... for packets discarded up to here */
 		enum roce_resp_msg msg;
 		struct roce_recv_wqe cur_rwqe;	/* SEND in progress */
 		bool have_rwqe;
 		uint32_t offset;	/* bytes placed in the current message */
-		struct roce_mr *write_mr;
+		/* WRITE in progress: the key is checked again for every packet,
+		 * so a region deregistered meanwhile is never written. */
+		uint32_t write_rkey;
 		uint64_t write_va;
 		uint32_t write_len;
 		bool ack_pending;	/* ACK or NAK due once earlier responses are out */
 		uint8_t ack_syndrome;
 		uint32_t ack_psn;
+		/* A class C error (IBTA 9.9.3.1.3): NAK due once the READ
+		 * responses owed to earlier requests are out, then ERR. */
+		bool fatal_pending;
+		uint8_t fatal_syndrome;
+		uint32_t fatal_psn;
 		struct roce_rd_atomic_res *res;	/* max_dest_rd_atomic entries */
 		uint32_t nb_res;
 		uint32_t res_next;	/* ring position of the next one */

@@ -320,6 +320,8 @@ roce_qp_fail(struct roce_qp *qp, uint32_t wqe_idx, enum ibv_wc_status status)
 		roce_qp_complete_recv(qp, &rwqe, IBV_WC_WR_FLUSH_ERR, IBV_WC_RECV, 0, NULL);
 	qp->resp.msg = ROCE_RESP_IDLE;
 	qp->resp.ack_pending = false;
+	qp->resp.seq_nak_due = false;
+	qp->resp.fatal_pending = false;
 	if (qp->resp.res != NULL)
 		memset(qp->resp.res, 0, qp->resp.nb_res * sizeof(*qp->resp.res));
 }
@@ -558,6 +560,8 @@ roce_qp_resync_responder(struct roce_qp *qp, uint32_t rq_psn)
 	qp->resp.nak_outstanding = false;
 	qp->resp.msg = ROCE_RESP_IDLE;
 	qp->resp.ack_pending = false;
+	qp->resp.seq_nak_due = false;
+	qp->resp.fatal_pending = false;
 	if (qp->resp.res != NULL)
 		memset(qp->resp.res, 0, qp->resp.nb_res * sizeof(*qp->resp.res));
 	return 0;
@@ -608,8 +612,10 @@ post_one_send(struct roce_qp *qp, const struct ibv_send_wr *wr)
 		length += wr->sg_list[i].length;
 	if (length > (1u << 31))
 		return -EINVAL;
+	/* An atomic returns 8 bytes into one local SGE (IBTA 9.4.5). */
 	if ((wr->opcode == IBV_WR_ATOMIC_CMP_AND_SWP || wr->opcode == IBV_WR_ATOMIC_FETCH_AND_ADD) &&
-	    (length != 8 || (wr->wr.atomic.remote_addr & 7) != 0))
+	    (wr->num_sge != 1 || wr->sg_list[0].length != 8 ||
+	     (wr->wr.atomic.remote_addr & 7) != 0))
 		return -EINVAL;
 	if ((wr->send_flags & IBV_SEND_INLINE) &&
 	    (length > qp->cap.max_inline_data || wr->opcode == IBV_WR_RDMA_READ))

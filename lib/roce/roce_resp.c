@@ -32,10 +32,19 @@ send_ack_now(struct roce_qp *qp, uint8_t syndrome, uint32_t psn)
 	roce_count(qp->dev, ROCE_CNT_RESP_ACKS_SENT);
 }
 
-/* Queue an answer; a later one for a later PSN replaces it. */
+/*
+ * Queue an answer, sent once the READ responses before it are out. A later
+ * answer replaces an earlier one, except that an ACK never replaces a NAK
+ * for a later PSN: the NAK acknowledges everything before its PSN as well,
+ * and only it tells the requester what is missing (IBTA 9.7.5.2.4, 9.7.5.2.8);
+ * losing it would leave the gap to the requester's timer.
+ */
 static void
 queue_ack(struct roce_qp *qp, uint8_t syndrome, uint32_t psn)
 {
+	if (qp->resp.ack_pending && roce_aeth_type(qp->resp.ack_syndrome) != ROCE_AETH_ACK &&
+	    roce_aeth_type(syndrome) == ROCE_AETH_ACK && roce_psn_lt(psn, qp->resp.ack_psn))
+		return;
 	qp->resp.ack_pending = true;
 	qp->resp.ack_syndrome = syndrome;
 	qp->resp.ack_psn = psn;
@@ -50,15 +59,22 @@ queue_nak(struct roce_qp *qp, uint8_t syndrome, uint32_t psn, enum roce_counter 
 }
 
 /*
- * A class C error (IBTA 9.9.3.1.3): NAK the request and move to ERR. The
- * NAK goes out now; it must not wait behind anything, the QP is done.
+ * A class C error (IBTA 9.9.3.1.3): the request is NAKed and the QP goes
+ * to ERR. READ responses owed to earlier requests leave first, so the
+ * requester sees its answers in PSN order and blames the right request;
+ * nothing after the failed request is executed meanwhile.
  */
 static void
 fatal_nak(struct roce_qp *qp, enum roce_nak_code code, uint32_t psn, enum roce_counter c)
 {
 	roce_count(qp->dev, c);
-	send_ack_now(qp, ROCE_AETH_NAK | code, psn);
-	roce_qp_to_error(qp);
+	if (qp->resp.fatal_pending && roce_psn_le(qp->resp.fatal_psn, psn))
+		return;
+	qp->resp.fatal_pending = true;
+	qp->resp.fatal_syndrome = ROCE_AETH_NAK | code;
+	qp->resp.fatal_psn = psn;
+	qp->resp.ack_pending = false;	/* the NAK acknowledges what came before */
+	qp->resp.seq_nak_due = false;
 }
 
 void
@@ -111,28 +127,18 @@ res_find(struct roce_qp *qp, uint32_t psn)
 	return NULL;
 }
 
-static bool
-read_access_ok(struct roce_qp *qp, const struct roce_pkt *pkt, struct roce_mr **mr)
-{
-	*mr = NULL;
-	if (!(qp->attr.qp_access_flags & IBV_ACCESS_REMOTE_READ))
-		return false;
-	if (pkt->reth.dma_len == 0)	/* zero length: no R_Key to check (IBTA 9.7.5.1.3) */
-		return true;
-	*mr = roce_mr_check(qp->dev, qp->pd, pkt->reth.rkey, pkt->reth.va, pkt->reth.dma_len,
-			    IBV_ACCESS_REMOTE_READ);
-	return *mr != NULL;
-}
+/* Lengths are at most 2^31 bytes (IBTA 9.7.4.1.4; as rxe, longer is an
+ * invalid request), so offsets inside a message never wrap. */
+#define MAX_DMA_LEN	(1u << 31)
 
 static void
-res_set_read(struct roce_qp *qp, struct roce_rd_atomic_res *res, const struct roce_pkt *pkt,
-	     struct roce_mr *mr)
+res_set_read(struct roce_qp *qp, struct roce_rd_atomic_res *res, const struct roce_pkt *pkt)
 {
 	res->valid = true;
 	res->atomic = false;
 	res->first_psn = pkt->psn;
 	res->npkts = RTE_MAX((pkt->reth.dma_len + qp->mtu - 1) / qp->mtu, 1u);
-	res->mr = mr;
+	res->rkey = pkt->reth.rkey;
 	res->va = pkt->reth.va;
 	res->length = pkt->reth.dma_len;
 	res->next_psn = pkt->psn;
@@ -141,22 +147,37 @@ res_set_read(struct roce_qp *qp, struct roce_rd_atomic_res *res, const struct ro
 
 /* ---- Requests --------------------------------------------------------- */
 
+/*
+ * An operation the QP does not allow at all (its access flags) is an
+ * invalid request, whatever the key or length: IBTA 9.7.5.1.3 checks the
+ * QP before the R_Key, and rxe answers so.
+ */
+static bool
+qp_allows(const struct roce_qp *qp, unsigned int access)
+{
+	return (qp->attr.qp_access_flags & access) == access;
+}
+
 static void
 resp_read(struct roce_qp *qp, const struct roce_pkt *pkt)
 {
 	struct roce_rd_atomic_res *res;
-	struct roce_mr *mr;
 
-	if (qp->resp.nb_res == 0) {
+	if (qp->resp.nb_res == 0 || !qp_allows(qp, IBV_ACCESS_REMOTE_READ) ||
+	    pkt->reth.dma_len > MAX_DMA_LEN) {
 		fatal_nak(qp, ROCE_NAK_INVALID_REQ, pkt->psn, ROCE_CNT_RESP_INVALID_NAK_SENT);
 		return;
 	}
-	if (!read_access_ok(qp, pkt, &mr)) {
+	/* Zero length: no R_Key to check (IBTA 9.7.5.1.3). The region is
+	 * looked up again for every response packet. */
+	if (pkt->reth.dma_len != 0 &&
+	    roce_mr_check(qp->dev, qp->pd, pkt->reth.rkey, pkt->reth.va, pkt->reth.dma_len,
+			  IBV_ACCESS_REMOTE_READ) == NULL) {
 		fatal_nak(qp, ROCE_NAK_REM_ACCESS_ERR, pkt->psn, ROCE_CNT_RESP_ACCESS_NAK_SENT);
 		return;
 	}
 	res = res_alloc(qp);
-	res_set_read(qp, res, pkt, mr);
+	res_set_read(qp, res, pkt);
 	qp->resp.psn = roce_psn_add(pkt->psn, res->npkts);
 	qp->resp.msn = roce_psn_add(qp->resp.msn, 1);
 }
@@ -168,24 +189,26 @@ resp_atomic(struct roce_qp *qp, const struct roce_pkt *pkt)
 	struct roce_mr *mr;
 	uint64_t *target;
 
-	if (qp->resp.nb_res == 0) {
-		fatal_nak(qp, ROCE_NAK_INVALID_REQ, pkt->psn, ROCE_CNT_RESP_INVALID_NAK_SENT);
-		return;
-	}
 	/* Atomics need an 8-byte aligned address (IBTA 9.4.5). */
-	if (pkt->atmeth.va & 7) {
+	if (qp->resp.nb_res == 0 || !qp_allows(qp, IBV_ACCESS_REMOTE_ATOMIC) ||
+	    (pkt->atmeth.va & 7) != 0) {
 		fatal_nak(qp, ROCE_NAK_INVALID_REQ, pkt->psn, ROCE_CNT_RESP_INVALID_NAK_SENT);
 		return;
 	}
-	mr = (qp->attr.qp_access_flags & IBV_ACCESS_REMOTE_ATOMIC) ?
-		roce_mr_check(qp->dev, qp->pd, pkt->atmeth.rkey, pkt->atmeth.va, 8,
-			      IBV_ACCESS_REMOTE_ATOMIC) : NULL;
+	mr = roce_mr_check(qp->dev, qp->pd, pkt->atmeth.rkey, pkt->atmeth.va, 8,
+			   IBV_ACCESS_REMOTE_ATOMIC);
 	if (mr == NULL) {
 		fatal_nak(qp, ROCE_NAK_REM_ACCESS_ERR, pkt->psn, ROCE_CNT_RESP_ACCESS_NAK_SENT);
 		return;
 	}
-	/* Atomic with respect to this responder; host memory order. */
+	/* The iova is aligned; the host address behind it must be too, or
+	 * the operation is not atomic (a region registered at an iova of
+	 * another alignment). */
 	target = (uint64_t *)roce_mr_ptr(mr, pkt->atmeth.va);
+	if (((uintptr_t)target & 7) != 0) {
+		fatal_nak(qp, ROCE_NAK_INVALID_REQ, pkt->psn, ROCE_CNT_RESP_INVALID_NAK_SENT);
+		return;
+	}
 	res = res_alloc(qp);
 	res->valid = true;
 	res->atomic = true;
@@ -193,6 +216,7 @@ resp_atomic(struct roce_qp *qp, const struct roce_pkt *pkt)
 	res->npkts = 1;
 	res->next_psn = pkt->psn;
 	res->sending = true;
+	/* Atomic with respect to this responder; host memory order. */
 	if (pkt->opcode == ROCE_OP_COMPARE_SWAP) {
 		uint64_t expected = pkt->atmeth.compare;
 
@@ -259,7 +283,7 @@ resp_send(struct roce_qp *qp, const struct roce_pkt *pkt, const struct rte_mbuf 
 		qp->resp.offset = 0;
 		qp->resp.msg = ROCE_RESP_IN_SEND;
 	}
-	if (qp->resp.offset + pkt->payload_len > qp->resp.cur_rwqe.length) {
+	if ((uint64_t)qp->resp.offset + pkt->payload_len > qp->resp.cur_rwqe.length) {
 		/* The receive buffer is too small: a local length error here,
 		 * an invalid request for the sender (IBTA 9.7.5.1.5). */
 		qp->resp.have_rwqe = false;
@@ -291,31 +315,48 @@ static void
 resp_write(struct roce_qp *qp, const struct roce_pkt *pkt, const struct rte_mbuf *m)
 {
 	uint32_t mask = pkt->info->mask;
+	uint64_t end = (uint64_t)qp->resp.offset + pkt->payload_len;
 	struct roce_recv_wqe rwqe;
+	struct roce_mr *mr = NULL;
 
 	if (mask & ROCE_OPF_START) {
-		struct roce_mr *mr = NULL;
-
-		/* A zero-length WRITE has no R_Key to check (IBTA 9.7.5.1.3). */
-		if (pkt->reth.dma_len != 0) {
-			mr = (qp->attr.qp_access_flags & IBV_ACCESS_REMOTE_WRITE) ?
-				roce_mr_check(qp->dev, qp->pd, pkt->reth.rkey, pkt->reth.va,
-					      pkt->reth.dma_len, IBV_ACCESS_REMOTE_WRITE) : NULL;
-			if (mr == NULL) {
-				fatal_nak(qp, ROCE_NAK_REM_ACCESS_ERR, pkt->psn,
-					  ROCE_CNT_RESP_ACCESS_NAK_SENT);
-				return;
-			}
+		if (!qp_allows(qp, IBV_ACCESS_REMOTE_WRITE) || pkt->reth.dma_len > MAX_DMA_LEN) {
+			fatal_nak(qp, ROCE_NAK_INVALID_REQ, pkt->psn,
+				  ROCE_CNT_RESP_INVALID_NAK_SENT);
+			return;
 		}
-		qp->resp.write_mr = mr;
+		/* A zero-length WRITE has no R_Key to check (IBTA 9.7.5.1.3). */
+		if (pkt->reth.dma_len != 0 &&
+		    roce_mr_check(qp->dev, qp->pd, pkt->reth.rkey, pkt->reth.va,
+				  pkt->reth.dma_len, IBV_ACCESS_REMOTE_WRITE) == NULL) {
+			fatal_nak(qp, ROCE_NAK_REM_ACCESS_ERR, pkt->psn,
+				  ROCE_CNT_RESP_ACCESS_NAK_SENT);
+			return;
+		}
+		qp->resp.write_rkey = pkt->reth.rkey;
 		qp->resp.write_va = pkt->reth.va;
 		qp->resp.write_len = pkt->reth.dma_len;
 		qp->resp.offset = 0;
 		qp->resp.msg = ROCE_RESP_IN_WRITE;
+		end = pkt->payload_len;
 	}
-	if (qp->resp.offset + pkt->payload_len > qp->resp.write_len) {
+	/* The message carries exactly the RETH's DMA length: no packet past
+	 * it, and the last one ends there (IBTA 9.7.5.1.2, C9-91). */
+	if (end > qp->resp.write_len || ((mask & ROCE_OPF_END) && end != qp->resp.write_len)) {
 		fatal_nak(qp, ROCE_NAK_INVALID_REQ, pkt->psn, ROCE_CNT_RESP_INVALID_NAK_SENT);
 		return;
+	}
+	/* The region is looked up again for every packet: one deregistered
+	 * since the first packet is never written (remote access error). */
+	if (pkt->payload_len != 0) {
+		mr = roce_mr_check(qp->dev, qp->pd, qp->resp.write_rkey,
+				   qp->resp.write_va + qp->resp.offset, pkt->payload_len,
+				   IBV_ACCESS_REMOTE_WRITE);
+		if (mr == NULL) {
+			fatal_nak(qp, ROCE_NAK_REM_ACCESS_ERR, pkt->psn,
+				  ROCE_CNT_RESP_ACCESS_NAK_SENT);
+			return;
+		}
 	}
 	/* WRITE with immediate consumes a receive WR at its last packet. With
 	 * none, RNR NAK: the packet is not taken, so an ONLY packet leaves no
@@ -328,11 +369,10 @@ resp_write(struct roce_qp *qp, const struct roce_pkt *pkt, const struct rte_mbuf
 			  ROCE_CNT_RESP_RNR_NAK_SENT);
 		return;
 	}
-	if (pkt->payload_len != 0)
-		roce_copy_payload(m, pkt, 0, roce_mr_ptr(qp->resp.write_mr,
-							 qp->resp.write_va + qp->resp.offset),
+	if (mr != NULL)
+		roce_copy_payload(m, pkt, 0, roce_mr_ptr(mr, qp->resp.write_va + qp->resp.offset),
 				  pkt->payload_len);
-	qp->resp.offset += pkt->payload_len;
+	qp->resp.offset = end;
 	qp->resp.psn = roce_psn_add(pkt->psn, 1);
 	if (mask & ROCE_OPF_END) {
 		if (mask & ROCE_OPF_RWR)
@@ -346,21 +386,22 @@ resp_write(struct roce_qp *qp, const struct roce_pkt *pkt, const struct rte_mbuf
 
 /*
  * A request we already executed (IBTA 9.7.5.1.2): SEND and WRITE are
- * acknowledged again, not redone; a READ is served again from its PSN;
- * an atomic gets its saved result, never a second execution.
+ * acknowledged again, not redone, with or without AckReq (as rxe: the
+ * requester resends because it lost an ACK); an atomic gets its saved
+ * result at its own PSN, never a second execution; a READ is served again
+ * from the PSN the duplicate names, which may be inside the original
+ * request (a requester resuming after lost responses, 9.7.4.1.3).
  */
 static void
 resp_duplicate(struct roce_qp *qp, const struct roce_pkt *pkt)
 {
 	uint32_t mask = pkt->info->mask;
 	struct roce_rd_atomic_res *res;
-	struct roce_mr *mr;
+	uint64_t off;
 
 	roce_count(qp->dev, ROCE_CNT_RESP_DUP);
 	if (mask & (ROCE_OPF_SEND | ROCE_OPF_WRITE)) {
-		if (pkt->ackreq)
-			queue_ack(qp, ROCE_AETH_ACK_NO_CREDIT,
-				  roce_psn_add(qp->resp.psn, ROCE_PSN_MASK));
+		queue_ack(qp, ROCE_AETH_ACK_NO_CREDIT, roce_psn_add(qp->resp.psn, ROCE_PSN_MASK));
 		return;
 	}
 	res = res_find(qp, pkt->psn);
@@ -368,15 +409,22 @@ resp_duplicate(struct roce_qp *qp, const struct roce_pkt *pkt)
 		return;		/* too old to answer: the requester times out */
 	if (mask & ROCE_OPF_ATOMIC) {
 		if (res->atomic && res->first_psn == pkt->psn) {
+			res->next_psn = res->first_psn;
 			res->sending = true;
 			roce_count(qp->dev, ROCE_CNT_RESP_ATOMIC_REPLAY);
 		}
 		return;
 	}
-	if (!res->atomic && read_access_ok(qp, pkt, &mr)) {
-		res_set_read(qp, res, pkt, mr);
-		roce_count(qp->dev, ROCE_CNT_RESP_READ_REPLAY);
-	}
+	/* The resent request names the rest of the original one. Responses
+	 * keep the original's shape: from inside it they are MIDDLE and LAST,
+	 * as rxe answers, and what rxe's completer expects mid-message. */
+	off = (uint64_t)roce_psn_diff(pkt->psn, res->first_psn) * qp->mtu;
+	if (res->atomic || pkt->reth.rkey != res->rkey || pkt->reth.va != res->va + off ||
+	    (uint64_t)pkt->reth.dma_len + off != res->length)
+		return;
+	res->next_psn = pkt->psn;
+	res->sending = true;
+	roce_count(qp->dev, ROCE_CNT_RESP_READ_REPLAY);
 }
 
 void
@@ -385,12 +433,25 @@ roce_resp_rx(struct roce_qp *qp, struct roce_pkt *pkt, struct rte_mbuf *m)
 	int32_t diff = roce_psn_diff(pkt->psn, qp->resp.psn);
 	uint32_t mask = pkt->info->mask;
 
+	/* Nothing after a failed request is executed (IBTA 9.9.3.1.3). */
+	if (qp->resp.fatal_pending) {
+		roce_count(qp->dev, ROCE_CNT_RX_QP_STATE);
+		return;
+	}
 	if (diff > 0) {
-		/* A gap: one sequence NAK until it closes (IBTA 9.7.5.1.1). */
+		/* A gap: the packet is discarded, and one sequence NAK goes out
+		 * until the gap closes (IBTA 9.7.5.1.1). It names the PSN
+		 * expected when it leaves, which packets later in this burst may
+		 * have moved on. */
 		roce_count(qp->dev, ROCE_CNT_RESP_OUT_OF_SEQ);
-		if (!qp->resp.nak_outstanding)
-			queue_nak(qp, ROCE_AETH_NAK | ROCE_NAK_PSN_SEQ_ERR, qp->resp.psn,
-				  ROCE_CNT_RESP_SEQ_NAK_SENT);
+		if (qp->resp.seq_nak_due) {
+			if (roce_psn_gt(pkt->psn, qp->resp.ooo_max))
+				qp->resp.ooo_max = pkt->psn;
+		} else if (!qp->resp.nak_outstanding) {
+			qp->resp.seq_nak_due = true;
+			qp->resp.nak_outstanding = true;
+			qp->resp.ooo_max = pkt->psn;
+		}
 		return;
 	}
 	if (diff < 0) {
@@ -447,31 +508,43 @@ send_response(struct roce_qp *qp, struct roce_rd_atomic_res *res)
 	struct rte_mbuf *payload = NULL, *m;
 	struct rte_ether_addr mac;
 	struct roce_pkt pkt;
-	uint8_t opcode;
+	uint64_t va = res->va + (uint64_t)idx * qp->mtu;
 	uint32_t len = 0;
+	uint8_t opcode;
 
 	if (res->atomic)
 		opcode = ROCE_OP_ATOMIC_ACK;
 	else
 		opcode = first && last ? ROCE_OP_READ_RESP_ONLY : first ? ROCE_OP_READ_RESP_FIRST :
 			 last ? ROCE_OP_READ_RESP_LAST : ROCE_OP_READ_RESP_MIDDLE;
-	if (roce_qp_pkt_init(qp, &pkt, opcode, res->next_psn, &mac) != 0)
+	if (!res->atomic)
+		len = RTE_MIN(qp->mtu, res->length - idx * qp->mtu);
+	if (len != 0) {
+		/* The region by its key, again for every packet: one
+		 * deregistered mid-stream is never read (remote access error). */
+		struct roce_mr *mr = roce_mr_check(dev, qp->pd, res->rkey, va, len,
+						   IBV_ACCESS_REMOTE_READ);
+
+		if (mr == NULL) {
+			res->sending = false;
+			fatal_nak(qp, ROCE_NAK_REM_ACCESS_ERR, res->next_psn,
+				  ROCE_CNT_RESP_ACCESS_NAK_SENT);
+			return 0;
+		}
+		if (roce_qp_pkt_init(qp, &pkt, opcode, res->next_psn, &mac) != 0)
+			return -EAGAIN;
+		/* Zero copy from the region, as for requests. */
+		payload = roce_mr_attach(dev, mr, roce_mr_ptr(mr, va), len);
+		if (payload == NULL) {
+			roce_count(dev, ROCE_CNT_TX_NO_MBUF);
+			return -ENOMEM;
+		}
+	} else if (roce_qp_pkt_init(qp, &pkt, opcode, res->next_psn, &mac) != 0) {
 		return -EAGAIN;
+	}
 	pkt.aeth.syndrome = ROCE_AETH_ACK_NO_CREDIT;
 	pkt.aeth.msn = qp->resp.msn;
 	pkt.atmack_orig = res->orig;
-	if (!res->atomic) {
-		len = RTE_MIN(qp->mtu, res->length - idx * qp->mtu);
-		if (len != 0) {
-			/* Zero copy from the region, as for requests. */
-			payload = roce_mr_attach(dev, res->mr,
-						 roce_mr_ptr(res->mr, res->va + idx * qp->mtu), len);
-			if (payload == NULL) {
-				roce_count(dev, ROCE_CNT_TX_NO_MBUF);
-				return -ENOMEM;
-			}
-		}
-	}
 	pkt.payload_len = len;
 	m = roce_mbuf_build(&roce_crc32_isal, dev->hdr_pool, &pkt, payload);
 	if (m == NULL) {
@@ -497,12 +570,40 @@ roce_resp_poll(struct roce_qp *qp)
 		return 0;
 	while (sent < ROCE_RESP_BUDGET && roce_port_tx_room(qp->port) >= 8 &&
 	       (res = res_next_to_send(qp)) != NULL) {
+		/* Nothing at or after a failed request's PSN goes out. */
+		if (qp->resp.fatal_pending && roce_psn_ge(res->next_psn, qp->resp.fatal_psn)) {
+			res->sending = false;
+			continue;
+		}
 		if (send_response(qp, res) != 0)
 			return sent;
 		sent++;
 	}
 	/* An ACK or NAK for a later PSN must not overtake READ responses. */
-	if (qp->resp.ack_pending && res_next_to_send(qp) == NULL) {
+	if (res_next_to_send(qp) != NULL)
+		return sent;
+	if (qp->resp.fatal_pending) {
+		qp->resp.fatal_pending = false;
+		send_ack_now(qp, qp->resp.fatal_syndrome, qp->resp.fatal_psn);
+		roce_qp_to_error(qp);
+		return sent + 1;
+	}
+	if (qp->resp.seq_nak_due) {
+		qp->resp.seq_nak_due = false;
+		/* Still missing something discarded: ask for it from the PSN
+		 * expected now. The NAK acknowledges everything before it, so an
+		 * ACK waiting for an earlier PSN goes with it. */
+		if (roce_psn_le(qp->resp.psn, qp->resp.ooo_max)) {
+			roce_count(qp->dev, ROCE_CNT_RESP_SEQ_NAK_SENT);
+			qp->resp.nak_outstanding = true;
+			send_ack_now(qp, ROCE_AETH_NAK | ROCE_NAK_PSN_SEQ_ERR, qp->resp.psn);
+			sent++;
+			if (qp->resp.ack_pending &&
+			    roce_aeth_type(qp->resp.ack_syndrome) == ROCE_AETH_ACK)
+				qp->resp.ack_pending = false;
+		}
+	}
+	if (qp->resp.ack_pending) {
 		qp->resp.ack_pending = false;
 		send_ack_now(qp, qp->resp.ack_syndrome, qp->resp.ack_psn);
 		sent++;

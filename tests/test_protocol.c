@@ -1,0 +1,654 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The transport against a scripted partner (script_peer.h): every frame
+ * the partner sends is chosen by the test, so the corners of IBTA chapter
+ * 9 that a well-behaved peer rarely reaches are reached on purpose:
+ * duplicates of atomics and READs, READs resumed mid-message, regions
+ * deregistered under a peer's WRITE or READ stream, WRITE lengths that do
+ * not add up, error NAKs behind READ responses, NAKs and duplicates in one
+ * burst, misaligned atomics. The responder is tested with the device as
+ * responder, the completer with the device as requester.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <check.h>
+#include <rte_malloc.h>
+
+#include "roce_stats.h"
+#include "script_peer.h"
+#include "test_eal.h"
+
+#define MTU		1024
+#define BUF_SIZE	(256u * 1024)
+#define ALL_ACCESS	(IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | \
+			 IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC)
+
+static struct sp S;
+static uint8_t *buf;		/* the device's registered memory */
+static struct roce_mr *mr;
+
+static uint64_t
+stat(const char *name)
+{
+	uint64_t v = roce_stats_get(S.dev, name);
+
+	ck_assert_msg(v != UINT64_MAX, "no counter named %s", name);
+	return v;
+}
+
+static void
+setup(void)
+{
+	sp_connect(&S, ALL_ACCESS, 16, 10);
+	memset(buf, 0, BUF_SIZE);
+}
+
+static void
+teardown(void)
+{
+	sp_disconnect(&S);
+}
+
+static uint32_t
+peer_psn(uint32_t i)
+{
+	return roce_psn_add(S.peer_psn, i);
+}
+
+static uint32_t
+dut_psn(uint32_t i)
+{
+	return roce_psn_add(S.dut_psn, i);
+}
+
+/* The partner sends a request (addresses and keys filled in here). */
+static void
+request(uint8_t opcode, uint32_t psn, bool ackreq, const void *payload, uint32_t len)
+{
+	struct roce_pkt pkt;
+
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.opcode = opcode;
+	pkt.psn = psn;
+	pkt.ackreq = ackreq;
+	ck_assert_int_eq(sp_send(&S, &pkt, payload, len), 0);
+}
+
+static void
+request_reth(uint8_t opcode, uint32_t psn, bool ackreq, uint32_t rkey, uint64_t va,
+	     uint32_t dma_len, const void *payload, uint32_t len)
+{
+	struct roce_pkt pkt;
+
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.opcode = opcode;
+	pkt.psn = psn;
+	pkt.ackreq = ackreq;
+	pkt.reth.rkey = rkey;
+	pkt.reth.va = va;
+	pkt.reth.dma_len = dma_len;
+	ck_assert_int_eq(sp_send(&S, &pkt, payload, len), 0);
+}
+
+static void
+request_atomic(uint8_t opcode, uint32_t psn, uint32_t rkey, uint64_t va, uint64_t swap_add,
+	       uint64_t compare)
+{
+	struct roce_pkt pkt;
+
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.opcode = opcode;
+	pkt.psn = psn;
+	pkt.ackreq = true;
+	pkt.atmeth.rkey = rkey;
+	pkt.atmeth.va = va;
+	pkt.atmeth.swap_add = swap_add;
+	pkt.atmeth.compare = compare;
+	ck_assert_int_eq(sp_send(&S, &pkt, NULL, 0), 0);
+}
+
+/* The partner answers as a responder. */
+static void
+response(uint8_t opcode, uint32_t psn, uint8_t syndrome, const void *payload, uint32_t len)
+{
+	struct roce_pkt pkt;
+
+	memset(&pkt, 0, sizeof(pkt));
+	pkt.opcode = opcode;
+	pkt.psn = psn;
+	pkt.aeth.syndrome = syndrome;
+	pkt.aeth.msn = 1;
+	ck_assert_int_eq(sp_send(&S, &pkt, payload, len), 0);
+}
+
+static void
+expect_frame(struct sp_frame *f, uint8_t opcode, uint32_t psn, const char *what)
+{
+	ck_assert_msg(sp_expect(&S, f, 50), "%s: expected %s psn %u, the device sent nothing",
+		      what, roce_opcode_name(opcode), psn);
+	ck_assert_msg(f->pkt.opcode == opcode && f->pkt.psn == psn,
+		      "%s: expected %s psn %u, got %s psn %u", what, roce_opcode_name(opcode), psn,
+		      roce_opcode_name(f->pkt.opcode), f->pkt.psn);
+}
+
+static void
+expect_ack(uint8_t syndrome, uint32_t psn, const char *what)
+{
+	struct sp_frame f;
+
+	expect_frame(&f, ROCE_OP_ACK, psn, what);
+	ck_assert_msg(f.pkt.aeth.syndrome == syndrome, "%s: expected syndrome 0x%02x, got 0x%02x",
+		      what, syndrome, f.pkt.aeth.syndrome);
+}
+
+static void
+expect_silence(const char *what)
+{
+	struct sp_frame f;
+	int i;
+
+	for (i = 0; i < 20; i++)
+		sp_poll(&S, 2000);
+	ck_assert_msg(!sp_recv(&S, &f), "%s: expected nothing, got %s psn %u", what,
+		      roce_opcode_name(f.pkt.opcode), f.pkt.psn);
+}
+
+static void
+pattern(uint8_t *p, uint32_t len, uint32_t seed)
+{
+	uint32_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (uint8_t)(seed * 131 + i * 7 + (i >> 8));
+}
+
+/* ---- Responder --------------------------------------------------------- */
+
+/* Defect 1: the replayed atomic ACK carried the PSN after the original. */
+START_TEST(atomic_duplicate_answered_at_its_psn)
+{
+	uint64_t *target = (uint64_t *)(buf + 64);
+	struct sp_frame f;
+
+	*target = 5;
+	request_atomic(ROCE_OP_FETCH_ADD, peer_psn(0), roce_mr_rkey(mr), (uintptr_t)target, 10, 0);
+	expect_frame(&f, ROCE_OP_ATOMIC_ACK, peer_psn(0), "first FETCH_ADD");
+	ck_assert_uint_eq(f.pkt.atmack_orig, 5);
+	/* The ACK was lost; the requester sends the same request again. */
+	request_atomic(ROCE_OP_FETCH_ADD, peer_psn(0), roce_mr_rkey(mr), (uintptr_t)target, 10, 0);
+	expect_frame(&f, ROCE_OP_ATOMIC_ACK, peer_psn(0), "replayed FETCH_ADD");
+	ck_assert_uint_eq(f.pkt.atmack_orig, 5);
+	ck_assert_msg(*target == 15, "executed twice: %lu", (unsigned long)*target);
+	ck_assert_uint_eq(stat("resp_atomic_replay"), 1);
+	/* And a CAS after it, at the next PSN. */
+	request_atomic(ROCE_OP_COMPARE_SWAP, peer_psn(1), roce_mr_rkey(mr), (uintptr_t)target, 99,
+		       15);
+	expect_frame(&f, ROCE_OP_ATOMIC_ACK, peer_psn(1), "CAS");
+	request_atomic(ROCE_OP_COMPARE_SWAP, peer_psn(1), roce_mr_rkey(mr), (uintptr_t)target, 99,
+		       15);
+	expect_frame(&f, ROCE_OP_ATOMIC_ACK, peer_psn(1), "replayed CAS");
+	ck_assert_uint_eq(f.pkt.atmack_orig, 15);
+	ck_assert_uint_eq(*target, 99);
+}
+END_TEST
+
+/* Defect 2, responder side: a READ resumed at a PSN inside the original
+ * is answered from there with MIDDLE and LAST, as rxe answers. */
+START_TEST(resumed_read_keeps_original_shape)
+{
+	static const uint8_t want[4] = { ROCE_OP_READ_RESP_FIRST, ROCE_OP_READ_RESP_MIDDLE,
+					 ROCE_OP_READ_RESP_MIDDLE, ROCE_OP_READ_RESP_LAST };
+	uint64_t va = (uintptr_t)(buf + 4096);
+	struct sp_frame f;
+	uint32_t i, len = 3 * MTU + 100;
+
+	pattern(buf + 4096, len, 3);
+	request_reth(ROCE_OP_READ_REQUEST, peer_psn(0), true, roce_mr_rkey(mr), va, len, NULL, 0);
+	for (i = 0; i < 4; i++) {
+		expect_frame(&f, want[i], peer_psn(i), "READ");
+		ck_assert_int_eq(memcmp(f.payload, buf + 4096 + i * MTU, f.pkt.payload_len), 0);
+	}
+	/* Resumed from the third packet: the rest, in the original's shape. */
+	request_reth(ROCE_OP_READ_REQUEST, peer_psn(2), true, roce_mr_rkey(mr), va + 2 * MTU,
+		     len - 2 * MTU, NULL, 0);
+	expect_frame(&f, ROCE_OP_READ_RESP_MIDDLE, peer_psn(2), "resumed READ");
+	ck_assert_uint_eq(f.pkt.payload_len, MTU);
+	ck_assert_int_eq(memcmp(f.payload, buf + 4096 + 2 * MTU, MTU), 0);
+	expect_frame(&f, ROCE_OP_READ_RESP_LAST, peer_psn(3), "resumed READ");
+	ck_assert_uint_eq(f.pkt.payload_len, 100);
+	/* Resumed from its start: the whole, FIRST first. */
+	request_reth(ROCE_OP_READ_REQUEST, peer_psn(0), true, roce_mr_rkey(mr), va, len, NULL, 0);
+	for (i = 0; i < 4; i++)
+		expect_frame(&f, want[i], peer_psn(i), "READ again");
+	/* A resend that does not name the rest of the original is ignored. */
+	request_reth(ROCE_OP_READ_REQUEST, peer_psn(1), true, roce_mr_rkey(mr), va + 8, len - MTU,
+		     NULL, 0);
+	expect_silence("inconsistent resumed READ");
+	ck_assert_uint_eq(stat("resp_read_replay"), 2);
+	/* The QP still works: the next request is served. */
+	request_reth(ROCE_OP_READ_REQUEST, peer_psn(4), true, roce_mr_rkey(mr), va, 8, NULL, 0);
+	expect_frame(&f, ROCE_OP_READ_RESP_ONLY, peer_psn(4), "next READ");
+}
+END_TEST
+
+/* Defect 3: the responder kept the region across a WRITE's packets. */
+START_TEST(dereg_during_write_gets_access_nak)
+{
+	uint8_t *mem = rte_zmalloc("sp_dereg", 4 * MTU, 64);
+	uint8_t data[MTU];
+	struct roce_mr *victim = roce_reg_mr(S.pd, mem, 4 * MTU, ALL_ACCESS);
+	uint32_t rkey = roce_mr_rkey(victim);
+	uint8_t before[4 * MTU];
+
+	pattern(data, MTU, 9);
+	request_reth(ROCE_OP_WRITE_FIRST, peer_psn(0), false, rkey, (uintptr_t)mem, 3 * MTU,
+		     data, MTU);
+	sp_poll(&S, 2000);
+	ck_assert_int_eq(memcmp(mem, data, MTU), 0);
+	/* The application deregisters the region in the middle of the peer's
+	 * WRITE: nothing references it, so it may. */
+	ck_assert_int_eq(roce_dereg_mr(victim), 0);
+	memcpy(before, mem, sizeof(before));
+	request(ROCE_OP_WRITE_MIDDLE, peer_psn(1), false, data, MTU);
+	expect_ack(ROCE_AETH_NAK | ROCE_NAK_REM_ACCESS_ERR, peer_psn(1), "WRITE after dereg");
+	ck_assert_msg(memcmp(mem, before, sizeof(before)) == 0,
+		      "a deregistered region was written");
+	ck_assert_int_eq(roce_qp_state(S.qp), IBV_QPS_ERR);
+	rte_free(mem);
+}
+END_TEST
+
+/* Defect 3: and across a READ response stream. */
+START_TEST(dereg_during_read_stream_gets_access_nak)
+{
+	uint32_t len = 200 * MTU, sent = 0;
+	uint8_t *mem = rte_zmalloc("sp_dereg", len, 64);
+	struct roce_mr *victim = roce_reg_mr(S.pd, mem, len, ALL_ACCESS);
+	struct sp_frame f;
+
+	request_reth(ROCE_OP_READ_REQUEST, peer_psn(0), true, roce_mr_rkey(victim),
+		     (uintptr_t)mem, len, NULL, 0);
+	sp_poll(&S, 2000);	/* one poll: one budget of responses */
+	while (sp_recv(&S, &f)) {
+		ck_assert_uint_eq(f.pkt.psn, peer_psn(sent));
+		sent++;
+	}
+	ck_assert_msg(sent > 0 && sent < 200, "%u responses in one poll", sent);
+	/* The responses left and were freed: the region may go now. */
+	ck_assert_int_eq(roce_dereg_mr(victim), 0);
+	expect_ack(ROCE_AETH_NAK | ROCE_NAK_REM_ACCESS_ERR, peer_psn(sent),
+		   "READ stream after dereg");
+	expect_silence("after the NAK");
+	ck_assert_int_eq(roce_qp_state(S.qp), IBV_QPS_ERR);
+	rte_free(mem);
+}
+END_TEST
+
+/* Defect 4: the bytes of a WRITE must add up to its DMA length. */
+START_TEST(write_length_must_match_dma_length)
+{
+	uint8_t data[MTU];
+	uint64_t va = (uintptr_t)buf;
+	struct ibv_recv_wr rwr = { .wr_id = 5 }, *bad;
+	struct ibv_wc wc[4];
+	int n;
+
+	pattern(data, MTU, 4);
+	switch (_i) {
+	case 0:	/* the last packet ends short of the DMA length */
+		ck_assert_int_eq(roce_post_recv(S.qp, &rwr, &bad), 0);
+		request_reth(ROCE_OP_WRITE_FIRST, peer_psn(0), false, roce_mr_rkey(mr), va,
+			     3 * MTU, data, MTU);
+		request(ROCE_OP_WRITE_LAST_IMM, peer_psn(1), true, data, 512);
+		expect_ack(ROCE_AETH_NAK | ROCE_NAK_INVALID_REQ, peer_psn(1), "short WRITE");
+		/* Never a completion with the wrong byte_len: the receive WR
+		 * is flushed, not completed. */
+		n = roce_poll_cq(S.cq, 4, wc);
+		ck_assert_int_eq(n, 1);
+		ck_assert_int_eq(wc[0].status, IBV_WC_WR_FLUSH_ERR);
+		break;
+	case 1:	/* an ONLY packet shorter than its DMA length */
+		request_reth(ROCE_OP_WRITE_ONLY, peer_psn(0), true, roce_mr_rkey(mr), va, 100,
+			     data, 64);
+		expect_ack(ROCE_AETH_NAK | ROCE_NAK_INVALID_REQ, peer_psn(0), "short ONLY");
+		break;
+	case 2:	/* a DMA length over 2^31 */
+		request_reth(ROCE_OP_WRITE_FIRST, peer_psn(0), false, roce_mr_rkey(mr), va,
+			     (1u << 31) + 4, data, MTU);
+		expect_ack(ROCE_AETH_NAK | ROCE_NAK_INVALID_REQ, peer_psn(0), "2 GiB WRITE");
+		break;
+	}
+	ck_assert_int_eq(roce_qp_state(S.qp), IBV_QPS_ERR);
+}
+END_TEST
+
+/* Defect 4: a region of 4 GiB or more; offsets must not wrap at 2^32. */
+START_TEST(write_into_huge_region_refuses_wrapping_length)
+{
+	size_t len = (5ull << 30);
+	uint8_t *mem = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	struct roce_mr *big;
+	uint8_t data[MTU];
+
+	ck_assert(mem != MAP_FAILED);
+	big = roce_reg_mr(S.pd, mem, len, ALL_ACCESS);
+	ck_assert(big != NULL);
+	pattern(data, MTU, 5);
+	/* 2^32 - 512 bytes: the last packets would end past 2^32. */
+	request_reth(ROCE_OP_WRITE_FIRST, peer_psn(0), false, roce_mr_rkey(big),
+		     (uintptr_t)mem + (1ull << 30), 0xfffffe00u, data, MTU);
+	expect_ack(ROCE_AETH_NAK | ROCE_NAK_INVALID_REQ, peer_psn(0), "4 GiB WRITE");
+	ck_assert_int_eq(roce_dereg_mr(big), 0);
+	munmap(mem, len);
+}
+END_TEST
+
+/* Defect 5: an error NAK waits for the READ responses before it. */
+START_TEST(error_nak_follows_earlier_read_responses)
+{
+	uint64_t va = (uintptr_t)buf;
+	uint8_t data[64] = { 0 };
+	struct sp_frame f;
+	uint32_t i;
+
+	request_reth(ROCE_OP_READ_REQUEST, peer_psn(0), true, roce_mr_rkey(mr), va, 4 * MTU,
+		     NULL, 0);
+	/* In the same burst: a WRITE with a key that does not exist. */
+	request_reth(ROCE_OP_WRITE_ONLY, peer_psn(4), true, roce_mr_rkey(mr) ^ 0x100, va, 64,
+		     data, 64);
+	/* And a request after it, which must not be executed. */
+	request_reth(ROCE_OP_WRITE_ONLY, peer_psn(5), true, roce_mr_rkey(mr), va + 8192, 64,
+		     data, 64);
+	memset(buf + 8192, 0x5a, 64);
+	for (i = 0; i < 4; i++)
+		expect_frame(&f, i == 0 ? ROCE_OP_READ_RESP_FIRST : i == 3 ?
+			     ROCE_OP_READ_RESP_LAST : ROCE_OP_READ_RESP_MIDDLE, peer_psn(i),
+			     "READ before the bad WRITE");
+	expect_ack(ROCE_AETH_NAK | ROCE_NAK_REM_ACCESS_ERR, peer_psn(4), "bad WRITE");
+	expect_silence("after the error NAK");
+	ck_assert_int_eq(buf[8192], 0x5a);
+	ck_assert_int_eq(roce_qp_state(S.qp), IBV_QPS_ERR);
+}
+END_TEST
+
+/* Defect 6: a queued sequence or RNR NAK is not replaced by the ACK of a
+ * duplicate in the same burst; duplicates are acknowledged without AckReq. */
+START_TEST(duplicate_does_not_replace_nak)
+{
+	uint8_t data[64] = { 1 };
+	uint64_t va = (uintptr_t)buf;
+
+	request_reth(ROCE_OP_WRITE_ONLY, peer_psn(0), true, roce_mr_rkey(mr), va, 64, data, 64);
+	expect_ack(ROCE_AETH_ACK_NO_CREDIT, peer_psn(0), "first WRITE");
+	/* A duplicate without AckReq is acknowledged all the same. */
+	request_reth(ROCE_OP_WRITE_ONLY, peer_psn(0), false, roce_mr_rkey(mr), va, 64, data, 64);
+	expect_ack(ROCE_AETH_ACK_NO_CREDIT, peer_psn(0), "duplicate without AckReq");
+	/* One burst: a gap (psn 2 ahead of 1), then a duplicate of psn 0. */
+	request_reth(ROCE_OP_WRITE_ONLY, peer_psn(2), true, roce_mr_rkey(mr), va, 64, data, 64);
+	request_reth(ROCE_OP_WRITE_ONLY, peer_psn(0), true, roce_mr_rkey(mr), va, 64, data, 64);
+	expect_ack(ROCE_AETH_NAK | ROCE_NAK_PSN_SEQ_ERR, peer_psn(1), "gap then duplicate");
+	expect_silence("one answer for the burst");
+	/* Fill the gap; then a SEND with no receive WR (RNR), and a duplicate. */
+	request_reth(ROCE_OP_WRITE_ONLY, peer_psn(1), true, roce_mr_rkey(mr), va, 64, data, 64);
+	expect_ack(ROCE_AETH_ACK_NO_CREDIT, peer_psn(1), "gap filled");
+	request_reth(ROCE_OP_WRITE_ONLY, peer_psn(2), true, roce_mr_rkey(mr), va, 64, data, 64);
+	expect_ack(ROCE_AETH_ACK_NO_CREDIT, peer_psn(2), "next");
+	request(ROCE_OP_SEND_ONLY, peer_psn(3), true, data, 64);
+	request_reth(ROCE_OP_WRITE_ONLY, peer_psn(2), true, roce_mr_rkey(mr), va, 64, data, 64);
+	expect_ack(ROCE_AETH_RNR_NAK | 1, peer_psn(3), "RNR then duplicate");
+	expect_silence("one answer for the RNR burst");
+}
+END_TEST
+
+/* A gap, then the missing packet in the same burst: the NAK names what is
+ * still missing when it leaves. */
+START_TEST(nak_names_psn_expected_when_sent)
+{
+	uint8_t data[64] = { 2 };
+	uint64_t va = (uintptr_t)buf;
+
+	request_reth(ROCE_OP_WRITE_ONLY, peer_psn(1), true, roce_mr_rkey(mr), va, 64, data, 64);
+	request_reth(ROCE_OP_WRITE_ONLY, peer_psn(0), false, roce_mr_rkey(mr), va, 64, data, 64);
+	/* psn 1 was discarded before psn 0 came: resend from 1. */
+	expect_ack(ROCE_AETH_NAK | ROCE_NAK_PSN_SEQ_ERR, peer_psn(1), "reordered pair");
+	expect_silence("one NAK");
+	/* psn 1 again (the resend), then 2: in order, one ACK for both. */
+	request_reth(ROCE_OP_WRITE_ONLY, peer_psn(1), false, roce_mr_rkey(mr), va, 64, data, 64);
+	request_reth(ROCE_OP_WRITE_ONLY, peer_psn(2), true, roce_mr_rkey(mr), va, 64, data, 64);
+	expect_ack(ROCE_AETH_ACK_NO_CREDIT, peer_psn(2), "resend and next");
+	/* 4 is discarded, 3 comes, then 4 again: the gap closed within the
+	 * burst, and nothing is missing; no NAK, one ACK. */
+	request_reth(ROCE_OP_WRITE_ONLY, peer_psn(4), false, roce_mr_rkey(mr), va, 64, data, 64);
+	request_reth(ROCE_OP_WRITE_ONLY, peer_psn(3), false, roce_mr_rkey(mr), va, 64, data, 64);
+	request_reth(ROCE_OP_WRITE_ONLY, peer_psn(4), true, roce_mr_rkey(mr), va, 64, data, 64);
+	expect_ack(ROCE_AETH_ACK_NO_CREDIT, peer_psn(4), "gap closed in the burst");
+	expect_silence("no NAK for a closed gap");
+}
+END_TEST
+
+/* Defect 7: atomics need an aligned host address, not only an aligned
+ * iova; operations the QP does not allow are invalid requests. */
+START_TEST(atomic_needs_aligned_host_address)
+{
+	struct roce_mr *odd = roce_reg_mr_fixed(S.pd, buf + 4, 64, 0x10000, ALL_ACCESS, 0x7700);
+	uint64_t before[9];
+
+	ck_assert(odd != NULL);
+	memcpy(before, buf, sizeof(before));
+	request_atomic(ROCE_OP_FETCH_ADD, peer_psn(0), 0x7700, 0x10000, 1, 0);
+	expect_ack(ROCE_AETH_NAK | ROCE_NAK_INVALID_REQ, peer_psn(0), "misaligned host address");
+	ck_assert_int_eq(memcmp(before, buf, sizeof(before)), 0);
+	ck_assert_int_eq(roce_dereg_mr(odd), 0);
+}
+END_TEST
+
+START_TEST(operation_disabled_on_qp_is_invalid_request)
+{
+	static const unsigned int access[3] = {
+		IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC,
+		IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_ATOMIC,
+		IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ,
+	};
+
+	sp_disconnect(&S);
+	sp_connect(&S, access[_i], 16, 10);
+	if (_i == 0)		/* zero-length WRITE: no key, but still a WRITE */
+		request_reth(ROCE_OP_WRITE_ONLY, peer_psn(0), true, 0, 0, 0, NULL, 0);
+	else if (_i == 1)
+		request_reth(ROCE_OP_READ_REQUEST, peer_psn(0), true, roce_mr_rkey(mr),
+			     (uintptr_t)buf, 8, NULL, 0);
+	else
+		request_atomic(ROCE_OP_FETCH_ADD, peer_psn(0), roce_mr_rkey(mr), (uintptr_t)buf,
+			       1, 0);
+	expect_ack(ROCE_AETH_NAK | ROCE_NAK_INVALID_REQ, peer_psn(0), "disabled operation");
+}
+END_TEST
+
+/* ---- Completer ---------------------------------------------------------- */
+
+static void
+post_read(uint64_t wr_id, uint32_t local_off, uint64_t remote_va, uint32_t len)
+{
+	struct ibv_sge sge = { .addr = (uintptr_t)(buf + local_off), .length = len,
+			       .lkey = roce_mr_lkey(mr) };
+	struct ibv_send_wr wr = { .wr_id = wr_id, .sg_list = &sge, .num_sge = 1,
+				  .opcode = IBV_WR_RDMA_READ, .send_flags = IBV_SEND_SIGNALED },
+			   *bad;
+
+	wr.wr.rdma.remote_addr = remote_va;
+	wr.wr.rdma.rkey = 0x4242;
+	ck_assert_int_eq(roce_post_send(S.qp, &wr, &bad), 0);
+}
+
+static int
+poll_wc(struct ibv_wc *wc, int want)
+{
+	int got = 0, i;
+
+	for (i = 0; i < 100 && got < want; i++) {
+		got += roce_poll_cq(S.cq, want - got, wc + got);
+		if (got < want)
+			sp_poll(&S, 2000);
+	}
+	return got;
+}
+
+/* Defect 2, completer side: after lost READ responses, the resumed READ
+ * may be answered with MIDDLE or with FIRST at the resume PSN; stale
+ * responses of the first stream are dropped, never fatal. */
+START_TEST(completer_takes_either_shape_of_resumed_read)
+{
+	uint8_t remote[4 * MTU];
+	struct sp_frame f;
+	struct ibv_wc wc;
+	uint64_t va = 0x100000;
+
+	pattern(remote, sizeof(remote), 6);
+	post_read(1, 0, va, 4 * MTU);
+	expect_frame(&f, ROCE_OP_READ_REQUEST, dut_psn(0), "READ");
+	ck_assert_uint_eq(f.pkt.reth.dma_len, 4 * MTU);
+	response(ROCE_OP_READ_RESP_FIRST, dut_psn(0), ROCE_AETH_ACK_NO_CREDIT, remote, MTU);
+	/* psn 1 is lost; 2 arrives: the requester asks again from 1. */
+	response(ROCE_OP_READ_RESP_MIDDLE, dut_psn(2), 0, remote + 2 * MTU, MTU);
+	expect_frame(&f, ROCE_OP_READ_REQUEST, dut_psn(1), "resumed READ");
+	ck_assert_uint_eq(f.pkt.reth.va, va + MTU);
+	ck_assert_uint_eq(f.pkt.reth.dma_len, 3 * MTU);
+	/* The first stream's LAST arrives late: not what is expected, dropped. */
+	response(ROCE_OP_READ_RESP_LAST, dut_psn(3), ROCE_AETH_ACK_NO_CREDIT, remote + 3 * MTU,
+		 MTU);
+	if (_i == 0)	/* answered as rxe does: MIDDLE at the resume PSN */
+		response(ROCE_OP_READ_RESP_MIDDLE, dut_psn(1), 0, remote + MTU, MTU);
+	else		/* or as a new request: FIRST */
+		response(ROCE_OP_READ_RESP_FIRST, dut_psn(1), ROCE_AETH_ACK_NO_CREDIT,
+			 remote + MTU, MTU);
+	/* A stale duplicate of psn 1 from the first stream: dropped. */
+	response(ROCE_OP_READ_RESP_MIDDLE, dut_psn(1), 0, remote + MTU, MTU);
+	/* A FIRST at a PSN no request started at: stale, dropped. */
+	response(ROCE_OP_READ_RESP_FIRST, dut_psn(2), ROCE_AETH_ACK_NO_CREDIT, remote + 2 * MTU,
+		 MTU);
+	response(ROCE_OP_READ_RESP_MIDDLE, dut_psn(2), 0, remote + 2 * MTU, MTU);
+	response(ROCE_OP_READ_RESP_LAST, dut_psn(3), ROCE_AETH_ACK_NO_CREDIT, remote + 3 * MTU,
+		 MTU);
+	ck_assert_int_eq(poll_wc(&wc, 1), 1);
+	ck_assert_msg(wc.status == IBV_WC_SUCCESS && wc.wr_id == 1, "READ: %s",
+		      ibv_wc_status_str(wc.status));
+	ck_assert_int_eq(memcmp(buf, remote, sizeof(remote)), 0);
+	ck_assert_int_eq(roce_qp_state(S.qp), IBV_QPS_RTS);
+}
+END_TEST
+
+/* A response that no correct responder sends still fails the QP. */
+START_TEST(completer_refuses_misshapen_read_response)
+{
+	uint8_t remote[2 * MTU] = { 0 };
+	struct sp_frame f;
+	struct ibv_wc wc;
+
+	post_read(1, 0, 0x100000, 2 * MTU);
+	expect_frame(&f, ROCE_OP_READ_REQUEST, dut_psn(0), "READ");
+	/* LAST at the first of two PSNs. */
+	response(ROCE_OP_READ_RESP_LAST, dut_psn(0), ROCE_AETH_ACK_NO_CREDIT, remote, MTU);
+	ck_assert_int_eq(poll_wc(&wc, 1), 1);
+	ck_assert_int_eq(wc.status, IBV_WC_BAD_RESP_ERR);
+}
+END_TEST
+
+/* Defect 5, completer side: an error NAK blames the WR at its PSN. */
+START_TEST(error_nak_blames_its_own_wr)
+{
+	uint8_t data[64] = { 0 };
+	struct ibv_sge sge = { .addr = (uintptr_t)buf, .length = 64, .lkey = roce_mr_lkey(mr) };
+	struct ibv_send_wr wr = { .wr_id = 2, .sg_list = &sge, .num_sge = 1,
+				  .opcode = IBV_WR_RDMA_WRITE, .send_flags = IBV_SEND_SIGNALED },
+			   *bad;
+	struct ibv_wc wc[2];
+	struct sp_frame f;
+
+	(void)data;
+	post_read(1, 1024, 0x100000, 2 * MTU);	/* PSNs 0 and 1 */
+	wr.wr.rdma.remote_addr = 0x200000;
+	wr.wr.rdma.rkey = 0x4242;
+	ck_assert_int_eq(roce_post_send(S.qp, &wr, &bad), 0);	/* PSN 2 */
+	expect_frame(&f, ROCE_OP_READ_REQUEST, dut_psn(0), "READ");
+	expect_frame(&f, ROCE_OP_WRITE_ONLY, dut_psn(2), "WRITE");
+	/* The WRITE's NAK overtakes the READ responses. */
+	response(ROCE_OP_ACK, dut_psn(2), ROCE_AETH_NAK | ROCE_NAK_REM_ACCESS_ERR, NULL, 0);
+	ck_assert_int_eq(poll_wc(wc, 2), 2);
+	ck_assert_msg(wc[0].wr_id == 1 && wc[0].status == IBV_WC_WR_FLUSH_ERR,
+		      "READ: expected flushed, got %s", ibv_wc_status_str(wc[0].status));
+	ck_assert_msg(wc[1].wr_id == 2 && wc[1].status == IBV_WC_REM_ACCESS_ERR,
+		      "WRITE: expected remote access error, got %s",
+		      ibv_wc_status_str(wc[1].status));
+}
+END_TEST
+
+/* Defect 7: an atomic's local SGE is one of 8 bytes. */
+START_TEST(atomic_needs_one_8_byte_sge)
+{
+	struct ibv_sge sge[2] = {
+		{ .addr = (uintptr_t)buf, .length = 4, .lkey = roce_mr_lkey(mr) },
+		{ .addr = (uintptr_t)(buf + 64), .length = 4, .lkey = roce_mr_lkey(mr) },
+	};
+	struct ibv_send_wr wr = { .wr_id = 1, .sg_list = sge, .num_sge = 2,
+				  .opcode = IBV_WR_ATOMIC_FETCH_AND_ADD }, *bad;
+
+	wr.wr.atomic.remote_addr = 0x1000;
+	wr.wr.atomic.rkey = 0x4242;
+	ck_assert_int_eq(roce_post_send(S.qp, &wr, &bad), -EINVAL);
+	wr.num_sge = 1;
+	sge[0].length = 16;
+	ck_assert_int_eq(roce_post_send(S.qp, &wr, &bad), -EINVAL);
+	sge[0].length = 8;
+	ck_assert_int_eq(roce_post_send(S.qp, &wr, &bad), 0);
+}
+END_TEST
+
+static Suite *
+protocol_suite(void)
+{
+	Suite *s = suite_create("protocol");
+	TCase *resp = tcase_create("responder");
+	TCase *comp = tcase_create("completer");
+
+	tcase_add_checked_fixture(resp, setup, teardown);
+	tcase_add_checked_fixture(comp, setup, teardown);
+	tcase_add_test(resp, atomic_duplicate_answered_at_its_psn);
+	tcase_add_test(resp, resumed_read_keeps_original_shape);
+	tcase_add_test(resp, dereg_during_write_gets_access_nak);
+	tcase_add_test(resp, dereg_during_read_stream_gets_access_nak);
+	tcase_add_loop_test(resp, write_length_must_match_dma_length, 0, 3);
+	tcase_add_test(resp, write_into_huge_region_refuses_wrapping_length);
+	tcase_add_test(resp, error_nak_follows_earlier_read_responses);
+	tcase_add_test(resp, duplicate_does_not_replace_nak);
+	tcase_add_test(resp, nak_names_psn_expected_when_sent);
+	tcase_add_test(resp, atomic_needs_aligned_host_address);
+	tcase_add_loop_test(resp, operation_disabled_on_qp_is_invalid_request, 0, 3);
+	tcase_add_loop_test(comp, completer_takes_either_shape_of_resumed_read, 0, 2);
+	tcase_add_test(comp, completer_refuses_misshapen_read_response);
+	tcase_add_test(comp, error_nak_blames_its_own_wr);
+	tcase_add_test(comp, atomic_needs_one_8_byte_sge);
+	suite_add_tcase(s, resp);
+	suite_add_tcase(s, comp);
+	return s;
+}
+
+int
+main(int argc, char **argv)
+{
+	int failed;
+
+	(void)argc;
+	if (test_eal_init(argv[0], "protocol", 256) != 0)
+		return 1;
+	sp_create(&S, "proto");
+	buf = rte_zmalloc("proto_buf", BUF_SIZE, 4096);
+	mr = roce_reg_mr(S.pd, buf, BUF_SIZE, ALL_ACCESS);
+	if (buf == NULL || mr == NULL)
+		return 1;
+	failed = test_run_nofork(protocol_suite());
+	return failed ? 1 : 0;
+}
