@@ -582,7 +582,7 @@ run_pingpong(struct run *r)
 
 	/* rc_pingpong's -m defaults to 1024 and neither side tells its own. */
 	r->path_mtu = o->conf.mtu != 0 ? o->conf.mtu : RTE_MIN(r->ctx.active_mtu, IBV_MTU_1024);
-	if ((rc = perf_prepare(&r->ctx, o->size)) != 0)
+	if ((rc = perf_ctx_qp_init(&r->ctx)) != 0 || (rc = perf_prepare(&r->ctx, o->size)) != 0)
 		return rc;
 	if ((rc = perf_pp_exchange(&r->oob, &r->ctx.my, &r->ctx.rem, pp_connect, r)) != 0)
 		return rc;

@@ -157,6 +157,22 @@ perf_ctx_init(struct perf_ctx *ctx, const struct perf_conf *conf)
 }
 
 int
+perf_ctx_qp_init(struct perf_ctx *ctx)
+{
+	struct ibv_qp_attr attr = { 0 };
+
+	attr.qp_state = IBV_QPS_INIT;
+	attr.port_num = ctx->port;
+	attr.qp_access_flags = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
+			       IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC;
+	if (roce_modify_qp(ctx->qp, &attr, IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT |
+			   IBV_QP_ACCESS_FLAGS) != 0)
+		return fail(ctx, -EINVAL, "cannot move the QP to INIT");
+	ctx->qp_init = true;
+	return 0;
+}
+
+int
 perf_ctx_connect(struct perf_ctx *ctx, const struct perf_dest *rem, int path_mtu)
 {
 	struct ibv_qp_attr attr = { 0 };
@@ -167,13 +183,8 @@ perf_ctx_connect(struct perf_ctx *ctx, const struct perf_dest *rem, int path_mtu
 	if (roce_gid_to_ipv4(&attr.ah_attr.grh.dgid, &ip) != 0)
 		return fail(ctx, -EINVAL, "the peer's GID is not IPv4-mapped (::ffff:a.b.c.d): "
 			    "RoCEv2 over IPv4 needs GID index 1 on a Linux peer (perftest -x 1)");
-	attr.qp_state = IBV_QPS_INIT;
-	attr.port_num = ctx->port;
-	attr.qp_access_flags = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
-			       IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC;
-	if (roce_modify_qp(ctx->qp, &attr, IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT |
-			   IBV_QP_ACCESS_FLAGS) != 0)
-		return fail(ctx, -EINVAL, "cannot move the QP to INIT");
+	if (!ctx->qp_init && perf_ctx_qp_init(ctx) != 0)
+		return -EINVAL;
 	attr.qp_state = IBV_QPS_RTR;
 	attr.path_mtu = (enum ibv_mtu)path_mtu;
 	attr.dest_qp_num = rem->qpn;

@@ -52,11 +52,14 @@ struct perf_ctx {
 	int active_mtu;			/* the port's, an ibv_mtu */
 	struct perf_dest my, rem;
 	uint64_t verified_bytes;
+	bool qp_init;			/* the QP is in INIT (receives may be posted) */
 	char error[200];
 };
 
 /** Set up the device, port, region, CQ and QP; fill in ctx->my. @return 0 or -errno. */
 int perf_ctx_init(struct perf_ctx *ctx, const struct perf_conf *conf);
+/** Move the QP to INIT, so receives can be posted before connecting. */
+int perf_ctx_qp_init(struct perf_ctx *ctx);
 /** Move the QP to RTS towards @p rem with @p path_mtu (ibv_mtu). */
 int perf_ctx_connect(struct perf_ctx *ctx, const struct perf_dest *rem, int path_mtu);
 void perf_ctx_fini(struct perf_ctx *ctx);
