@@ -54,11 +54,13 @@ cases=$((cases + 1))
 help=$("$perf" --help 2>&1); rc=$?
 [ $rc -eq 0 ] || fail "--help exited $rc"
 for opt in --server --client --verb --bw --lat --size --all --iters --mtu --tx-depth --port \
-        --local-ip --verify --fault --json --atomic --report_gbits --pingpong; do
+        --local-ip --verify --fault --json --atomic --report_gbits --pingpong --bidirectional \
+        --duration --qps; do
     grep -q -- "$opt" <<<"$help" || fail "--help does not mention $opt"
 done
 for bad in "--verb fetch" "--mtu 1000" "--size 0" "--fault drop=2" "--size 64 --all" \
-        "--verb atomic --size 16" "--atomic xor" "--pingpong --verb read"; do
+        "--verb atomic --size 16" "--atomic xor" "--pingpong --verb read" "--lat --bidirectional" \
+        "--duration 2 --verify" "--verb send --duration 2" "--qps 17" "--lat --qps 2"; do
     cases=$((cases + 1))
     # shellcheck disable=SC2086
     out=$("$perf" --no-huge -m 64 --no-pci --log-level=lib.eal:error --file-prefix="pu$$" \
@@ -151,6 +153,34 @@ if memif gbits "${common[@]}" -- "${common[@]}"; then
     c=$(figures "$work/gbits.client" | awk '{print $4}') s=$(figures "$work/gbits.server" | awk '{print $4}')
     [ -n "$c" ] && [ "$c" = "$s" ] || fail "gbits: client shows '$c' Gb/s, server '$s'"
     echo "ok: gbits: $c Gb/s both sides"
+fi
+
+# --bidirectional (perftest -b): both sides run and both show the sum.
+for v in write read; do
+    common=(--verb $v --bw --size 16384 --iters 300 --bidirectional)
+    memif "bidir-$v" "${common[@]}" -- "${common[@]}" || continue
+    c=$(figures "$work/bidir-$v.client") s=$(figures "$work/bidir-$v.server")
+    [ -n "$c" ] && [ "$c" = "$s" ] || fail "bidir-$v: client '$c', server '$s' (the same sum expected)"
+    echo "ok: bidir-$v: $(tr -s ' ' <<<"$c")"
+done
+
+# --qps (perftest -q): the iterations on each of several QPs, keys per QP.
+for t in "write 4" "read 2" "atomic 3"; do
+    set -- $t
+    common=(--verb $1 --bw --iters 200 --qps $2)
+    [ $1 = atomic ] || common+=(--size 8192)
+    memif "qps-$1" "${common[@]}" -- "${common[@]}" || continue
+    [ "$(figures "$work/qps-$1.client" | awk '{print $2}')" = 200 ] || fail "qps-$1: $(figures "$work/qps-$1.client")"
+    echo "ok: qps-$1: $(figures "$work/qps-$1.client" | tr -s ' ')"
+done
+
+# --duration (perftest -D): the client runs 2 s, however many messages that is.
+common=(--verb write --bw --size 65536)
+if memif duration "${common[@]}" -- "${common[@]}" --duration 2; then
+    n=$(figures "$work/duration.client" | awk '{print $2}')
+    [ "${n:-0}" -gt 0 ] && [ "$n" != 5000 ] || fail "duration: $n iterations"
+    [ "$(figures "$work/duration.server" | awk '{print $2}')" = "$n" ] || fail "duration: the server's report differs"
+    echo "ok: duration: $n messages in 2 s"
 fi
 
 # --pingpong: ibv_rc_pingpong's exchange and its two figure lines.

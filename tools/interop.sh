@@ -19,6 +19,9 @@
 #   --keep      keep every output (else only when a case failed)
 # Exit status: 0 when every case passed, 1 when one failed, 2 bad usage.
 set -uo pipefail
+# The whole script is one block, read before it runs: editing the file
+# during a run cannot change what the run does.
+{
 args="$*"
 root=$(cd "$(dirname "$0")/.." && pwd)
 mode=full loss=0 table= build=$root/build only= iters= keep= capdir=
@@ -98,7 +101,7 @@ run_case() {
     local cap=
     if [ -n "$capdir" ]; then
         mkdir -p "$capdir"
-        iop_nsexec tcpdump -i "$IOP_BR" -s 0 -U -w "$capdir/$name.pcap" "tcp port $port" 2>/dev/null &
+        ip netns exec "$IOP_NS" tcpdump -i "$IOP_BR" -s 0 -U -w "$capdir/$name.pcap" "tcp port $port" 2>/dev/null &
         cap=$!
         sleep 1
     fi
@@ -161,6 +164,50 @@ case_pair() {
     run_case "$name.ccm-server" "$kind" server "$pt" "$@"
 }
 
+# error_case NAME "EXPECTED MESSAGE (ERE)" SETUP "PERFTEST CMD" CCM-PERF ARGS...: ccm-perf is the
+# client of a Linux server that goes wrong as SETUP arranges ("" none,
+# "unplug": our port's bridge link down, "kill-after N": perftest killed N
+# s into the run). ccm-perf must exit 1 within its --timeout (5 s) plus the
+# start, with one line naming the cause.
+error_case() {
+    local name=$1 want=$2 setup=$3 ptcmd=$4; shift 4
+    local rc_ccm t0 took msg status pid
+    [ -n "$only" ] && ! [[ $name =~ $only ]] && return 0
+    port=$((port + 1)) cases=$((cases + 1))
+    [ "$setup" = unplug ] && ip -n "$IOP_NS" link set "$IOP_VETH_BR" down
+    iop_guest_start "$ptcmd -p $port"
+    t0=$(date +%s)
+    iop_nsexec timeout 120 "$perf" "${eal[@]}" --file-prefix="iop$$" -- --client "$IOP_GUEST_IP" \
+        --port $port --local-ip "$IOP_DPDK_IP" --timeout 5 "$@" >"$out/$name.ccm" 2>&1 &
+    pid=$!
+    if [[ $setup == kill-after* ]]; then
+        sleep "${setup#kill-after }"
+        iop_guest_kill "$iop_job"
+    fi
+    wait $pid; rc_ccm=$?
+    took=$(($(date +%s) - t0))
+    iop_guest_wait "$iop_job" 15 "$out/$name.linux"
+    [ "$setup" = unplug ] && ip -n "$IOP_NS" link set "$IOP_VETH_BR" up
+    msg=$(grep -E '^ccm-perf: ' "$out/$name.ccm" | head -n1)
+    if [ $rc_ccm -eq 1 ] && grep -qE "$want" <<<"$msg" && [ $(grep -cE '^ccm-perf: ' "$out/$name.ccm") -eq 1 ]; then
+        status=ok
+    else
+        status="FAIL (exit $rc_ccm, expected 1 and /$want/)"
+        fails=$((fails + 1))
+    fi
+    echo "$status: $name [$took s]: $msg"
+    erows+=("| $name | \`${msg//|/\\|}\` | $took s | $status |")
+}
+erows=()
+errors() {
+    error_case error-gid-not-ipv4 "GID is not IPv4-mapped.*-x 1" "" \
+        "ib_write_bw -d \$DEV -x 0 -F -n 100" --verb write --bw --iters 100
+    error_case error-no-arp "never answered ARP" unplug \
+        "ib_write_bw $pt_common -n 100" --verb write --bw --iters 100
+    error_case error-peer-stops "peer stopped answering" "kill-after 6" \
+        "ib_write_bw $pt_common -n 1000000 -s 4096" --verb write --bw --size 4096 --iters 1000000
+}
+
 n_bw=${iters:-200} n_lat=${iters:-200} n_all=${iters:-8}
 lat_kind() { [ "$1" = write ] || [ "$1" = send ] && echo lat || echo lat1; }
 if [ $loss -eq 1 ]; then
@@ -179,6 +226,7 @@ elif [ $mode = quick ]; then
     case_pair write_bw-65536 bw "ib_write_bw $pt_common -s 65536 -n 100" --verb write --bw --size 65536 --iters 100
     case_pair send_bw-4096 bw "ib_send_bw $pt_common -s 4096 -n 100" --verb send --bw --size 4096 --iters 100
     case_pair atomic_lat-cas lat1 "ib_atomic_lat $pt_common -A CMP_AND_SWAP -n 100" --verb atomic --atomic cas --lat --iters 100
+    errors
     case_pair rc_pingpong-4096 pp "ibv_rc_pingpong -d \$DEV -g \$GIDX -s 4096 -n 100" --pingpong --size 4096 --iters 100
 else
     for v in write read send; do
@@ -196,6 +244,16 @@ else
         --pingpong --size 4096 --iters $n_lat
     case_pair "write_bw-65536-gbits" bw "ib_write_bw $pt_common -s 65536 -n $n_bw --report_gbits" \
         --verb write --bw --size 65536 --iters $n_bw --report_gbits
+    for v in write read; do
+        case_pair "${v}_bw-65536-bidir" bw "ib_${v}_bw $pt_common -s 65536 -n $n_bw -b" \
+            --verb $v --bw --size 65536 --iters $n_bw --bidirectional
+    done
+    case_pair "write_bw-65536-q4" bw "ib_write_bw $pt_common -s 65536 -n $n_bw -q 4" \
+        --verb write --bw --size 65536 --iters $n_bw --qps 4
+    case_pair "read_bw-65536-q2" bw "ib_read_bw $pt_common -s 65536 -n $n_bw -q 2" \
+        --verb read --bw --size 65536 --iters $n_bw --qps 2
+    case_pair "write_bw-65536-D3" bw "ib_write_bw $pt_common -s 65536 -D 3" --verb write --bw --size 65536 --duration 3
+    errors
     # -a: every size from 2 B to 8 MiB (perftest 4.5 has no smaller limit).
     for v in write read send; do
         case_pair "${v}_lat-all" "$(lat_kind $v)" "ib_${v}_lat $pt_common -a -n $n_all" \
@@ -217,6 +275,14 @@ if [ -n "$table" ]; then
         echo "| case | ccm-perf is | ccm-perf | Linux perftest | result |"
         echo "| --- | --- | --- | --- | --- |"
         printf '%s\n' "${rows[@]}"
+        if [ ${#erows[@]} -gt 0 ]; then
+            echo
+            echo "What a person sees when it does not work (ccm-perf the client, --timeout 5):"
+            echo
+            echo "| case | ccm-perf's message | exit after | result |"
+            echo "| --- | --- | --- | --- |"
+            printf '%s\n' "${erows[@]}"
+        fi
         if [ -s "$out/detail.md" ]; then
             echo
             echo "Every size of the \`-a\` cases:"
@@ -232,3 +298,5 @@ if [ $fails -gt 0 ]; then
     echo "interop: outputs kept in $out" >&2
 fi
 [ $fails -eq 0 ]
+exit
+}

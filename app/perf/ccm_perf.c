@@ -34,7 +34,7 @@
 
 struct opts {
 	const char *server_ip;		/* NULL: we are the server */
-	bool lat, all, json, stats, gbits, pingpong;
+	bool lat, all, json, stats, gbits, pingpong, duplex;
 	const char *capture;
 	uint64_t size;
 	struct perf_conf conf;
@@ -69,6 +69,12 @@ usage(FILE *f, const char *prog)
 "  --size BYTES             message size (default 65536 for bw, 2 for lat)\n"
 "  --all                    every size from 2 B to 8 MiB, doubling\n"
 "  --iters N                messages per size (default 5000 bw, 1000 lat)\n"
+"  --qps N                  write, read, atomic bandwidth: over N QPs, the\n"
+"                           iterations on each (perftest's -q; give both sides)\n"
+"  --bidirectional          write, read, atomic bandwidth: both sides run at once,\n"
+"                           and each shows the sum (perftest's -b, on both sides)\n"
+"  --duration SECONDS       write, read, atomic bandwidth: run this long instead\n"
+"                           (perftest's -D; the server needs no such option)\n"
 "  --tx-depth N             WRs in flight (default 128 bw, 1 lat)\n"
 "  --rx-depth N             receives posted for SEND (default 512)\n"
 "  --mtu 256..4096          RoCE path MTU (default: what the port carries;\n"
@@ -125,7 +131,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_SERVER = 256, O_CLIENT, O_VERB, O_BW, O_LAT, O_SIZE, O_ALL, O_ITERS, O_MTU,
 	       O_TXD, O_RXD, O_PORT, O_LIP, O_VERIFY, O_FAULT, O_JSON, O_DPORT, O_STATS,
-	       O_CAPTURE, O_TIMEOUT, O_HELP, O_ATOMIC, O_GBITS, O_PINGPONG };
+	       O_CAPTURE, O_TIMEOUT, O_HELP, O_ATOMIC, O_GBITS, O_PINGPONG, O_DURATION, O_BIDIR, O_QPS };
 	static const struct option lo[] = {
 		{ "server", no_argument, NULL, O_SERVER },
 		{ "client", required_argument, NULL, O_CLIENT },
@@ -152,6 +158,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "report_gbits", no_argument, NULL, O_GBITS },
 		{ "report-gbits", no_argument, NULL, O_GBITS },
 		{ "pingpong", no_argument, NULL, O_PINGPONG },
+		{ "duration", required_argument, NULL, O_DURATION },
+		{ "bidirectional", no_argument, NULL, O_BIDIR },
+		{ "qps", required_argument, NULL, O_QPS },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *prog = argv[0];
@@ -273,6 +282,19 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case O_PINGPONG:
 			o->pingpong = true;
 			break;
+		case O_QPS:
+			if (parse_u64(optarg, 1, PERF_MAX_QPS, &v) != 0)
+				return bad(prog, "--qps", optarg, "1 to 16");
+			o->conf.num_qps = (unsigned int)v;
+			break;
+		case O_BIDIR:
+			o->duplex = true;
+			break;
+		case O_DURATION:
+			if (parse_u64(optarg, 1, 3600, &v) != 0)
+				return bad(prog, "--duration", optarg, "1 to 3600 seconds");
+			o->conf.duration_ms = (uint32_t)v * 1000;
+			break;
 		case O_HELP:
 			usage(stdout, prog);
 			exit(0);
@@ -296,6 +318,18 @@ parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (!verb_set)
 		return bad(prog, "--verb", NULL, "is required: write, read, send or atomic");
+	if (o->duplex && (o->lat || o->conf.verb == PERF_SEND || o->conf.verify || o->pingpong))
+		return bad(prog, "--bidirectional", NULL, "runs write, read and atomic bandwidth "
+			   "tests without --verify");
+	o->conf.duplex = o->duplex;
+	if (o->conf.num_qps > 1 && (o->lat || o->conf.verb == PERF_SEND || o->conf.verify ||
+				    o->pingpong))
+		return bad(prog, "--qps", NULL, "spreads write, read and atomic bandwidth tests "
+			   "without --verify");
+	if (o->conf.duration_ms != 0 && (o->lat || o->conf.verb == PERF_SEND || o->all ||
+					 o->conf.verify || o->pingpong))
+		return bad(prog, "--duration", NULL, "times write, read and atomic bandwidth "
+			   "tests of one size without --verify");
 	if (o->conf.verb == PERF_ATOMIC && o->all)
 		return bad(prog, "--all", NULL, "atomics are 8 bytes each (as perftest)");
 	if (o->conf.verb == PERF_ATOMIC && o->size != 0 && o->size != 8)
@@ -357,6 +391,7 @@ struct run {
 	struct perf_oob oob;
 	FILE *out;			/* human output: stdout, or stderr with --json */
 	int keys_n;			/* keys hand shakes so far */
+	uint32_t keys_seen;		/* QPs whose keys the peer told */
 	int quiet_after;		/* after this many, nobody runs any more */
 	int path_mtu;
 	unsigned int peer_version;
@@ -367,7 +402,9 @@ static struct perf_sync_test
 sync_test(const struct opts *o, bool server)
 {
 	return (struct perf_sync_test){ .verb = o->conf.verb, .lat = o->lat, .server = server,
-					.num_qps = 1, .n_sizes = o->all ? ALL_SIZES : 1 };
+					.duplex = o->duplex,
+					.num_qps = o->conf.num_qps ? o->conf.num_qps : 1,
+					.n_sizes = o->all ? ALL_SIZES : 1 };
 }
 
 /* Keys hand shakes before the last RUN of @p steps. */
@@ -385,16 +422,18 @@ keys_before_last_run(const struct perf_step *steps, int n)
 	return at;
 }
 
-/* A hand shake: keys both ways. The first tells us the peer; later ones
- * must repeat it. */
+/* A hand shake: QP @p qp's keys both ways. The first for a QP tells us
+ * the peer's; later ones must repeat it. */
 static int
-hand_shake(struct run *r)
+hand_shake(struct run *r, unsigned int qp)
 {
-	struct perf_dest before = r->ctx.rem;
+	struct perf_dest *rem = perf_rem(&r->ctx, qp), before = *rem;
+	bool first = !(r->keys_seen & 1u << qp);
 	int rc;
 
-	rc = perf_oob_keys(&r->oob, ++r->keys_n, &r->ctx.my, &r->ctx.rem);
-	if (rc == 0 && r->keys_n > 1 && !perf_dest_equal(&before, &r->ctx.rem)) {
+	rc = perf_oob_keys(&r->oob, ++r->keys_n, perf_my(&r->ctx, qp), rem);
+	r->keys_seen |= 1u << qp;
+	if (rc == 0 && !first && !perf_dest_equal(&before, rem)) {
 		snprintf(r->oob.error, sizeof(r->oob.error),
 			 "keys #%d: the peer's keys changed mid-run", r->keys_n);
 		return -EPROTO;
@@ -468,7 +507,8 @@ run_size(struct run *r, uint64_t size)
 	}
 	if ((rc = perf_bw_run(&r->ctx, size, &r->last_bw)) != 0)
 		return rc;
-	show_bw(r, &r->last_bw, r->o->gbits);
+	if (!o->duplex)		/* -b: the sum, once the reports are in */
+		show_bw(r, &r->last_bw, r->o->gbits);
 	return 0;
 }
 
@@ -491,8 +531,22 @@ report(struct run *r, bool runs)
 		mine.bw_avg = r->last_bw.bw_avg * k;
 		mine.msg_rate = r->last_bw.msg_rate;
 	}
-	if ((rc = perf_oob_report(&r->oob, &mine, &theirs)) != 0 || runs)
+	if ((rc = perf_oob_report(&r->oob, &mine, &theirs)) != 0)
 		return rc;
+	if (r->o->duplex) {
+		/* perftest -b: both directions' figures added, in our unit. */
+		double k = r->o->gbits ? PERF_MB * 8 / 1e9 : 1.0;
+
+		bw.size = mine.size;
+		bw.iters = mine.iters;
+		bw.bw_peak = (mine.bw_peak + theirs.bw_peak) / k;
+		bw.bw_avg = (mine.bw_avg + theirs.bw_avg) / k;
+		bw.msg_rate = mine.msg_rate + theirs.msg_rate;
+		show_bw(r, &bw, r->o->gbits);
+		return 0;
+	}
+	if (runs)
+		return 0;
 	bw.size = theirs.size;
 	bw.iters = theirs.iters;
 	bw.bw_peak = theirs.bw_peak;
@@ -533,10 +587,10 @@ run_plan(struct run *r)
 
 		switch (steps[i].op) {
 		case PERF_STEP_KEYS:
-			rc = hand_shake(r);
+			rc = hand_shake(r, steps[i].arg);
 			break;
 		case PERF_STEP_CONNECT:
-			rc = perf_ctx_connect(&r->ctx, &r->ctx.rem, r->path_mtu);
+			rc = perf_ctx_connect_all(&r->ctx, r->path_mtu);
 			if (rc == 0)
 				print_banner(r);
 			break;
