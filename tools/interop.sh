@@ -17,6 +17,7 @@
 #   --only RE   only the cases whose name matches RE
 #   --capture-oob DIR   record each case's out-of-band TCP into DIR/CASE.pcap
 #   --keep      keep every output (else only when a case failed)
+#   --ccm-args "ARGS"   more ccm-perf options for every case (e.g. --stats)
 # Exit status: 0 when every case passed, 1 when one failed, 2 bad usage.
 set -uo pipefail
 # The whole script is one block, read before it runs: editing the file
@@ -24,7 +25,7 @@ set -uo pipefail
 {
 args="$*"
 root=$(cd "$(dirname "$0")/.." && pwd)
-mode=full loss=0 table= build=$root/build only= iters= keep= capdir=
+mode=full loss=0 table= build=$root/build only= iters= keep= capdir= extra=
 while [ $# -gt 0 ]; do
     case $1 in
         --quick) mode=quick ;;
@@ -37,6 +38,7 @@ while [ $# -gt 0 ]; do
         -h|--help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         --keep) keep=1 ;;
         --capture-oob) capdir=$2; shift ;;
+        --ccm-args) extra=$2; shift ;;
         *) echo "interop: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -72,7 +74,7 @@ if [ $loss -eq 1 ]; then
 fi
 
 eal=(-l 0 --no-huge -m 512 --no-pci --log-level=lib.eal:error --log-level=pmd.net.af_packet:error
-     --vdev="net_af_packet0,iface=$IOP_VETH,qdisc_bypass=1")
+     --vdev="net_af_packet0,iface=$IOP_VETH,qdisc_bypass=1,framecnt=8192")
 pt_common="-d \$DEV -x \$GIDX -F"
 port=18600 cases=0 fails=0
 rows=()
@@ -80,12 +82,16 @@ figures() { grep -E '^ *[0-9]+ +[0-9]+ +[0-9.]+' "$1" | tr -s ' \t' ' ' | sed 's
 # The column a table shows: BW average (MB/s or Gb/s) or t_typical (usec).
 figure_of() {   # figure_of FILE KIND
     local f
+    if [ "$2" = pp ]; then
+        f=$(sed -n 's/.* = \([0-9.]*\) Mbit\/sec.*/\1 Mbit\/s/p' "$1")
+        echo "${f:--}"
+        return
+    fi
     f=$(figures "$1")
     [ -n "$f" ] || { echo "-"; return; }
     case $2 in
         bw) awk '{ print $4 }' <<<"$f" | paste -sd/ ;;
         lat) awk '{ print $5 }' <<<"$f" | paste -sd/ ;;
-        pp) sed -n 's/.* = \([0-9.]*\) Mbit\/sec.*/\1 Mbit\/s/p' "$1" ;;
     esac
 }
 
@@ -94,6 +100,8 @@ figure_of() {   # figure_of FILE KIND
 run_case() {
     local name=$1 kind=$2 role=$3 ptcmd=$4; shift 4
     local ccm_args=("$@") rc_ccm rc_linux status t0 ours theirs
+    # shellcheck disable=SC2206
+    [ -n "$extra" ] && ccm_args+=($extra)
     [ -n "$only" ] && ! [[ $name =~ $only ]] && return 0
     port=$((port + 1)) cases=$((cases + 1))
     t0=$(date +%s)

@@ -550,10 +550,10 @@ perf_bw_run(struct perf_ctx *ctx, uint64_t size, struct perf_bw *bw)
 		for (q = 0; q < nq; q++)
 			running |= done[q] < limit[q];
 		if (perf_now_ns() - stall > (uint64_t)c->stall_ms * 1000000)
-			return fail(ctx, -ETIMEDOUT, "no completion for %u ms (%lu done%s)%s",
+			return fail(ctx, -ETIMEDOUT, "no completion for %u ms (%lu of %lu done)%s",
 				    c->stall_ms, (unsigned long)all_done,
-				    deadline != 0 ? "" : c->verb == PERF_READ ? " of the reads" :
-				    " of the messages", stall_hint(ctx));
+				    (unsigned long)(deadline != 0 ? all_done : c->iters * nq),
+				    stall_hint(ctx));
 		poll_idle(ctx, n);
 	}
 	perf_bw_compute(bw, size, all_done, perf_now_ns() - t0, cq_mod * nq, best);

@@ -142,7 +142,7 @@ iop_down() {
         iop_wfd=
     fi
     if [ -f "$IOP_RUN/qemu.pid" ]; then
-        pid=$(cat "$IOP_RUN/qemu.pid")
+        pid=$(cat "$IOP_RUN/qemu.pid" 2>/dev/null)
         for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
         # Only our qemu: its pid file, and its name on the command line.
         if kill -0 "$pid" 2>/dev/null && grep -q ccm-interop-guest "/proc/$pid/cmdline" 2>/dev/null; then
