@@ -527,6 +527,7 @@ perf_bw_run(struct perf_ctx *ctx, uint64_t size, struct perf_bw *bw)
 				return rc;
 			for (q = 0; q + 1 < nq && wc[i].qp_num != roce_qp_num(ctx->qps[q]); q++)
 				;
+			all_done += upto - done[q];
 			/* READ: what arrived must be the server's pattern for that slot
 			 * (--verify runs one QP). */
 			for (; c->verify && c->verb == PERF_READ && done[q] < upto; done[q]++) {
@@ -542,7 +543,6 @@ perf_bw_run(struct perf_ctx *ctx, uint64_t size, struct perf_bw *bw)
 					best = t - t_sig;
 				t_sig = t;
 			}
-			all_done += upto - done[q];
 			done[q] = upto;
 			stall = t;
 		}
