@@ -78,7 +78,9 @@ eal=(-l 0 --no-huge -m 512 --no-pci --log-level=lib.eal:error --log-level=pmd.ne
 pt_common="-d \$DEV -x \$GIDX -F"
 port=18600 cases=0 fails=0
 rows=()
-figures() { grep -E '^ *[0-9]+ +[0-9]+ +[0-9.]+' "$1" | tr -s ' \t' ' ' | sed 's/^ //'; }
+# A figures line; perftest in the guest times with its TSC, which under heavy
+# host load can give inf or nan: the line is there all the same.
+figures() { grep -E '^ *[0-9]+ +[0-9]+ +([0-9.]+|inf|-?nan)' "$1" | tr -s ' \t' ' ' | sed 's/^ //'; }
 # The column a table shows: BW average (MB/s or Gb/s) or t_typical (usec).
 figure_of() {   # figure_of FILE KIND
     local f

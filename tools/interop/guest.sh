@@ -116,14 +116,11 @@ iop_guest_start() {
     iop_send START "$iop_job" "$1"
     iop_read_until "$iop_job" STARTED 30 /dev/null
 }
-# iop_guest_wait JOB TIMEOUT OUTFILE: its output into OUTFILE; iop_rc its exit.
+# iop_guest_wait JOB TIMEOUT OUTFILE: its output into OUTFILE; iop_rc its
+# exit (124: still running after TIMEOUT seconds, then killed in the guest).
 iop_guest_wait() {
-    iop_send WAIT "$1"
-    if ! iop_read_until "$1" END "$2" "$3"; then
-        iop_guest_kill "$1"
-        iop_read_until "$1" END 30 "$3"
-        iop_rc=124
-    fi
+    printf 'WAIT %s %s\n' "$1" "$2" >&"$iop_wfd"
+    iop_read_until "$1" END $(($2 + 30)) "$3" || iop_rc=124
 }
 iop_guest_kill() {
     iop_send KILL "$1"
