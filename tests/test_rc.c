@@ -202,6 +202,10 @@ assert_pools_full(void)
 			      "%s: attach pool has %u of %u mbufs", n[i]->name,
 			      rte_mempool_avail_count(n[i]->dev->ext_pool),
 			      n[i]->dev->ext_pool->size);
+		ck_assert_msg(n[i]->dev->copy_pool == NULL || rte_mempool_full(n[i]->dev->copy_pool),
+			      "%s: READ copy pool has %u of %u mbufs", n[i]->name,
+			      rte_mempool_avail_count(n[i]->dev->copy_pool),
+			      n[i]->dev->copy_pool->size);
 		ck_assert_msg(rte_mbuf_ext_refcnt_read(&n[i]->mr->shinfo) == 1,
 			      "%s: %u frames still reference the region", n[i]->name,
 			      rte_mbuf_ext_refcnt_read(&n[i]->mr->shinfo) - 1);
@@ -840,6 +844,75 @@ START_TEST(dereg_busy_while_frames_reference_region)
 }
 END_TEST
 
+/*
+ * A READ of memory its owner keeps storing to (a status word, a counter):
+ * every response packet carries one version of the bytes, never a mix,
+ * and its ICRC covers what it carries, as an RNIC's does. By default the
+ * responder copies, so the READ completes however often the owner
+ * stores; a region declared stable (ROCE_ACCESS_READ_ZERO_COPY) is sent
+ * from in place, and a store after a frame's ICRC was computed costs that
+ * frame (the peer drops it: bad ICRC) but never delivers wrong bytes.
+ */
+START_TEST(read_of_memory_being_stored_to)
+{
+	const uint32_t len = 64 * 1024, mtu = 1024;
+	uint8_t *src = B.buf + (3u << 20), *dst = A.buf + (3u << 20);
+	struct roce_mr *stable = NULL, *src_mr = B.mr;
+	uint64_t bad_icrc = stat(&A, "rx_bad_icrc");
+	struct ibv_wc wc[2];
+	uint32_t version = 1, i, k;
+	int got = 0, rounds;
+
+	connect_pair(&default_opts);
+	if (_i == 1) {
+		stable = roce_reg_mr(B.pd, src, len, IBV_ACCESS_REMOTE_READ |
+				     ROCE_ACCESS_READ_ZERO_COPY);
+		ck_assert_ptr_nonnull(stable);
+		src_mr = stable;
+	}
+	memset(src, version, len);
+	memset(dst, 0, len);
+	{
+		struct ibv_sge sge = { .addr = (uintptr_t)dst, .length = len,
+				       .lkey = roce_mr_lkey(A.mr) };
+		struct ibv_send_wr wr = { .wr_id = 1, .sg_list = &sge, .num_sge = 1,
+					  .opcode = IBV_WR_RDMA_READ,
+					  .send_flags = IBV_SEND_SIGNALED }, *bad;
+
+		wr.wr.rdma.remote_addr = (uintptr_t)src;
+		wr.wr.rdma.rkey = roce_mr_rkey(src_mr);
+		ck_assert_int_eq(roce_post_send(A.qp, &wr, &bad), 0);
+	}
+	/* The owner stores a new version after every poll, for 2000 polls
+	 * (4 ms simulated): longer than the READ needs without stores. */
+	for (rounds = 0; rounds < 2000 && got == 0; rounds++) {
+		poll_both();
+		memset(src, ++version, len);
+		got = roce_poll_cq(A.cq, 1, wc);
+	}
+	if (_i == 0) {
+		ck_assert_msg(got == 1, "the READ did not complete while its source changed");
+		ck_assert_uint_eq(stat(&A, "rx_bad_icrc"), bad_icrc);
+	} else {
+		/* In place: frames in flight during a store are dropped. */
+		ck_assert_uint_gt(stat(&A, "rx_bad_icrc"), bad_icrc);
+		if (got == 0)
+			got = wait_wc(&A, wc, 1, 500000000);
+		ck_assert_int_eq(got, 1);
+	}
+	ck_assert_int_eq(wc[0].status, IBV_WC_SUCCESS);
+	/* One version per packet. */
+	for (i = 0; i < len; i += mtu)
+		for (k = 1; k < mtu; k++)
+			ck_assert_msg(dst[i + k] == dst[i], "packet at %u mixes versions %u and %u", i,
+				      dst[i], dst[i + k]);
+	disconnect_pair();
+	if (stable != NULL)
+		ck_assert_int_eq(roce_dereg_mr(stable), 0);
+	assert_pools_full();
+}
+END_TEST
+
 /* ---- Link failover ----------------------------------------------------- */
 
 static void stream(const struct roce_fault_conf *fault, unsigned int nmsg, void (*midway)(void));
@@ -1210,6 +1283,7 @@ rc_suite(void)
 	tcase_add_test(errors, foreign_address_is_not_a_path);
 	tcase_add_test(ops, link_state_reported);
 	tcase_add_test(errors, dereg_busy_while_frames_reference_region);
+	tcase_add_loop_test(ops, read_of_memory_being_stored_to, 0, 2);
 	tcase_add_loop_test(faults, exactly_once_under_loss, 0, 3);
 	tcase_add_loop_test(faults, exactly_once_under_duplication, 0, 3);
 	tcase_add_loop_test(faults, exactly_once_under_reordering, 0, 3);

@@ -1,83 +1,125 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Completer: acknowledgements, NAKs, READ responses and atomic ACKs
- * (IBTA 9.7.5.2), the local ACK timeout and retry counts (9.7.6), and the
- * completion of send WRs, always in the order they were posted.
+ * (IBTA 9.7.5.2), the timers and retry counts (9.7.6), and the completion
+ * of send WRs, always in the order they were posted.
+ *
+ * READ and atomic responses are taken per WR: a response to a later READ
+ * is placed even while an earlier one waits for a lost packet, and the
+ * earlier one alone is asked for again (its requester PSNs stay where
+ * they are). The responder answers requests in PSN order, so a response
+ * to a READ also acknowledges every request before it (9.7.5.1.4); a
+ * READ or atomic covered that way whose response is missing lost it
+ * (implicit NAK, 9.7.5.1.5).
  */
 #include <string.h>
 
 #include "roce_int.h"
 
+/* The oldest unacknowledged PSN moves to @p psn: forward progress, which
+ * refills the retry counts (IBTA 9.7.6.1.4) and feeds the window. */
 static void
-progress(struct roce_qp *qp)
+advance(struct roce_qp *qp, uint32_t psn)
 {
+	int32_t n = roce_psn_diff(psn, qp->comp.psn);
+
+	if (n > 0) {
+		qp->comp.psn = psn;
+		roce_window_acked(&qp->win, psn, n, qp->dev->now_ns);
+	}
 	qp->comp.progress_ns = qp->dev->now_ns;
 	qp->comp.retry_left = qp->attr.retry_cnt;
 	qp->comp.rnr_retry_left = qp->attr.rnr_retry;
 }
 
-/* The next response PSN a READ or atomic at the head expects. */
-static uint32_t
-rd_atomic_expected(const struct roce_qp *qp, const struct roce_send_wqe *wqe)
-{
-	return roce_psn_add(wqe->first_psn, wqe->resp_bytes / qp->mtu);
-}
-
-/* A response is missing: ask again, once per missing PSN. */
+/* Go back to @p psn after a loss the window reacts to. */
 static void
-rd_atomic_retry(struct roce_qp *qp, uint32_t psn)
+resend_after_loss(struct roce_qp *qp, uint32_t psn, bool timer)
 {
-	if (qp->comp.read_retry_armed && qp->comp.read_retry_psn == psn)
-		return;
-	qp->comp.read_retry_armed = true;
-	qp->comp.read_retry_psn = psn;
-	roce_count(qp->dev, ROCE_CNT_REQ_READ_GAP);
+	roce_window_loss(&qp->win, qp->req.max_psn, timer);
 	roce_req_rewind(qp, psn);
 }
 
+static uint32_t
+wqe_last_psn(const struct roce_send_wqe *wqe)
+{
+	return roce_psn_add(wqe->first_psn, wqe->npkts - 1);
+}
+
+/* A response of a READ or atomic is missing: ask that WR again, once per
+ * missing PSN. */
+static void
+rd_atomic_lost(struct roce_qp *qp, struct roce_send_wqe *wqe)
+{
+	uint32_t psn = roce_wqe_resp_psn(qp, wqe);
+
+	if (wqe->reread_armed && wqe->reread_psn == psn)
+		return;
+	wqe->reread_armed = true;
+	wqe->reread_psn = psn;
+	roce_count(qp->dev, ROCE_CNT_REQ_READ_GAP);
+	roce_window_loss(&qp->win, qp->req.max_psn, false);
+	roce_req_reread(qp, wqe);
+}
+
 /*
- * Everything up to and including @p psn reached the responder: complete
- * SEND and WRITE WRs it covers. A READ or atomic it covers whose response
- * has not arrived lost that response (IBTA 9.7.5.1.5, implicit NAK): it
- * is asked for again and completion stops there.
+ * The responder has everything up to @p psn (an ACK, or implied by a later
+ * response). Complete, in order, the SEND and WRITE WRs that covers and
+ * the READs and atomics whose responses are all in; a READ or atomic it
+ * covers whose responses are not all in lost some (asked again). Then the
+ * oldest unacknowledged PSN is where the oldest WR left stands.
  * @return true if anything moved forward.
  */
 static bool
 ack_through(struct roce_qp *qp, uint32_t psn)
 {
-	uint32_t next = roce_psn_add(psn, 1);
+	uint32_t una = qp->comp.psn, i;
 	bool moved = false;
 
-	while (qp->sq_tail != qp->sq_head) {
+	if (roce_psn_gt(psn, qp->comp.acked_psn))
+		qp->comp.acked_psn = psn;
+	psn = qp->comp.acked_psn;
+	roce_window_answered(&qp->win, psn, qp->dev->now_ns);
+	for (; qp->sq_tail != qp->sq_head; qp->sq_tail++) {
 		struct roce_send_wqe *wqe = roce_sq_wqe(qp, qp->sq_tail);
-		uint32_t last;
 
 		if (wqe->state == ROCE_WQE_POSTED)
 			break;
-		last = roce_psn_add(wqe->first_psn, wqe->npkts - 1);
-		if (roce_wqe_is_rd_atomic(wqe)) {
-			if (roce_psn_ge(psn, rd_atomic_expected(qp, wqe))) {
-				next = rd_atomic_expected(qp, wqe);
-				rd_atomic_retry(qp, next);
-			} else if (roce_psn_lt(psn, wqe->first_psn)) {
-				next = roce_psn_add(psn, 1);
-			} else {
-				next = rd_atomic_expected(qp, wqe);
-			}
-			break;
-		}
-		if (roce_psn_lt(psn, last))
+		if (roce_wqe_is_rd_atomic(wqe) ? !wqe->resp_done :
+						 roce_psn_lt(psn, wqe_last_psn(wqe)))
 			break;
 		roce_qp_complete_send(qp, wqe, IBV_WC_SUCCESS);
-		qp->sq_tail++;
+		una = roce_psn_add(wqe->first_psn, wqe->npkts);
 		moved = true;
 	}
-	if (roce_psn_gt(next, qp->comp.psn)) {
-		qp->comp.psn = next;
-		moved = true;
+	/* Where the oldest WR left stands: its next response, or the first
+	 * of its packets not acknowledged. */
+	if (qp->sq_tail != qp->sq_head &&
+	    roce_sq_wqe(qp, qp->sq_tail)->state != ROCE_WQE_POSTED) {
+		struct roce_send_wqe *wqe = roce_sq_wqe(qp, qp->sq_tail);
+		uint32_t next = roce_wqe_is_rd_atomic(wqe) ? roce_wqe_resp_psn(qp, wqe) :
+				roce_psn_ge(psn, wqe->first_psn) ? roce_psn_add(psn, 1) :
+				wqe->first_psn;
+
+		if (roce_psn_gt(next, una))
+			una = next;
+	} else if (roce_psn_gt(roce_psn_add(psn, 1), una)) {
+		una = roce_psn_add(psn, 1);
 	}
+	if (roce_psn_gt(una, qp->comp.psn))
+		moved = true;
 	if (moved)
-		progress(qp);
+		advance(qp, roce_psn_gt(una, qp->comp.psn) ? una : qp->comp.psn);
+	/* Implicit NAKs: covered READs and atomics with responses missing. */
+	for (i = qp->sq_tail; i != qp->sq_head; i++) {
+		struct roce_send_wqe *wqe = roce_sq_wqe(qp, i);
+
+		if (wqe->state == ROCE_WQE_POSTED || roce_psn_gt(wqe->first_psn, psn))
+			break;
+		if (roce_wqe_is_rd_atomic(wqe) && !wqe->resp_done &&
+		    roce_psn_le(roce_wqe_resp_psn(qp, wqe), psn))
+			rd_atomic_lost(qp, wqe);
+	}
 	roce_req_catch_up(qp);
 	return moved;
 }
@@ -97,8 +139,7 @@ nak_status(uint8_t code)
 	}
 }
 
-/* The sent WR whose PSNs hold @p psn: the one a NAK blames. The oldest
- * outstanding one if none does (it is the one that cannot complete). */
+/* The sent WR whose PSNs hold @p psn, or sq_head if none. */
 static uint32_t
 wqe_at_psn(struct roce_qp *qp, uint32_t psn)
 {
@@ -113,7 +154,7 @@ wqe_at_psn(struct roce_qp *qp, uint32_t psn)
 		    roce_psn_lt(psn, roce_psn_add(wqe->first_psn, wqe->npkts)))
 			return i;
 	}
-	return qp->sq_tail;
+	return qp->sq_head;
 }
 
 static void
@@ -122,6 +163,7 @@ comp_ack(struct roce_qp *qp, const struct roce_pkt *pkt)
 	struct roce_dev *dev = qp->dev;
 	uint8_t syn = pkt->aeth.syndrome;
 	uint32_t prev = roce_psn_add(pkt->psn, ROCE_PSN_MASK);	/* psn - 1 */
+	uint32_t blamed;
 
 	switch (roce_aeth_type(syn)) {
 	case ROCE_AETH_ACK:
@@ -156,13 +198,16 @@ comp_ack(struct roce_qp *qp, const struct roce_pkt *pkt)
 				return;
 			}
 			qp->comp.retry_left--;
-			roce_req_rewind(qp, qp->comp.psn);
+			resend_after_loss(qp, qp->comp.psn, false);
 			return;
 		}
 		/* Invalid request, access or operational error: the WR at that
-		 * PSN fails and so does the QP (IBTA 9.7.5.2.5..7). */
+		 * PSN fails, those before it are flushed, and so is the QP
+		 * (IBTA 9.7.5.2.5..7). */
 		roce_count(dev, ROCE_CNT_REQ_ERR_NAK_RCVD);
-		roce_qp_fail(qp, wqe_at_psn(qp, pkt->psn), nak_status(roce_aeth_value(syn)));
+		blamed = wqe_at_psn(qp, pkt->psn);
+		roce_qp_fail(qp, blamed != qp->sq_head ? blamed : qp->sq_tail,
+			     nak_status(roce_aeth_value(syn)));
 		return;
 	default:
 		roce_count(dev, ROCE_CNT_REQ_BAD_RESP);
@@ -200,41 +245,60 @@ place_response(struct roce_qp *qp, struct roce_send_wqe *wqe, const struct rte_m
 	return 0;
 }
 
-/* The READ or atomic at the head of the queue, after completing what the
- * response implicitly acknowledges (IBTA 9.7.5.1.4). NULL if none. */
+/*
+ * The READ or atomic WR a response at @p psn answers, after taking the
+ * acknowledgement the response implies for everything before that WR's
+ * request. NULL (counted) if none: stale, or matching nothing we sent.
+ */
 static struct roce_send_wqe *
-response_target(struct roce_qp *qp, uint32_t psn)
+response_target(struct roce_qp *qp, const struct roce_pkt *pkt, uint32_t *idx)
 {
 	struct roce_send_wqe *wqe;
 
-	ack_through(qp, roce_psn_add(psn, ROCE_PSN_MASK));
-	if (qp->sq_tail == qp->sq_head)
+	*idx = wqe_at_psn(qp, pkt->psn);
+	if (*idx == qp->sq_head) {
+		/* Older than everything outstanding: a duplicate. */
+		roce_count(qp->dev, roce_psn_lt(pkt->psn, qp->comp.psn) ? ROCE_CNT_REQ_DUP_RESP :
+			   ROCE_CNT_REQ_BAD_RESP);
 		return NULL;
-	wqe = roce_sq_wqe(qp, qp->sq_tail);
-	if (wqe->state == ROCE_WQE_POSTED || !roce_wqe_is_rd_atomic(wqe))
+	}
+	wqe = roce_sq_wqe(qp, *idx);
+	if (!roce_wqe_is_rd_atomic(wqe) ||
+	    !!(pkt->info->mask & ROCE_OPF_READ) != (wqe->wr.opcode == IBV_WR_RDMA_READ)) {
+		roce_count(qp->dev, ROCE_CNT_REQ_BAD_RESP);
 		return NULL;
+	}
+	ack_through(qp, roce_psn_add(wqe->first_psn, ROCE_PSN_MASK));
+	if (qp->state != IBV_QPS_RTS)
+		return NULL;
+	if (wqe->resp_done || roce_psn_lt(pkt->psn, roce_wqe_resp_psn(qp, wqe))) {
+		roce_count(qp->dev, ROCE_CNT_REQ_DUP_RESP);
+		return NULL;
+	}
 	return wqe;
+}
+
+/* A READ or atomic got its last response: complete what is in order. */
+static void
+rd_atomic_done(struct roce_qp *qp, struct roce_send_wqe *wqe)
+{
+	wqe->resp_done = true;
+	wqe->reread_armed = false;
+	ack_through(qp, qp->comp.acked_psn);
 }
 
 static void
 comp_read_resp(struct roce_qp *qp, const struct roce_pkt *pkt, const struct rte_mbuf *m)
 {
 	struct roce_dev *dev = qp->dev;
-	struct roce_send_wqe *wqe = response_target(qp, pkt->psn);
-	uint32_t expected, last, mask = pkt->info->mask, want, offset;
+	uint32_t mask = pkt->info->mask, want, offset, idx;
+	struct roce_send_wqe *wqe = response_target(qp, pkt, &idx);
 	bool first, final;
 
-	if (wqe == NULL || wqe->wr.opcode != IBV_WR_RDMA_READ) {
-		roce_count(dev, ROCE_CNT_REQ_BAD_RESP);
+	if (wqe == NULL)
 		return;
-	}
-	expected = rd_atomic_expected(qp, wqe);
-	if (roce_psn_lt(pkt->psn, expected)) {
-		roce_count(dev, ROCE_CNT_REQ_DUP_RESP);
-		return;
-	}
-	if (pkt->psn != expected) {	/* a response was lost */
-		rd_atomic_retry(qp, expected);
+	if (pkt->psn != roce_wqe_resp_psn(qp, wqe)) {	/* a response was lost */
+		rd_atomic_lost(qp, wqe);
 		return;
 	}
 	/*
@@ -245,9 +309,8 @@ comp_read_resp(struct roce_qp *qp, const struct roce_pkt *pkt, const struct rte_
 	 * sends MIDDLE, IBTA 9.7.5.1.3); a FIRST anywhere else answers an
 	 * earlier resume whose stream is stale: dropped, never fatal.
 	 */
-	last = roce_psn_add(wqe->first_psn, wqe->npkts - 1);
 	first = pkt->psn == wqe->first_psn;
-	final = pkt->psn == last;
+	final = pkt->psn == wqe_last_psn(wqe);
 	offset = wqe->resp_bytes;
 	want = RTE_MIN(qp->mtu, wqe->length - offset);
 	if (!!(mask & ROCE_OPF_END) != final || pkt->payload_len != want ||
@@ -255,7 +318,7 @@ comp_read_resp(struct roce_qp *qp, const struct roce_pkt *pkt, const struct rte_
 		ROCE_LOG(DEBUG, "%s: QP %u: bad READ response %s psn %u len %u", dev->name,
 			 qp->qpn, pkt->info->name, pkt->psn, pkt->payload_len);
 		roce_count(dev, ROCE_CNT_REQ_BAD_RESP);
-		roce_qp_fail(qp, qp->sq_tail, IBV_WC_BAD_RESP_ERR);
+		roce_qp_fail(qp, idx, IBV_WC_BAD_RESP_ERR);
 		return;
 	}
 	if ((mask & ROCE_OPF_START) && !first && pkt->psn != wqe->read_req_psn) {
@@ -264,30 +327,26 @@ comp_read_resp(struct roce_qp *qp, const struct roce_pkt *pkt, const struct rte_
 	}
 	if (place_response(qp, wqe, m, pkt, offset, want) != 0) {
 		roce_count(dev, ROCE_CNT_REQ_LOCAL_ERR);
-		roce_qp_fail(qp, qp->sq_tail, IBV_WC_LOC_PROT_ERR);
+		roce_qp_fail(qp, idx, IBV_WC_LOC_PROT_ERR);
 		return;
 	}
 	wqe->resp_bytes += want;
-	qp->comp.psn = roce_psn_add(pkt->psn, 1);
-	qp->comp.read_retry_armed = false;
-	progress(qp);
-	if (final) {
-		roce_qp_complete_send(qp, wqe, IBV_WC_SUCCESS);
-		qp->sq_tail++;
-	}
-	roce_req_catch_up(qp);
+	wqe->reread_armed = false;
+	roce_window_answered(&qp->win, pkt->psn, dev->now_ns);
+	if (idx == qp->sq_tail)
+		advance(qp, roce_psn_add(pkt->psn, 1));
+	if (final)
+		rd_atomic_done(qp, wqe);
 }
 
 static void
 comp_atomic_ack(struct roce_qp *qp, const struct roce_pkt *pkt)
 {
-	struct roce_send_wqe *wqe = response_target(qp, pkt->psn);
+	uint32_t idx;
+	struct roce_send_wqe *wqe = response_target(qp, pkt, &idx);
 
-	if (wqe == NULL || wqe->wr.opcode == IBV_WR_RDMA_READ || pkt->psn != wqe->first_psn) {
-		roce_count(qp->dev, wqe != NULL && roce_psn_lt(pkt->psn, wqe->first_psn) ?
-			   ROCE_CNT_REQ_DUP_RESP : ROCE_CNT_REQ_BAD_RESP);
+	if (wqe == NULL)
 		return;
-	}
 	/* The original value lands in local memory in host order, in the one
 	 * 8-byte SGE post_send allowed, still registered for local write. */
 	if (wqe->wr.num_sge != 1 || wqe->sge[0].length != sizeof(uint64_t) ||
@@ -295,17 +354,12 @@ comp_atomic_ack(struct roce_qp *qp, const struct roce_pkt *pkt)
 				(void *)(uintptr_t)wqe->sge[0].addr, sizeof(uint64_t),
 				IBV_ACCESS_LOCAL_WRITE) == NULL) {
 		roce_count(qp->dev, ROCE_CNT_REQ_LOCAL_ERR);
-		roce_qp_fail(qp, qp->sq_tail, IBV_WC_LOC_PROT_ERR);
+		roce_qp_fail(qp, idx, IBV_WC_LOC_PROT_ERR);
 		return;
 	}
 	memcpy((void *)(uintptr_t)wqe->sge[0].addr, &pkt->atmack_orig, sizeof(uint64_t));
 	wqe->resp_bytes = sizeof(uint64_t);
-	qp->comp.psn = roce_psn_add(pkt->psn, 1);
-	qp->comp.read_retry_armed = false;
-	progress(qp);
-	roce_qp_complete_send(qp, wqe, IBV_WC_SUCCESS);
-	qp->sq_tail++;
-	roce_req_catch_up(qp);
+	rd_atomic_done(qp, wqe);
 }
 
 void
@@ -331,27 +385,42 @@ roce_comp_rx(struct roce_qp *qp, struct roce_pkt *pkt, struct rte_mbuf *m)
 		comp_atomic_ack(qp, pkt);
 }
 
-/* IBTA 9.7.6.1.3: no progress for 4.096 us * 2^timeout: resend from the
- * oldest unacknowledged PSN, at most retry_cnt times in a row. */
+/*
+ * Two timers run from the last forward progress. The retransmission timer
+ * (from the measured round trip, roce_window.h) resends a lost tail or a
+ * lost ACK after a few round trips and uses no retry. The local ACK
+ * timeout of IBTA 9.7.6.1.3 (4.096 us * 2^timeout) does the same and uses
+ * up retry_cnt: at most retry_cnt times in a row, then the QP fails.
+ */
 int
 roce_comp_timer(struct roce_qp *qp)
 {
 	struct roce_dev *dev = qp->dev;
-	uint64_t timeout = roce_ack_timeout_ns(qp->attr.timeout);
+	uint64_t timeout = roce_ack_timeout_ns(qp->attr.timeout), rto, base;
 
-	if (qp->state != IBV_QPS_RTS || qp->comp.psn == qp->req.max_psn || timeout == 0)
+	if (qp->state != IBV_QPS_RTS || qp->comp.psn == qp->req.max_psn)
 		return 0;
-	if (dev->now_ns < qp->comp.progress_ns || dev->now_ns - qp->comp.progress_ns < timeout)
-		return 0;
-	roce_count(dev, ROCE_CNT_REQ_TIMEOUTS);
-	if (qp->comp.retry_left == 0) {
-		roce_count(dev, ROCE_CNT_REQ_RETRY_EXC);
-		roce_qp_fail(qp, qp->sq_tail, IBV_WC_RETRY_EXC_ERR);
+	if (dev->now_ns < qp->comp.progress_ns)
+		return 0;	/* an RNR wait is not over */
+	if (timeout != 0 && dev->now_ns - qp->comp.progress_ns >= timeout) {
+		roce_count(dev, ROCE_CNT_REQ_TIMEOUTS);
+		if (qp->comp.retry_left == 0) {
+			roce_count(dev, ROCE_CNT_REQ_RETRY_EXC);
+			roce_qp_fail(qp, qp->sq_tail, IBV_WC_RETRY_EXC_ERR);
+			return 1;
+		}
+		qp->comp.retry_left--;
+		qp->comp.progress_ns = dev->now_ns;
+		resend_after_loss(qp, qp->comp.psn, true);
 		return 1;
 	}
-	qp->comp.retry_left--;
-	qp->comp.progress_ns = dev->now_ns;
-	qp->comp.read_retry_armed = false;
-	roce_req_rewind(qp, qp->comp.psn);
+	rto = roce_window_rto_ns(&qp->win, timeout);
+	base = RTE_MAX(qp->comp.progress_ns, qp->comp.rto_base_ns);
+	if (rto == 0 || dev->now_ns - base < rto)
+		return 0;
+	roce_count(dev, ROCE_CNT_REQ_RTO);
+	roce_window_rto_fired(&qp->win);
+	qp->comp.rto_base_ns = dev->now_ns;
+	resend_after_loss(qp, qp->comp.psn, true);
 	return 1;
 }

@@ -415,6 +415,10 @@ roce_dev_discard_tx(struct roce_dev *dev)
 		for (k = 0; k < port->tx_count; k++)
 			rte_pktmbuf_free(port->tx[k]);
 		port->tx_count = port->tx_seen = 0;
+		/* Frames the driver sent but has not freed yet (virtio frees
+		 * them lazily) may point into registered memory too. Drivers
+		 * that cannot say so (-ENOTSUP) free them as they go. */
+		rte_eth_tx_done_cleanup(port->port_id, port->queue_id, 0);
 	}
 }
 
@@ -441,6 +445,7 @@ roce_dev_destroy(struct roce_dev *dev)
 	}
 	rte_mempool_free(dev->hdr_pool);
 	rte_mempool_free(dev->ext_pool);
+	rte_mempool_free(dev->copy_pool);
 	rte_free(dev->qp_table);
 	rte_free(dev->mr_table);
 	rte_free(dev);

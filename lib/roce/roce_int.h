@@ -21,6 +21,7 @@
 #include "roce_pkt.h"
 #include "roce_psn.h"
 #include "roce_verbs.h"
+#include "roce_window.h"
 
 extern int roce_logtype;
 #define ROCE_LOG(level, fmt, ...) \
@@ -43,11 +44,13 @@ enum roce_counter {
 	ROCE_CNT_TX_FRAMES,
 	ROCE_CNT_TX_BACKLOG_DROP,	/* staging full: frame dropped */
 	ROCE_CNT_TX_NO_MBUF,
-	ROCE_CNT_TX_NO_NEIGH,		/* waiting for ARP */
+	ROCE_CNT_TX_NO_NEIGH,		/* a frame not sent: no neighbour */
+	ROCE_CNT_TX_NEIGH_HOLD,		/* a QP held until its neighbour resolves */
 	/* requester and completer */
 	ROCE_CNT_REQ_PKTS,
 	ROCE_CNT_REQ_RETRANSMITS,	/* packets sent again */
-	ROCE_CNT_REQ_TIMEOUTS,		/* local ACK timeouts */
+	ROCE_CNT_REQ_TIMEOUTS,		/* local ACK timeouts (IBTA; use up retry_cnt) */
+	ROCE_CNT_REQ_RTO,		/* retransmission timer (round trip based) */
 	ROCE_CNT_REQ_SEQ_NAK_RCVD,
 	ROCE_CNT_REQ_RNR_NAK_RCVD,
 	ROCE_CNT_REQ_ERR_NAK_RCVD,	/* invalid request / access / operational */
@@ -91,9 +94,9 @@ extern const char *const roce_counter_names[ROCE_CNT_NCOUNTERS];
 #define ROCE_MAX_SGE		8
 #define ROCE_PATH_HOLD_NS	10000000	/* no following the partner back within 10 ms */
 #define ROCE_ACKREQ_INTERVAL	16	/* AckReq every N packets of a long message */
-#define ROCE_MAX_INFLIGHT	512	/* packets sent and not acknowledged, per QP */
 #define ROCE_RESP_BUDGET	64	/* READ response packets a QP sends per poll */
 #define ROCE_QP_TX_BUDGET	64	/* packets a QP may send per poll */
+#define ROCE_COPY_MBUFS		1023	/* READ response copies in flight per device */
 
 struct roce_port {
 	struct roce_dev *dev;
@@ -121,6 +124,7 @@ struct roce_dev {
 	struct roce_parser parser;
 	struct rte_mempool *hdr_pool;	/* headers, trailers, control frames */
 	struct rte_mempool *ext_pool;	/* empty mbufs to attach payload to */
+	struct rte_mempool *copy_pool;	/* READ response payload copies (on first use) */
 	struct roce_port port[ROCE_MAX_PORTS];
 	uint8_t nb_ports;
 	uint16_t rx_burst;
@@ -191,6 +195,8 @@ roce_mr_ptr(const struct roce_mr *mr, uint64_t va)
 /* An mbuf whose data is [ptr, ptr + len) of @p mr, not copied. */
 struct rte_mbuf *roce_mr_attach(struct roce_dev *dev, struct roce_mr *mr, uint8_t *ptr,
 				uint16_t len);
+/* An mbuf holding a copy of [ptr, ptr + len), len <= 4096. */
+struct rte_mbuf *roce_mr_copy(struct roce_dev *dev, const uint8_t *ptr, uint16_t len);
 
 /* ---- Completion queue ------------------------------------------------- */
 
@@ -224,8 +230,14 @@ struct roce_send_wqe {
 	uint32_t first_psn;
 	uint32_t npkts;			/* PSNs the message uses */
 	bool rd_atomic;			/* READ or atomic: counted in flight */
-	uint32_t resp_bytes;		/* READ data placed so far */
+	/* READ and atomic: responses arrive per WR, in PSN order within it,
+	 * and later WRs' responses are kept while an earlier one has a gap. */
+	uint32_t resp_bytes;		/* READ data placed so far, in order */
+	bool resp_done;			/* every response is in */
 	uint32_t read_req_psn;		/* PSN of the last READ request sent */
+	bool reread;			/* ask again from resp_bytes, alone */
+	bool reread_armed;		/* asked again at reread_psn: once per gap */
+	uint32_t reread_psn;
 };
 
 struct roce_recv_wqe {
@@ -280,6 +292,7 @@ struct roce_qp {
 	uint8_t tos, ttl;
 	uint64_t last_cnp_ns;
 	uint32_t peer_ip[ROCE_MAX_PORTS];	/* partner's address per port, 0: none */
+	bool path_held;				/* waiting for the neighbour's MAC */
 	uint64_t path_changed_ns;		/* last move to another port, 0: never */
 
 	/* send queue: indices free-running, masked by sq_mask */
@@ -295,6 +308,7 @@ struct roce_qp {
 		uint32_t psn;		/* next PSN to send */
 		uint32_t max_psn;	/* highest PSN + 1 ever sent */
 		uint32_t rd_atomic;	/* READs/atomics outstanding */
+		uint32_t rereads;	/* WRs with reread set */
 		uint64_t rnr_until_ns;	/* RNR wait: send nothing before */
 		uint32_t ackreq_count;
 	} req;
@@ -302,12 +316,13 @@ struct roce_qp {
 	/* completer */
 	struct {
 		uint32_t psn;		/* oldest PSN not acknowledged */
+		uint32_t acked_psn;	/* the responder has everything up to here */
 		uint64_t progress_ns;	/* last forward progress: timer base */
 		uint8_t retry_left;
 		uint8_t rnr_retry_left;
-		uint32_t read_retry_psn; /* a read retry was started at this PSN */
-		bool read_retry_armed;
+		uint64_t rto_base_ns;	/* the retransmission timer last fired */
 	} comp;
+	struct roce_window win;		/* PSNs in flight, round trip */
 
 	/* receive queue */
 	struct roce_recv_wqe *rq;
@@ -363,6 +378,9 @@ void roce_qp_complete_recv(struct roce_qp *qp, const struct roce_recv_wqe *rwqe,
 /* Fill the Ethernet..BTH fields of a frame this QP sends. */
 int roce_qp_pkt_init(struct roce_qp *qp, struct roce_pkt *pkt, uint8_t opcode, uint32_t psn,
 		     struct rte_ether_addr *dst_mac);
+/* May the QP send now? False while its neighbour's MAC is unknown (an ARP
+ * request is sent when due): the QP is held, nothing is built to be lost. */
+bool roce_qp_path_ready(struct roce_qp *qp);
 
 /* recv.c */
 void roce_recv(struct roce_port *port, struct rte_mbuf *m);
@@ -379,6 +397,10 @@ int roce_comp_timer(struct roce_qp *qp);
 /* req.c */
 int roce_req_poll(struct roce_qp *qp);
 void roce_req_rewind(struct roce_qp *qp, uint32_t psn);
+/* Ask for the rest of READ or atomic WR @p wqe again, on its own. */
+void roce_req_reread(struct roce_qp *qp, struct roce_send_wqe *wqe);
+/* PSN where the responses of a READ or atomic WR continue. */
+uint32_t roce_wqe_resp_psn(const struct roce_qp *qp, const struct roce_send_wqe *wqe);
 void roce_req_catch_up(struct roce_qp *qp);
 bool roce_wqe_is_rd_atomic(const struct roce_send_wqe *wqe);
 /* Payload of [offset, offset + len) of a WR's SGEs, zero-copy. */

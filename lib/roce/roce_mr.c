@@ -54,6 +54,8 @@ mr_register(struct roce_pd *pd, void *addr, size_t length, uint64_t iova, unsign
 
 	/* IBTA 10.6.3.1 (C10-2x): remote write or atomic needs local write. */
 	if (addr == NULL || length == 0 ||
+	    (access & ~(IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ |
+			IBV_ACCESS_REMOTE_ATOMIC | ROCE_ACCESS_READ_ZERO_COPY)) ||
 	    ((access & (IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_ATOMIC)) &&
 	     !(access & IBV_ACCESS_LOCAL_WRITE))) {
 		rte_errno = EINVAL;
@@ -190,6 +192,28 @@ roce_mr_check_local(struct roce_dev *dev, struct roce_pd *pd, uint32_t lkey, con
 		return NULL;
 	return mr_check(dev, pd, lkey, (uintptr_t)dev->mr_table[idx]->addr, (uintptr_t)addr,
 			len, access);
+}
+
+struct rte_mbuf *
+roce_mr_copy(struct roce_dev *dev, const uint8_t *ptr, uint16_t len)
+{
+	struct rte_mbuf *m;
+
+	if (dev->copy_pool == NULL) {
+		char name[RTE_MEMPOOL_NAMESIZE];
+
+		snprintf(name, sizeof(name), "rc_%.16s", dev->name);
+		dev->copy_pool = rte_pktmbuf_pool_create(name, ROCE_COPY_MBUFS, 64, 0,
+							 RTE_PKTMBUF_HEADROOM + 4096,
+							 SOCKET_ID_ANY);
+		if (dev->copy_pool == NULL)
+			return NULL;
+	}
+	m = rte_pktmbuf_alloc(dev->copy_pool);
+	if (m == NULL)
+		return NULL;
+	memcpy(rte_pktmbuf_append(m, len), ptr, len);
+	return m;
 }
 
 struct rte_mbuf *

@@ -165,6 +165,7 @@ roce_create_qp(struct roce_pd *pd, const struct roce_qp_init_attr *attr)
 	qp->rq_mask = rq_size - 1;
 	qp->mtu = 1024;
 	qp->ttl = 64;
+	roce_window_init(&qp->win);
 	pd->users++;
 	qp->send_cq->users++;
 	qp->recv_cq->users++;
@@ -238,6 +239,10 @@ roce_qp_complete_send(struct roce_qp *qp, struct roce_send_wqe *wqe, enum ibv_wc
 	struct ibv_wc wc;
 
 	wqe->state = ROCE_WQE_DONE;
+	if (wqe->reread) {
+		wqe->reread = false;
+		qp->req.rereads--;
+	}
 	if (wqe->rd_atomic) {
 		wqe->rd_atomic = false;
 		qp->req.rd_atomic--;
@@ -396,6 +401,7 @@ qp_reset(struct roce_qp *qp)
 	qp->rq_head = qp->rq_tail = 0;
 	memset(&qp->req, 0, sizeof(qp->req));
 	memset(&qp->comp, 0, sizeof(qp->comp));
+	roce_window_init(&qp->win);
 	rte_free(qp->resp.res);
 	memset(&qp->resp, 0, sizeof(qp->resp));
 }
@@ -481,6 +487,7 @@ roce_modify_qp(struct roce_qp *qp, struct ibv_qp_attr *attr, int mask)
 		qp->attr.min_rnr_timer = attr->min_rnr_timer;
 	if (mask & IBV_QP_SQ_PSN) {
 		qp->req.psn = qp->req.max_psn = qp->comp.psn = attr->sq_psn & ROCE_PSN_MASK;
+		qp->comp.acked_psn = roce_psn_add(qp->comp.psn, ROCE_PSN_MASK);
 		qp->attr.sq_psn = qp->req.psn;
 	}
 	if (mask & IBV_QP_TIMEOUT)
@@ -709,6 +716,28 @@ roce_post_recv(struct roce_qp *qp, struct ibv_recv_wr *wr, struct ibv_recv_wr **
 }
 
 /* ---- Frames a QP sends ------------------------------------------------ */
+
+bool
+roce_qp_path_ready(struct roce_qp *qp)
+{
+	struct roce_port *port = qp->port;
+	struct rte_mbuf *arp_req = NULL;
+	struct rte_ether_addr mac;
+	int rc;
+
+	rc = roce_arp_resolve(&port->arp, qp->dest_ip, qp->dev->now_ns, &mac, &arp_req);
+	if (arp_req != NULL)
+		roce_port_xmit(port, arp_req);
+	if (rc == 0) {
+		qp->path_held = false;
+		return true;
+	}
+	if (!qp->path_held) {
+		qp->path_held = true;
+		roce_count(qp->dev, ROCE_CNT_TX_NEIGH_HOLD);
+	}
+	return false;
+}
 
 int
 roce_qp_pkt_init(struct roce_qp *qp, struct roce_pkt *pkt, uint8_t opcode, uint32_t psn,

@@ -132,9 +132,26 @@ wqe_start(struct roce_qp *qp, struct roce_send_wqe *wqe)
 	return 0;
 }
 
-/* Build and stage packet idx of @p wqe at PSN qp->req.psn. */
+uint32_t
+roce_wqe_resp_psn(const struct roce_qp *qp, const struct roce_send_wqe *wqe)
+{
+	if (wqe->resp_done)
+		return roce_psn_add(wqe->first_psn, wqe->npkts);
+	return roce_psn_add(wqe->first_psn, wqe->resp_bytes / qp->mtu);
+}
+
+void
+roce_req_reread(struct roce_qp *qp, struct roce_send_wqe *wqe)
+{
+	if (!wqe->reread) {
+		wqe->reread = true;
+		qp->req.rereads++;
+	}
+}
+
+/* Build and stage packet @p idx of @p wqe, at @p psn. */
 static int
-send_packet(struct roce_qp *qp, struct roce_send_wqe *wqe, uint32_t idx)
+send_packet(struct roce_qp *qp, struct roce_send_wqe *wqe, uint32_t idx, uint32_t psn)
 {
 	struct roce_dev *dev = qp->dev;
 	const struct ibv_send_wr *wr = &wqe->wr;
@@ -146,7 +163,7 @@ send_packet(struct roce_qp *qp, struct roce_send_wqe *wqe, uint32_t idx)
 	struct roce_pkt pkt;
 	int rc;
 
-	rc = roce_qp_pkt_init(qp, &pkt, opcode, qp->req.psn, &mac);
+	rc = roce_qp_pkt_init(qp, &pkt, opcode, psn, &mac);
 	if (rc != 0)
 		return rc;
 	if (info->mask & ROCE_OPF_PAYLOAD)
@@ -194,8 +211,12 @@ send_packet(struct roce_qp *qp, struct roce_send_wqe *wqe, uint32_t idx)
 	}
 	roce_port_xmit(qp->port, m);
 	roce_count(dev, ROCE_CNT_REQ_PKTS);
-	if (roce_psn_lt(qp->req.psn, qp->req.max_psn))
+	if (roce_psn_lt(psn, qp->req.max_psn))
 		roce_count(dev, ROCE_CNT_REQ_RETRANSMITS);
+	roce_window_sent(&qp->win, psn, !roce_psn_lt(psn, qp->req.max_psn), pkt.ackreq,
+			 dev->now_ns);
+	if (info->mask & ROCE_OPF_READ)
+		wqe->read_req_psn = psn;
 	return 0;
 }
 
@@ -211,21 +232,52 @@ wqe_may_start(const struct roce_qp *qp, const struct roce_send_wqe *wqe)
 	return true;
 }
 
+/* READs and atomics asked for again on their own (roce_req_reread):
+ * one request each, from where their responses stand. */
+static int
+send_rereads(struct roce_qp *qp)
+{
+	int sent = 0;
+	uint32_t i;
+
+	for (i = qp->sq_tail; i != qp->sq_cur && qp->req.rereads > 0; i++) {
+		struct roce_send_wqe *wqe = roce_sq_wqe(qp, i);
+		uint32_t psn;
+
+		if (!wqe->reread)
+			continue;
+		psn = roce_wqe_resp_psn(qp, wqe);
+		/* Everything may have come in since it was asked for. */
+		if (!wqe->resp_done &&
+		    send_packet(qp, wqe, roce_psn_diff(psn, wqe->first_psn), psn) != 0)
+			break;
+		wqe->reread = false;
+		qp->req.rereads--;
+		sent++;
+	}
+	return sent;
+}
+
 int
 roce_req_poll(struct roce_qp *qp)
 {
 	struct roce_dev *dev = qp->dev;
 	int sent = 0;
 
-	if (qp->state != IBV_QPS_RTS || dev->now_ns < qp->req.rnr_until_ns)
+	if (qp->state != IBV_QPS_RTS || dev->now_ns < qp->req.rnr_until_ns ||
+	    (qp->sq_cur == qp->sq_head && qp->req.rereads == 0) || !roce_qp_path_ready(qp))
 		return 0;
+	if (qp->req.rereads > 0)
+		sent = send_rereads(qp);
 	while (sent < ROCE_QP_TX_BUDGET && qp->sq_cur != qp->sq_head) {
 		struct roce_send_wqe *wqe = roce_sq_wqe(qp, qp->sq_cur);
 		bool idle = qp->comp.psn == qp->req.max_psn;
 		uint32_t idx, psn_used;
 
-		if (roce_psn_diff(qp->req.psn, qp->comp.psn) >= ROCE_MAX_INFLIGHT ||
-		    roce_port_tx_room(qp->port) < 8)
+		/* The window counts PSNs from the oldest unacknowledged, resends
+		 * included: a go-back-N resend is never larger than it. */
+		if (roce_psn_diff(qp->req.psn, qp->comp.psn) >=
+		    (int32_t)roce_window_size(&qp->win) || roce_port_tx_room(qp->port) < 8)
 			break;
 		if (wqe->state == ROCE_WQE_POSTED) {
 			if (!wqe_may_start(qp, wqe))
@@ -237,17 +289,30 @@ roce_req_poll(struct roce_qp *qp)
 			}
 		}
 		idx = roce_psn_diff(qp->req.psn, wqe->first_psn);
-		if (send_packet(qp, wqe, idx) != 0)
-			break;
 		if (roce_wqe_is_rd_atomic(wqe)) {
+			/* Going back over a READ or atomic: ask only for what has
+			 * not arrived, nothing if all of it has. */
+			uint32_t have = roce_psn_diff(roce_wqe_resp_psn(qp, wqe), wqe->first_psn);
+
+			if (have > idx)
+				idx = have;
+			if (wqe->reread) {
+				wqe->reread = false;
+				qp->req.rereads--;
+			}
+			if (idx < wqe->npkts &&
+			    send_packet(qp, wqe, idx, roce_psn_add(wqe->first_psn, idx)) != 0)
+				break;
 			/* One request stands for every response PSN. */
 			psn_used = wqe->npkts - idx;
-			wqe->read_req_psn = qp->req.psn;
 			if (!wqe->rd_atomic) {
 				wqe->rd_atomic = true;
 				qp->req.rd_atomic++;
 			}
+			qp->req.psn = roce_psn_add(wqe->first_psn, idx);
 		} else {
+			if (send_packet(qp, wqe, idx, qp->req.psn) != 0)
+				break;
 			psn_used = 1;
 		}
 		qp->req.psn = roce_psn_add(qp->req.psn, psn_used);
@@ -270,6 +335,9 @@ roce_req_rewind(struct roce_qp *qp, uint32_t psn)
 {
 	uint32_t i;
 
+	/* Never before what is acknowledged: a stale NAK asks for nothing. */
+	if (roce_psn_lt(psn, qp->comp.psn))
+		psn = qp->comp.psn;
 	for (i = qp->sq_tail; i != qp->sq_head; i++) {
 		struct roce_send_wqe *wqe = roce_sq_wqe(qp, i);
 

@@ -68,6 +68,8 @@ static void
 fatal_nak(struct roce_qp *qp, enum roce_nak_code code, uint32_t psn, enum roce_counter c)
 {
 	roce_count(qp->dev, c);
+	ROCE_LOG(DEBUG, "%s: QP %u: NAK %s at PSN %u (expected %u)", qp->dev->name, qp->qpn,
+		 roce_counter_names[c], psn, qp->resp.psn);
 	if (qp->resp.fatal_pending && roce_psn_le(qp->resp.fatal_psn, psn))
 		return;
 	qp->resp.fatal_pending = true;
@@ -533,8 +535,11 @@ send_response(struct roce_qp *qp, struct roce_rd_atomic_res *res)
 		}
 		if (roce_qp_pkt_init(qp, &pkt, opcode, res->next_psn, &mac) != 0)
 			return -EAGAIN;
-		/* Zero copy from the region, as for requests. */
-		payload = roce_mr_attach(dev, mr, roce_mr_ptr(mr, va), len);
+		/* The ICRC is computed over the payload as it is now: from a copy,
+		 * unless the region is declared stable while read. */
+		payload = (mr->access & ROCE_ACCESS_READ_ZERO_COPY) ?
+			roce_mr_attach(dev, mr, roce_mr_ptr(mr, va), len) :
+			roce_mr_copy(dev, roce_mr_ptr(mr, va), len);
 		if (payload == NULL) {
 			roce_count(dev, ROCE_CNT_TX_NO_MBUF);
 			return -ENOMEM;
@@ -567,6 +572,10 @@ roce_resp_poll(struct roce_qp *qp)
 	int sent = 0;
 
 	if (qp->state != IBV_QPS_RTR && qp->state != IBV_QPS_RTS)
+		return 0;
+	/* Nothing to send, or nowhere to send it yet: answers wait. */
+	if ((!qp->resp.ack_pending && !qp->resp.seq_nak_due && !qp->resp.fatal_pending &&
+	     res_next_to_send(qp) == NULL) || !roce_qp_path_ready(qp))
 		return 0;
 	while (sent < ROCE_RESP_BUDGET && roce_port_tx_room(qp->port) >= 8 &&
 	       (res = res_next_to_send(qp)) != NULL) {

@@ -159,6 +159,16 @@ struct roce_mr *roce_reg_mr(struct roce_pd *pd, void *addr, size_t length, unsig
 struct roce_mr *roce_reg_mr_fixed(struct roce_pd *pd, void *addr, size_t length, uint64_t iova,
 				  unsigned int access, uint32_t key);
 
+/**
+ * Access flag beside IBV_ACCESS_*: the region does not change while a peer
+ * READs it, so READ responses are sent straight from it. Without it each
+ * response packet's payload is copied first and the ICRC computed over the
+ * copy, as an RNIC computes it over what it read: a local store landing
+ * after the ICRC was computed would otherwise make a frame the peer drops
+ * (bad ICRC), and a region stored to continuously could never be read.
+ */
+#define ROCE_ACCESS_READ_ZERO_COPY	(1u << 30)
+
 /** @return 0, or -EBUSY while transmitted frames still reference it. */
 int roce_dereg_mr(struct roce_mr *mr);
 
