@@ -396,6 +396,7 @@ struct run {
 	int path_mtu;
 	unsigned int peer_version;
 	struct perf_bw last_bw;		/* this side's figures of its last size */
+	bool ran;			/* an RDMA run has begun */
 };
 
 static struct perf_sync_test
@@ -598,6 +599,7 @@ run_plan(struct run *r)
 			rc = perf_prepare(&r->ctx, o->lat || runs ? size : 0);
 			break;
 		case PERF_STEP_RUN:
+			r->ran = true;
 			rc = run_size(r, size);
 			break;
 		case PERF_STEP_REPORT:
@@ -760,7 +762,10 @@ perf_main(struct opts *o)
 	}
 	if (rc != 0) {
 		if (r.oob.error[0] != '\0')
-			fprintf(stderr, "ccm-perf: out-of-band exchange failed at %s\n", r.oob.error);
+			fprintf(stderr, "ccm-perf: out-of-band exchange failed at %s%s\n", r.oob.error,
+				rc == -ECONNRESET && r.keys_n >= 1 && !r.ran ?
+				"; it gave up while connecting its QP: check that it reaches "
+				"--local-ip (ARP) and uses an IPv4 GID index" : "");
 		else
 			fprintf(stderr, "ccm-perf: %s\n", ctx->error);
 		rc = 1;

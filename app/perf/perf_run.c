@@ -41,7 +41,10 @@ stall_hint(const struct perf_ctx *ctx)
 {
 	if (roce_stats_get(ctx->dev, "rx_roce") > 0)
 		return "; the peer stopped answering mid-run: check that its side still runs";
-	return roce_stats_get(ctx->dev, "tx_no_neigh") > 0 ?
+	/* Frames dropped for want of a neighbour, or the send queue held
+	 * until one answers. */
+	return roce_stats_get(ctx->dev, "tx_no_neigh") > 0 ||
+	       roce_stats_get(ctx->dev, "tx_neigh_hold") > 0 ?
 	       "; the peer's address never answered ARP: check both --local-ip and the link" : "";
 }
 
