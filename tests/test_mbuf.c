@@ -70,7 +70,7 @@ START_TEST(build_zero_copy_write)
 		region[100 + i] = (uint8_t)(i * 7 + 3);
 	test_pkt_sample(&pkt, ROCE_OP_WRITE_ONLY, len);
 	payload = ext_payload(100, len);
-	m = roce_mbuf_build(&roce_crc32_isal, pool, &pkt, payload);
+	m = roce_mbuf_build(&roce_crc32_isal, pool, NULL, &pkt, payload);
 	ck_assert_msg(m != NULL, "build failed: %s", rte_strerror(rte_errno));
 
 	/* [headers][payload on region][pad + ICRC] */
@@ -111,7 +111,7 @@ START_TEST(build_chained_payload)
 	memset(rte_pktmbuf_append(b, 424), 0x5a, 424);
 	ck_assert_int_eq(rte_pktmbuf_chain(a, b), 0);
 	test_pkt_sample(&pkt, ROCE_OP_SEND_ONLY_IMM, 1024);
-	m = roce_mbuf_build(&roce_crc32_isal, pool, &pkt, a);
+	m = roce_mbuf_build(&roce_crc32_isal, pool, NULL, &pkt, a);
 	ck_assert_msg(m != NULL, "build failed: %s", rte_strerror(rte_errno));
 	ck_assert_uint_eq(m->nb_segs, 4);
 
@@ -131,7 +131,7 @@ START_TEST(build_no_payload_single_mbuf)
 	struct rte_mbuf *m;
 
 	test_pkt_sample(&pkt, ROCE_OP_ACK, 0);
-	m = roce_mbuf_build(&roce_crc32_isal, pool, &pkt, NULL);
+	m = roce_mbuf_build(&roce_crc32_isal, pool, NULL, &pkt, NULL);
 	ck_assert_msg(m != NULL, "build failed: %s", rte_strerror(rte_errno));
 	ck_assert_uint_eq(m->nb_segs, 1);
 	ck_assert_uint_eq(m->pkt_len, 14 + 20 + 8 + 12 + 4 + 4);
@@ -181,17 +181,17 @@ START_TEST(build_errors_leave_payload_to_caller)
 
 	/* Length disagrees with the chain. */
 	test_pkt_sample(&pkt, ROCE_OP_WRITE_ONLY, 65);
-	ck_assert_ptr_null(roce_mbuf_build(&roce_crc32_isal, pool, &pkt, payload));
+	ck_assert_ptr_null(roce_mbuf_build(&roce_crc32_isal, pool, NULL, &pkt, payload));
 	ck_assert_int_eq(rte_errno, EINVAL);
 
 	/* Unknown opcode. */
 	test_pkt_sample(&pkt, 0x15, 64);
-	ck_assert_ptr_null(roce_mbuf_build(&roce_crc32_isal, pool, &pkt, payload));
+	ck_assert_ptr_null(roce_mbuf_build(&roce_crc32_isal, pool, NULL, &pkt, payload));
 	ck_assert_int_eq(rte_errno, EINVAL);
 
 	/* Payload on an opcode that carries none. */
 	test_pkt_sample(&pkt, ROCE_OP_ACK, 64);
-	ck_assert_ptr_null(roce_mbuf_build(&roce_crc32_isal, pool, &pkt, payload));
+	ck_assert_ptr_null(roce_mbuf_build(&roce_crc32_isal, pool, NULL, &pkt, payload));
 	ck_assert_int_eq(rte_errno, EINVAL);
 
 	/* Pool exhausted. */
@@ -201,7 +201,7 @@ START_TEST(build_errors_leave_payload_to_caller)
 			break;
 	}
 	test_pkt_sample(&pkt, ROCE_OP_WRITE_ONLY, 64);
-	ck_assert_ptr_null(roce_mbuf_build(&roce_crc32_isal, pool, &pkt, payload));
+	ck_assert_ptr_null(roce_mbuf_build(&roce_crc32_isal, pool, NULL, &pkt, payload));
 	ck_assert_int_eq(rte_errno, ENOMEM);
 	while (n-- > 0)
 		rte_pktmbuf_free(spare[n]);

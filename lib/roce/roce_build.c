@@ -144,6 +144,123 @@ roce_build_hdr(struct roce_pkt *pkt, void *hdr, uint32_t cap)
 	return hdr_len;
 }
 
+void
+roce_tmpl_init(struct roce_tmpl *t, const struct roce_pkt *pkt)
+{
+	uint8_t full[ROCE_HDR_MAX];
+	struct roce_pkt p = *pkt;
+	const uint8_t *ip;
+	unsigned int i;
+
+	/* The full builder writes the fixed fields; the varying ones are
+	 * patched per frame, so any values do here. */
+	p.opcode = ROCE_OP_ACK;
+	p.payload_len = 0;
+	p.ip_id = 0;
+	memset(t, 0, sizeof(*t));
+	roce_build_hdr(&p, full, sizeof(full));
+	memcpy(t->bytes, full, sizeof(t->bytes));
+	t->l3_off = p.l3_off;
+	t->bth_off = p.bth_off;
+	/* Fixed words: everything but total length (2), ID (4), checksum (10). */
+	ip = t->bytes + t->l3_off;
+	for (i = 0; i < sizeof(struct rte_ipv4_hdr); i += 2)
+		if (i != 2 && i != 4 && i != 10)
+			t->ip_sum += (uint32_t)ip[i] << 8 | ip[i + 1];
+	/* A17.3.3: 8 bytes of ones, IPv4 with TOS, TTL and checksum ones, UDP
+	 * with checksum ones, BTH with FECN, BECN and reserved bits ones. */
+	memset(t->masked, 0xff, 8);
+	memcpy(t->masked + 8, ip, sizeof(t->masked) - 8);
+	t->masked[8 + 1] = 0xff;
+	t->masked[8 + 8] = 0xff;
+	t->masked[8 + 10] = t->masked[8 + 11] = 0xff;
+	t->masked[8 + 20 + 6] = t->masked[8 + 20 + 7] = 0xff;
+	t->masked[8 + 28 + 4] = 0xff;
+}
+
+int
+roce_tmpl_build(const struct roce_tmpl *t, struct roce_pkt *pkt, void *hdr, uint32_t cap)
+{
+	const struct roce_opcode_info *info = roce_opcode_info(pkt->opcode);
+	uint8_t *f = hdr, *ip, *udp;
+	uint32_t hdr_len, udp_len, ip_len, sum;
+	struct roce_bth *bth;
+
+	if (info == NULL || (!(info->mask & ROCE_OPF_PAYLOAD) && pkt->payload_len != 0) ||
+	    pkt->payload_len > UINT16_MAX)
+		return -EINVAL;
+	pkt->info = info;
+	pkt->padcnt = (info->mask & ROCE_OPF_PAYLOAD) ? (-pkt->payload_len) & 3 : 0;
+	if (pkt->padcnt != 0 && !(info->mask & ROCE_OPF_END))
+		return -EINVAL;	/* C9-10, as roce_build_hdr() */
+	hdr_len = t->bth_off + info->length;
+	udp_len = sizeof(struct rte_udp_hdr) + info->length + pkt->payload_len + pkt->padcnt +
+		  ROCE_ICRC_LEN;
+	ip_len = sizeof(struct rte_ipv4_hdr) + udp_len;
+	if (ip_len > UINT16_MAX)
+		return -EINVAL;
+	if (cap < hdr_len)
+		return -ENOSPC;
+	memcpy(f, t->bytes, t->bth_off + sizeof(struct roce_bth));
+	ip = f + t->l3_off;
+	ip[2] = ip_len >> 8;
+	ip[3] = ip_len;
+	ip[4] = pkt->ip_id >> 8;
+	ip[5] = pkt->ip_id;
+	sum = t->ip_sum + ip_len + pkt->ip_id;
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	ip[10] = ~sum >> 8;
+	ip[11] = ~sum;
+	udp = ip + sizeof(struct rte_ipv4_hdr);
+	udp[4] = udp_len >> 8;
+	udp[5] = udp_len;
+	bth = (struct roce_bth *)(f + t->bth_off);
+	bth->opcode = pkt->opcode;
+	roce_bth_set_flags(bth, pkt->se, pkt->migreq, pkt->padcnt);
+	roce_bth_set_psn(bth, pkt->ackreq, pkt->psn);
+	encode_ext(f + t->bth_off, info, pkt);
+	pkt->l3_off = t->l3_off;
+	pkt->ip_hdr_len = sizeof(struct rte_ipv4_hdr);
+	pkt->bth_off = t->bth_off;
+	pkt->payload_off = hdr_len;
+	pkt->frame_len = t->l3_off + ip_len;
+	return hdr_len;
+}
+
+int
+roce_tmpl_trailer(const struct roce_crc32_ops *crc, const struct roce_tmpl *t,
+		  struct roce_pkt *pkt, const void *hdr, const struct roce_buf *payload,
+		  unsigned int nseg, uint8_t trailer[ROCE_TRAILER_MAX])
+{
+	uint8_t buf[sizeof(t->masked) + ROCE_HDR_MAX];
+	const uint8_t *h = (const uint8_t *)hdr + t->l3_off;
+	uint32_t ext = pkt->payload_off - t->bth_off - sizeof(struct roce_bth), total = 0, c;
+	unsigned int i;
+
+	/* The template's masked headers with what varies per frame: IPv4
+	 * total length and ID, UDP length, BTH opcode, flags and PSN. */
+	memcpy(buf, t->masked, sizeof(t->masked));
+	memcpy(buf + 8 + 2, h + 2, 4);
+	memcpy(buf + 8 + 20 + 4, h + 20 + 4, 2);
+	memcpy(buf + 8 + 28, h + 28, 2);
+	memcpy(buf + 8 + 28 + 8, h + 28 + 8, 4);
+	memcpy(buf + sizeof(t->masked), h + 28 + sizeof(struct roce_bth), ext);
+	c = crc->update(0, buf, sizeof(t->masked) + ext);
+	for (i = 0; i < nseg; i++) {
+		c = crc->update(c, payload[i].data, payload[i].len);
+		total += payload[i].len;
+	}
+	if (total != pkt->payload_len)
+		return -EINVAL;
+	memset(trailer, 0, pkt->padcnt);
+	if (pkt->padcnt != 0)
+		c = crc->update(c, trailer, pkt->padcnt);
+	pkt->icrc = c;
+	roce_icrc_store(trailer + pkt->padcnt, c);
+	return pkt->padcnt + ROCE_ICRC_LEN;
+}
+
 int
 roce_build_trailer(const struct roce_crc32_ops *crc, struct roce_pkt *pkt, const void *hdr,
 		   const struct roce_buf *payload, unsigned int nseg,

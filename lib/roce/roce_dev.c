@@ -46,6 +46,8 @@ roce_dev_create(const struct roce_dev_conf *conf)
 	snprintf(dev->name, sizeof(dev->name), "%s", conf->name);
 	roce_parser_init(&dev->parser, &roce_crc32_isal, 0);
 	TAILQ_INIT(&dev->live_qps);
+	TAILQ_INIT(&dev->ready_qps);
+	TAILQ_INIT(&dev->armed_qps);
 	dev->max_qp = max_qp;
 	dev->rx_burst = conf->rx_burst ? conf->rx_burst : ROCE_RX_BURST;
 	dev->next_qpn = 2;	/* QP0 and QP1 are special in IBTA; never handed out */
@@ -387,14 +389,49 @@ roce_dev_poll(struct roce_dev *dev, uint64_t now_ns)
 	uint8_t i;
 
 	dev->now_ns = now_ns;
-	for (i = 0; i < dev->nb_ports; i++)
-		work += port_rx(&dev->port[i]);
-	/* A QP may leave the list (to ERR) while it is served. */
-	for (qp = TAILQ_FIRST(&dev->live_qps); qp != NULL; qp = next) {
-		next = TAILQ_NEXT(qp, live);
+	/* Up to ROCE_RX_BURSTS full bursts per port: with many QPs busy, one
+	 * burst per poll would leave the ring to fill between visits. */
+	for (i = 0; i < dev->nb_ports; i++) {
+		int k, n;
+
+		for (k = 0; k < ROCE_RX_BURSTS; k++) {
+			n = port_rx(&dev->port[i]);
+			work += n;
+			/* A burst of 1 answers every AckReq, as Linux does: keep it. */
+			if (n < dev->rx_burst || dev->rx_burst == 1)
+				break;
+		}
+	}
+	/* Timers of QPs with PSNs in flight, every ROCE_TIMER_SCAN_NS: one
+	 * that fired, or an RNR wait that ended, makes the QP ready. A QP may
+	 * leave a list (to ERR) while it is served. */
+	if (now_ns >= dev->next_timer_scan_ns) {
+		dev->next_timer_scan_ns = now_ns + ROCE_TIMER_SCAN_NS;
+		for (qp = TAILQ_FIRST(&dev->armed_qps); qp != NULL; qp = next) {
+			next = TAILQ_NEXT(qp, armed);
+			work += roce_comp_timer(qp);
+			if (roce_qp_wants_tx(qp))
+				roce_qp_wake(qp);
+			else
+				roce_qp_arm(qp);
+		}
+	}
+	/* QPs that can send, each starting in turn (the first moves to the
+	 * end), so none is always first to the transmit room. */
+	qp = TAILQ_FIRST(&dev->ready_qps);
+	if (qp != NULL && TAILQ_NEXT(qp, ready) != NULL) {
+		TAILQ_REMOVE(&dev->ready_qps, qp, ready);
+		TAILQ_INSERT_TAIL(&dev->ready_qps, qp, ready);
+	}
+	for (qp = TAILQ_FIRST(&dev->ready_qps); qp != NULL; qp = next) {
+		next = TAILQ_NEXT(qp, ready);
 		work += roce_resp_poll(qp);
-		work += roce_comp_timer(qp);
 		work += roce_req_poll(qp);
+		if (qp->on_ready_list && !roce_qp_wants_tx(qp)) {
+			TAILQ_REMOVE(&dev->ready_qps, qp, ready);
+			qp->on_ready_list = false;
+		}
+		roce_qp_arm(qp);
 	}
 	for (i = 0; i < dev->nb_ports; i++)
 		work += port_flush(&dev->port[i]);

@@ -97,6 +97,8 @@ extern const char *const roce_counter_names[ROCE_CNT_NCOUNTERS];
 #define ROCE_RESP_BUDGET	64	/* READ response packets a QP sends per poll */
 #define ROCE_QP_TX_BUDGET	64	/* packets a QP may send per poll */
 #define ROCE_COPY_MBUFS		1023	/* READ response copies in flight per device */
+#define ROCE_TIMER_SCAN_NS	10000	/* timers are looked at every 10 us */
+#define ROCE_RX_BURSTS		4	/* receive bursts per port per poll, at most */
 
 struct roce_port {
 	struct roce_dev *dev;
@@ -136,6 +138,12 @@ struct roce_dev {
 	uint8_t mr_tag;			/* low byte of the next key */
 	uint32_t nb_pd, nb_mr, nb_cq, nb_qp;
 	TAILQ_HEAD(, roce_qp) live_qps;	/* QPs out of RESET */
+	/* A poll visits only the QPs that can send now, and every
+	 * ROCE_TIMER_SCAN_NS those with a timer running: a thousand idle or
+	 * blocked QPs cost nothing. */
+	TAILQ_HEAD(, roce_qp) ready_qps;
+	TAILQ_HEAD(, roce_qp) armed_qps;
+	uint64_t next_timer_scan_ns;
 	uint64_t now_ns;		/* time of the current poll */
 	uint64_t count[ROCE_CNT_NCOUNTERS];
 };
@@ -277,6 +285,10 @@ struct roce_qp {
 	struct roce_cq *send_cq, *recv_cq;
 	TAILQ_ENTRY(roce_qp) live;
 	bool on_live_list;		/* from RTR until RESET, ERR or destroy */
+	TAILQ_ENTRY(roce_qp) ready;
+	bool on_ready_list;		/* something to send or answer now */
+	TAILQ_ENTRY(roce_qp) armed;
+	bool on_armed_list;		/* PSNs in flight, or an RNR wait: timers run */
 	uint32_t qpn;
 	enum ibv_qp_state state;
 	struct ibv_qp_cap cap;
@@ -293,6 +305,9 @@ struct roce_qp {
 	uint64_t last_cnp_ns;
 	uint32_t peer_ip[ROCE_MAX_PORTS];	/* partner's address per port, 0: none */
 	bool path_held;				/* waiting for the neighbour's MAC */
+	bool tmpl_valid;			/* tmpl matches path and neighbour */
+	struct rte_ether_addr tmpl_mac;
+	struct roce_tmpl tmpl;			/* headers of every frame it sends */
 	uint64_t path_changed_ns;		/* last move to another port, 0: never */
 
 	/* send queue: indices free-running, masked by sq_mask */
@@ -354,6 +369,7 @@ struct roce_qp {
 		uint8_t fatal_syndrome;
 		uint32_t fatal_psn;
 		struct roce_rd_atomic_res *res;	/* max_dest_rd_atomic entries */
+		uint32_t nb_sending;	/* of them, with responses due */
 		uint32_t nb_res;
 		uint32_t res_next;	/* ring position of the next one */
 	} resp;
@@ -366,6 +382,15 @@ roce_sq_wqe(struct roce_qp *qp, uint32_t idx)
 }
 
 /* qp.c */
+/* Keep the QP on the timer list while PSNs are in flight or an RNR wait
+ * runs, off it otherwise. */
+void roce_qp_arm(struct roce_qp *qp);
+/* The QP may have work for the next poll: on the ready list (and timers
+ * brought up to date). Called wherever work may appear: a post, a frame
+ * received for it, a timer that fired, a move to another path. */
+void roce_qp_wake(struct roce_qp *qp);
+/* Anything for the requester or responder to send now? */
+bool roce_qp_wants_tx(const struct roce_qp *qp);
 void roce_qp_to_error(struct roce_qp *qp);
 void roce_qp_fail(struct roce_qp *qp, uint32_t wqe_idx, enum ibv_wc_status status);
 void roce_qp_migrate(struct roce_qp *qp, struct roce_port *port, uint32_t peer_ip);
@@ -375,9 +400,22 @@ bool roce_qp_rq_pop(struct roce_qp *qp, struct roce_recv_wqe *rwqe);
 void roce_qp_complete_recv(struct roce_qp *qp, const struct roce_recv_wqe *rwqe,
 			   enum ibv_wc_status status, enum ibv_wc_opcode opcode, uint32_t byte_len,
 			   const struct roce_pkt *pkt);
-/* Fill the Ethernet..BTH fields of a frame this QP sends. */
-int roce_qp_pkt_init(struct roce_qp *qp, struct roce_pkt *pkt, uint8_t opcode, uint32_t psn,
-		     struct rte_ether_addr *dst_mac);
+/* Every field of a frame this QP sends but the frame's own. */
+void roce_qp_pkt_fill(struct roce_qp *qp, struct roce_pkt *pkt,
+		      const struct rte_ether_addr *dst_mac);
+/* The fields a frame brings to the QP's header template (qp->tmpl, made
+ * by roce_qp_path_ready(), which must have said yes this poll). */
+static inline void
+roce_qp_pkt_init(struct roce_qp *qp, struct roce_pkt *pkt, uint8_t opcode, uint32_t psn)
+{
+	pkt->opcode = opcode;
+	pkt->psn = psn & ROCE_PSN_MASK;
+	pkt->se = false;
+	pkt->migreq = false;
+	pkt->ackreq = false;
+	pkt->payload_len = 0;
+	pkt->ip_id = qp->port->ip_id++;
+}
 /* May the QP send now? False while its neighbour's MAC is unknown (an ARP
  * request is sent when due): the QP is held, nothing is built to be lost. */
 bool roce_qp_path_ready(struct roce_qp *qp);
@@ -386,6 +424,13 @@ bool roce_qp_path_ready(struct roce_qp *qp);
 void roce_recv(struct roce_port *port, struct rte_mbuf *m);
 
 /* resp.c */
+/* ACKs, NAKs or READ and atomic responses are due. */
+static inline bool
+roce_resp_has_answers(const struct roce_qp *qp)
+{
+	return qp->resp.ack_pending || qp->resp.seq_nak_due || qp->resp.fatal_pending ||
+	       qp->resp.nb_sending != 0;
+}
 void roce_resp_rx(struct roce_qp *qp, struct roce_pkt *pkt, struct rte_mbuf *m);
 int roce_resp_poll(struct roce_qp *qp);	/* ACKs due, READ responses */
 void roce_send_cnp(struct roce_qp *qp);

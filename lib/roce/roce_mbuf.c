@@ -36,7 +36,7 @@ roce_mbuf_parse(struct roce_parser *parser, const struct rte_mbuf *m, struct roc
 
 struct rte_mbuf *
 roce_mbuf_build(const struct roce_crc32_ops *crc, struct rte_mempool *hdr_pool,
-		struct roce_pkt *pkt, struct rte_mbuf *payload)
+		const struct roce_tmpl *tmpl, struct roce_pkt *pkt, struct rte_mbuf *payload)
 {
 	struct roce_buf seg[ROCE_PARSE_MAX_SEGS];
 	uint8_t trailer[ROCE_TRAILER_MAX];
@@ -64,11 +64,14 @@ roce_mbuf_build(const struct roce_crc32_ops *crc, struct rte_mempool *hdr_pool,
 		rte_errno = ENOMEM;
 		return NULL;
 	}
-	hdr_len = roce_build_hdr(pkt, rte_pktmbuf_mtod(head, void *), rte_pktmbuf_tailroom(head));
+	hdr_len = tmpl != NULL ?
+		roce_tmpl_build(tmpl, pkt, rte_pktmbuf_mtod(head, void *), rte_pktmbuf_tailroom(head)) :
+		roce_build_hdr(pkt, rte_pktmbuf_mtod(head, void *), rte_pktmbuf_tailroom(head));
 	if (hdr_len < 0)
 		goto fail;
-	trailer_len = roce_build_trailer(crc, pkt, rte_pktmbuf_mtod(head, void *), seg, nseg,
-					 trailer);
+	trailer_len = tmpl != NULL ?
+		roce_tmpl_trailer(crc, tmpl, pkt, rte_pktmbuf_mtod(head, void *), seg, nseg, trailer) :
+		roce_build_trailer(crc, pkt, rte_pktmbuf_mtod(head, void *), seg, nseg, trailer);
 	if (trailer_len < 0) {
 		hdr_len = trailer_len;
 		goto fail;

@@ -25,6 +25,8 @@ enum roce_parse_status roce_mbuf_parse(struct roce_parser *parser, const struct 
  *
  * @param hdr_pool  pool for the header mbuf and, when there is a payload,
  *   a small trailer mbuf (pad + ICRC) chained after it
+ * @param tmpl      the sender's header template (roce_tmpl_build()), or
+ *   NULL to build every header field from @p pkt (roce_build_hdr())
  * @param payload   chain holding exactly pkt->payload_len bytes, or NULL
  *   when the opcode carries none; on success it becomes part of the
  *   returned chain; on failure it is left to the caller
@@ -32,6 +34,7 @@ enum roce_parse_status roce_mbuf_parse(struct roce_parser *parser, const struct 
  *   payload length), ENOMEM (pool empty), E2BIG (too many segments)
  */
 struct rte_mbuf *roce_mbuf_build(const struct roce_crc32_ops *crc, struct rte_mempool *hdr_pool,
-				 struct roce_pkt *pkt, struct rte_mbuf *payload);
+				 const struct roce_tmpl *tmpl, struct roce_pkt *pkt,
+				 struct rte_mbuf *payload);
 
 #endif /* ROCE_MBUF_H */

@@ -187,6 +187,52 @@ int roce_build_trailer(const struct roce_crc32_ops *crc, struct roce_pkt *pkt,
 		       const void *hdr, const struct roce_buf *payload, unsigned int nseg,
 		       uint8_t trailer[ROCE_TRAILER_MAX]);
 
+/* ---- Header templates: the data path's builder ------------------------- */
+
+/* Ethernet (+ 802.1Q) + IPv4 + UDP + BTH. */
+#define ROCE_TMPL_MAX (14 + 4 + 20 + 8 + 12)
+
+/*
+ * The headers every frame of one QP shares, written once: Ethernet, IPv4
+ * without length, ID and checksum (the fixed words' sum is kept), UDP
+ * without length, BTH without opcode, flags and PSN. roce_tmpl_build()
+ * then writes a frame's headers exactly as roce_build_hdr() would (tested
+ * byte for byte), copying the template and patching what varies.
+ */
+struct roce_tmpl {
+	uint8_t bytes[ROCE_TMPL_MAX];
+	uint16_t l3_off;	/* IPv4 header */
+	uint16_t bth_off;
+	uint32_t ip_sum;	/* one's complement sum of the fixed IPv4 words */
+	/* What the ICRC covers of IPv4, UDP and BTH, with the variant fields
+	 * masked (A17.3.3) and the 0xFF prefix before it. */
+	uint8_t masked[8 + 20 + 8 + 12];
+};
+
+/**
+ * Make a template from @p pkt's addresses (Ethernet, VLAN, IPv4, TOS, TTL,
+ * DF, UDP source port) and BTH fields (P_Key, FECN, BECN, destination QP).
+ */
+void roce_tmpl_init(struct roce_tmpl *t, const struct roce_pkt *pkt);
+
+/**
+ * roce_build_hdr() from a template: reads only the frame's own fields of
+ * @p pkt (opcode, SE, MigReq, AckReq, PSN, IP ID, payload_len and the
+ * extension headers the opcode carries) and fills the same outputs.
+ * @return header length, or the errors of roce_build_hdr().
+ */
+int roce_tmpl_build(const struct roce_tmpl *t, struct roce_pkt *pkt, void *hdr, uint32_t cap);
+
+/**
+ * roce_build_trailer() for headers roce_tmpl_build() wrote: the ICRC from
+ * the template's masked headers, patched, in one CRC call with the
+ * extension headers, then the payload and pad.
+ * @return trailer length (4..7), or -EINVAL as roce_build_trailer().
+ */
+int roce_tmpl_trailer(const struct roce_crc32_ops *crc, const struct roce_tmpl *t,
+		      struct roce_pkt *pkt, const void *hdr, const struct roce_buf *payload,
+		      unsigned int nseg, uint8_t trailer[ROCE_TRAILER_MAX]);
+
 /**
  * A whole frame in one buffer: headers, a copy of @p payload, pad, ICRC.
  * For tests, tools and control messages, not the zero-copy data path.

@@ -188,6 +188,14 @@ nomem:
 static void
 qp_unlive(struct roce_qp *qp)
 {
+	if (qp->on_ready_list) {
+		TAILQ_REMOVE(&qp->dev->ready_qps, qp, ready);
+		qp->on_ready_list = false;
+	}
+	if (qp->on_armed_list) {
+		TAILQ_REMOVE(&qp->dev->armed_qps, qp, armed);
+		qp->on_armed_list = false;
+	}
 	if (qp->on_live_list) {
 		TAILQ_REMOVE(&qp->dev->live_qps, qp, live);
 		qp->on_live_list = false;
@@ -329,6 +337,7 @@ roce_qp_fail(struct roce_qp *qp, uint32_t wqe_idx, enum ibv_wc_status status)
 	qp->resp.fatal_pending = false;
 	if (qp->resp.res != NULL)
 		memset(qp->resp.res, 0, qp->resp.nb_res * sizeof(*qp->resp.res));
+	qp->resp.nb_sending = 0;
 }
 
 void
@@ -447,6 +456,7 @@ roce_modify_qp(struct roce_qp *qp, struct ibv_qp_attr *attr, int mask)
 			return -ENOMEM;
 		rte_free(qp->resp.res);
 		qp->resp.res = res;
+		qp->resp.nb_sending = 0;
 		qp->resp.nb_res = attr->max_dest_rd_atomic;
 		qp->resp.res_next = 0;
 		qp->attr.max_dest_rd_atomic = attr->max_dest_rd_atomic;
@@ -505,10 +515,12 @@ roce_modify_qp(struct roce_qp *qp, struct ibv_qp_attr *attr, int mask)
 		TAILQ_INSERT_TAIL(&dev->live_qps, qp, live);
 		qp->on_live_list = true;
 	}
+	roce_qp_wake(qp);
 	if (to == IBV_QPS_RTS)
 		qp->comp.progress_ns = dev->now_ns;
 	qp->state = to;
 	qp->attr.qp_state = to;
+	qp->tmpl_valid = false;		/* addresses or path may have changed */
 	/* A new path in RTS: resend everything not yet acknowledged on it. */
 	if (path_change)
 		qp->path_changed_ns = dev->now_ns ? dev->now_ns : 1;
@@ -544,11 +556,13 @@ roce_qp_migrate(struct roce_qp *qp, struct roce_port *port, uint32_t peer_ip)
 	qp->path_changed_ns = qp->dev->now_ns ? qp->dev->now_ns : 1;
 	qp->port = port;
 	qp->dest_ip = peer_ip;
+	qp->tmpl_valid = false;
 	qp->attr.port_num = port->num;
 	qp->attr.ah_attr.port_num = port->num;
 	roce_gid_from_ipv4(&qp->attr.ah_attr.grh.dgid, peer_ip);
 	if (qp->state == IBV_QPS_RTS)
 		roce_req_rewind(qp, qp->comp.psn);
+	roce_qp_wake(qp);
 }
 
 int
@@ -571,6 +585,8 @@ roce_qp_resync_responder(struct roce_qp *qp, uint32_t rq_psn)
 	qp->resp.fatal_pending = false;
 	if (qp->resp.res != NULL)
 		memset(qp->resp.res, 0, qp->resp.nb_res * sizeof(*qp->resp.res));
+	qp->resp.nb_sending = 0;
+	roce_qp_wake(qp);
 	return 0;
 }
 
@@ -675,6 +691,7 @@ roce_post_send(struct roce_qp *qp, struct ibv_send_wr *wr, struct ibv_send_wr **
 			qp->sq_cur = ++qp->sq_tail;
 		}
 	}
+	roce_qp_wake(qp);
 	return 0;
 }
 
@@ -717,6 +734,63 @@ roce_post_recv(struct roce_qp *qp, struct ibv_recv_wr *wr, struct ibv_recv_wr **
 
 /* ---- Frames a QP sends ------------------------------------------------ */
 
+void
+roce_qp_arm(struct roce_qp *qp)
+{
+	bool want = qp->on_live_list && qp->state == IBV_QPS_RTS &&
+		    (qp->comp.psn != qp->req.max_psn || qp->req.rnr_until_ns > qp->dev->now_ns);
+
+	if (want && !qp->on_armed_list) {
+		TAILQ_INSERT_TAIL(&qp->dev->armed_qps, qp, armed);
+		qp->on_armed_list = true;
+	} else if (!want && qp->on_armed_list) {
+		TAILQ_REMOVE(&qp->dev->armed_qps, qp, armed);
+		qp->on_armed_list = false;
+	}
+}
+
+void
+roce_qp_wake(struct roce_qp *qp)
+{
+	if (!qp->on_ready_list && qp->on_live_list) {
+		TAILQ_INSERT_TAIL(&qp->dev->ready_qps, qp, ready);
+		qp->on_ready_list = true;
+	}
+	roce_qp_arm(qp);
+}
+
+bool
+roce_qp_wants_tx(const struct roce_qp *qp)
+{
+	if (roce_resp_has_answers(qp))
+		return true;
+	if (qp->state != IBV_QPS_RTS || qp->dev->now_ns < qp->req.rnr_until_ns)
+		return false;
+	return qp->req.rereads != 0 ||
+	       (qp->sq_cur != qp->sq_head &&
+		roce_psn_diff(qp->req.psn, qp->comp.psn) < (int32_t)roce_window_size(&qp->win));
+}
+
+/* Every field of a frame this QP sends but the frame's own (opcode, PSN,
+ * flags, lengths, extension headers). */
+void
+roce_qp_pkt_fill(struct roce_qp *qp, struct roce_pkt *pkt, const struct rte_ether_addr *dst_mac)
+{
+	struct roce_port *port = qp->port;
+
+	memset(pkt, 0, sizeof(*pkt));
+	pkt->eth_dst = *dst_mac;
+	pkt->eth_src = port->mac;
+	pkt->ip_src = port->ipv4;
+	pkt->ip_dst = qp->dest_ip;
+	pkt->ip_tos = qp->tos;
+	pkt->ip_ttl = qp->ttl;
+	pkt->ip_df = true;
+	pkt->udp_sport = qp->sport;
+	pkt->pkey = ROCE_DEFAULT_PKEY;
+	pkt->dqpn = qp->dest_qpn;
+}
+
 bool
 roce_qp_path_ready(struct roce_qp *qp)
 {
@@ -730,6 +804,16 @@ roce_qp_path_ready(struct roce_qp *qp)
 		roce_port_xmit(port, arp_req);
 	if (rc == 0) {
 		qp->path_held = false;
+		/* The headers this QP's frames share, built again when the
+		 * path or the neighbour's address changed. */
+		if (!qp->tmpl_valid || !rte_is_same_ether_addr(&mac, &qp->tmpl_mac)) {
+			struct roce_pkt pkt;
+
+			roce_qp_pkt_fill(qp, &pkt, &mac);
+			roce_tmpl_init(&qp->tmpl, &pkt);
+			qp->tmpl_mac = mac;
+			qp->tmpl_valid = true;
+		}
 		return true;
 	}
 	if (!qp->path_held) {
@@ -737,36 +821,4 @@ roce_qp_path_ready(struct roce_qp *qp)
 		roce_count(qp->dev, ROCE_CNT_TX_NEIGH_HOLD);
 	}
 	return false;
-}
-
-int
-roce_qp_pkt_init(struct roce_qp *qp, struct roce_pkt *pkt, uint8_t opcode, uint32_t psn,
-		 struct rte_ether_addr *dst_mac)
-{
-	struct roce_port *port = qp->port;
-	struct rte_mbuf *arp_req = NULL;
-	int rc;
-
-	rc = roce_arp_resolve(&port->arp, qp->dest_ip, qp->dev->now_ns, dst_mac, &arp_req);
-	if (arp_req != NULL)
-		roce_port_xmit(port, arp_req);
-	if (rc != 0) {
-		roce_count(qp->dev, ROCE_CNT_TX_NO_NEIGH);
-		return rc;
-	}
-	memset(pkt, 0, sizeof(*pkt));
-	pkt->eth_dst = *dst_mac;
-	pkt->eth_src = port->mac;
-	pkt->ip_src = port->ipv4;
-	pkt->ip_dst = qp->dest_ip;
-	pkt->ip_tos = qp->tos;
-	pkt->ip_ttl = qp->ttl;
-	pkt->ip_id = port->ip_id++;
-	pkt->ip_df = true;
-	pkt->udp_sport = qp->sport;
-	pkt->opcode = opcode;
-	pkt->pkey = ROCE_DEFAULT_PKEY;
-	pkt->dqpn = qp->dest_qpn;
-	pkt->psn = psn & ROCE_PSN_MASK;
-	return 0;
 }

@@ -98,12 +98,14 @@ roce_recv(struct roce_port *port, struct rte_mbuf *m)
 			goto drop;
 		}
 		roce_resp_rx(qp, &pkt, m);
+		roce_qp_wake(qp);
 	} else {
 		if (qp->state != IBV_QPS_RTS) {
 			roce_count(dev, ROCE_CNT_RX_QP_STATE);
 			goto drop;
 		}
 		roce_comp_rx(qp, &pkt, m);
+		roce_qp_wake(qp);
 	}
 	if ((pkt.ip_tos & 3) == 3)
 		roce_send_cnp(qp);

@@ -159,13 +159,9 @@ send_packet(struct roce_qp *qp, struct roce_send_wqe *wqe, uint32_t idx, uint32_
 	const struct roce_opcode_info *info = roce_opcode_info(opcode);
 	uint32_t offset = idx * qp->mtu, len = 0;
 	struct rte_mbuf *payload = NULL, *m;
-	struct rte_ether_addr mac;
 	struct roce_pkt pkt;
-	int rc;
 
-	rc = roce_qp_pkt_init(qp, &pkt, opcode, psn, &mac);
-	if (rc != 0)
-		return rc;
+	roce_qp_pkt_init(qp, &pkt, opcode, psn);
 	if (info->mask & ROCE_OPF_PAYLOAD)
 		len = RTE_MIN(qp->mtu, wqe->length - offset);
 	pkt.payload_len = len;
@@ -203,7 +199,7 @@ send_packet(struct roce_qp *qp, struct roce_send_wqe *wqe, uint32_t idx, uint32_
 			return -ENOMEM;
 		}
 	}
-	m = roce_mbuf_build(&roce_crc32_isal, dev->hdr_pool, &pkt, payload);
+	m = roce_mbuf_build(&roce_crc32_isal, dev->hdr_pool, &qp->tmpl, &pkt, payload);
 	if (m == NULL) {
 		rte_pktmbuf_free(payload);
 		roce_count(dev, ROCE_CNT_TX_NO_MBUF);

@@ -12,18 +12,17 @@
 
 /* ---- Answers ---------------------------------------------------------- */
 
+/* An ACK or NAK, now (the path is ready: roce_resp_poll() checked). */
 static void
 send_ack_now(struct roce_qp *qp, uint8_t syndrome, uint32_t psn)
 {
-	struct rte_ether_addr mac;
 	struct roce_pkt pkt;
 	struct rte_mbuf *m;
 
-	if (roce_qp_pkt_init(qp, &pkt, ROCE_OP_ACK, psn, &mac) != 0)
-		return;
+	roce_qp_pkt_init(qp, &pkt, ROCE_OP_ACK, psn);
 	pkt.aeth.syndrome = syndrome;
 	pkt.aeth.msn = qp->resp.msn;
-	m = roce_mbuf_build(&roce_crc32_isal, qp->dev->hdr_pool, &pkt, NULL);
+	m = roce_mbuf_build(&roce_crc32_isal, qp->dev->hdr_pool, &qp->tmpl, &pkt, NULL);
 	if (m == NULL) {
 		roce_count(qp->dev, ROCE_CNT_TX_NO_MBUF);
 		return;
@@ -83,17 +82,20 @@ void
 roce_send_cnp(struct roce_qp *qp)
 {
 	struct roce_dev *dev = qp->dev;
-	struct rte_ether_addr mac;
 	struct roce_pkt pkt;
 	struct rte_mbuf *m;
 
 	/* A17.9.2: at most one CNP per QP per interval. */
 	if (qp->last_cnp_ns != 0 && dev->now_ns - qp->last_cnp_ns < ROCE_CNP_INTERVAL_NS)
 		return;
-	if (roce_qp_pkt_init(qp, &pkt, ROCE_OP_CNP, 0, &mac) != 0)
+	if (!roce_qp_path_ready(qp))
 		return;
+	/* Rare, and with BECN set: built in full, not from the template. */
+	roce_qp_pkt_fill(qp, &pkt, &qp->tmpl_mac);
+	pkt.opcode = ROCE_OP_CNP;
+	pkt.ip_id = qp->port->ip_id++;
 	pkt.becn = true;
-	m = roce_mbuf_build(&roce_crc32_isal, dev->hdr_pool, &pkt, NULL);
+	m = roce_mbuf_build(&roce_crc32_isal, dev->hdr_pool, NULL, &pkt, NULL);
 	if (m == NULL)
 		return;
 	qp->last_cnp_ns = dev->now_ns ? dev->now_ns : 1;
@@ -103,12 +105,27 @@ roce_send_cnp(struct roce_qp *qp)
 
 /* ---- READ and atomic resources, kept for duplicates (IBTA 9.7.5.1.3) ---- */
 
+/* Responses of @p res are due (or no longer): counted, so a poll knows
+ * without a look at every resource. */
+static void
+res_sending(struct roce_qp *qp, struct roce_rd_atomic_res *res, bool on)
+{
+	if (res->sending != on) {
+		res->sending = on;
+		if (on)
+			qp->resp.nb_sending++;
+		else
+			qp->resp.nb_sending--;
+	}
+}
+
 static struct roce_rd_atomic_res *
 res_alloc(struct roce_qp *qp)
 {
 	struct roce_rd_atomic_res *res = &qp->resp.res[qp->resp.res_next];
 
 	qp->resp.res_next = (qp->resp.res_next + 1) % qp->resp.nb_res;
+	res_sending(qp, res, false);
 	memset(res, 0, sizeof(*res));
 	return res;
 }
@@ -144,7 +161,7 @@ res_set_read(struct roce_qp *qp, struct roce_rd_atomic_res *res, const struct ro
 	res->va = pkt->reth.va;
 	res->length = pkt->reth.dma_len;
 	res->next_psn = pkt->psn;
-	res->sending = true;
+	res_sending(qp, res, true);
 }
 
 /* ---- Requests --------------------------------------------------------- */
@@ -217,7 +234,7 @@ resp_atomic(struct roce_qp *qp, const struct roce_pkt *pkt)
 	res->first_psn = pkt->psn;
 	res->npkts = 1;
 	res->next_psn = pkt->psn;
-	res->sending = true;
+	res_sending(qp, res, true);
 	/* Atomic with respect to this responder; host memory order. */
 	if (pkt->opcode == ROCE_OP_COMPARE_SWAP) {
 		uint64_t expected = pkt->atmeth.compare;
@@ -412,7 +429,7 @@ resp_duplicate(struct roce_qp *qp, const struct roce_pkt *pkt)
 	if (mask & ROCE_OPF_ATOMIC) {
 		if (res->atomic && res->first_psn == pkt->psn) {
 			res->next_psn = res->first_psn;
-			res->sending = true;
+			res_sending(qp, res, true);
 			roce_count(qp->dev, ROCE_CNT_RESP_ATOMIC_REPLAY);
 		}
 		return;
@@ -425,7 +442,7 @@ resp_duplicate(struct roce_qp *qp, const struct roce_pkt *pkt)
 	    (uint64_t)pkt->reth.dma_len + off != res->length)
 		return;
 	res->next_psn = pkt->psn;
-	res->sending = true;
+	res_sending(qp, res, true);
 	roce_count(qp->dev, ROCE_CNT_RESP_READ_REPLAY);
 }
 
@@ -491,6 +508,8 @@ res_next_to_send(struct roce_qp *qp)
 	struct roce_rd_atomic_res *best = NULL;
 	uint32_t i;
 
+	if (qp->resp.nb_sending == 0)
+		return NULL;
 	for (i = 0; i < qp->resp.nb_res; i++) {
 		struct roce_rd_atomic_res *res = &qp->resp.res[i];
 
@@ -508,7 +527,6 @@ send_response(struct roce_qp *qp, struct roce_rd_atomic_res *res)
 	uint32_t idx = roce_psn_diff(res->next_psn, res->first_psn);
 	bool first = idx == 0, last = idx == res->npkts - 1;
 	struct rte_mbuf *payload = NULL, *m;
-	struct rte_ether_addr mac;
 	struct roce_pkt pkt;
 	uint64_t va = res->va + (uint64_t)idx * qp->mtu;
 	uint32_t len = 0;
@@ -528,13 +546,12 @@ send_response(struct roce_qp *qp, struct roce_rd_atomic_res *res)
 						   IBV_ACCESS_REMOTE_READ);
 
 		if (mr == NULL) {
-			res->sending = false;
+			res_sending(qp, res, false);
 			fatal_nak(qp, ROCE_NAK_REM_ACCESS_ERR, res->next_psn,
 				  ROCE_CNT_RESP_ACCESS_NAK_SENT);
 			return 0;
 		}
-		if (roce_qp_pkt_init(qp, &pkt, opcode, res->next_psn, &mac) != 0)
-			return -EAGAIN;
+		roce_qp_pkt_init(qp, &pkt, opcode, res->next_psn);
 		/* The ICRC is computed over the payload as it is now: from a copy,
 		 * unless the region is declared stable while read. */
 		payload = (mr->access & ROCE_ACCESS_READ_ZERO_COPY) ?
@@ -544,14 +561,14 @@ send_response(struct roce_qp *qp, struct roce_rd_atomic_res *res)
 			roce_count(dev, ROCE_CNT_TX_NO_MBUF);
 			return -ENOMEM;
 		}
-	} else if (roce_qp_pkt_init(qp, &pkt, opcode, res->next_psn, &mac) != 0) {
-		return -EAGAIN;
+	} else {
+		roce_qp_pkt_init(qp, &pkt, opcode, res->next_psn);
 	}
 	pkt.aeth.syndrome = ROCE_AETH_ACK_NO_CREDIT;
 	pkt.aeth.msn = qp->resp.msn;
 	pkt.atmack_orig = res->orig;
 	pkt.payload_len = len;
-	m = roce_mbuf_build(&roce_crc32_isal, dev->hdr_pool, &pkt, payload);
+	m = roce_mbuf_build(&roce_crc32_isal, dev->hdr_pool, &qp->tmpl, &pkt, payload);
 	if (m == NULL) {
 		rte_pktmbuf_free(payload);
 		roce_count(dev, ROCE_CNT_TX_NO_MBUF);
@@ -560,7 +577,7 @@ send_response(struct roce_qp *qp, struct roce_rd_atomic_res *res)
 	roce_port_xmit(qp->port, m);
 	res->next_psn = roce_psn_add(res->next_psn, 1);
 	if (res->atomic || last)
-		res->sending = false;
+		res_sending(qp, res, false);
 	roce_count(dev, ROCE_CNT_RESP_READ_RESP_SENT);
 	return 0;
 }
@@ -574,14 +591,13 @@ roce_resp_poll(struct roce_qp *qp)
 	if (qp->state != IBV_QPS_RTR && qp->state != IBV_QPS_RTS)
 		return 0;
 	/* Nothing to send, or nowhere to send it yet: answers wait. */
-	if ((!qp->resp.ack_pending && !qp->resp.seq_nak_due && !qp->resp.fatal_pending &&
-	     res_next_to_send(qp) == NULL) || !roce_qp_path_ready(qp))
+	if (!roce_resp_has_answers(qp) || !roce_qp_path_ready(qp))
 		return 0;
 	while (sent < ROCE_RESP_BUDGET && roce_port_tx_room(qp->port) >= 8 &&
 	       (res = res_next_to_send(qp)) != NULL) {
 		/* Nothing at or after a failed request's PSN goes out. */
 		if (qp->resp.fatal_pending && roce_psn_ge(res->next_psn, qp->resp.fatal_psn)) {
-			res->sending = false;
+			res_sending(qp, res, false);
 			continue;
 		}
 		if (send_response(qp, res) != 0)

@@ -11,7 +11,10 @@
  * to the data path can be judged in one run (docs/perf.md).
  *
  *   bench_transport [--verb write|read|send] [--size BYTES] [--mtu 1024|4096]
- *                   [--count N] [--depth N]
+ *                   [--count N] [--depth N] [--qps N]
+ *
+ * With --qps N, N QP pairs share the link, each with --depth WRs in flight,
+ * and messages go to them in turn.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -28,11 +31,13 @@
 
 #include "roce_verbs.h"
 
+#define MAX_QPS 1024
+
 struct node {
 	struct roce_dev *dev;
 	struct roce_pd *pd;
 	struct roce_cq *cq;
-	struct roce_qp *qp;
+	struct roce_qp *qp[MAX_QPS];
 	uint8_t *buf;
 	struct roce_mr *mr;
 	uint32_t ip;
@@ -51,7 +56,7 @@ static void
 node_create(struct node *n, const char *name, uint32_t ip, struct rte_ring *rx,
 	    struct rte_ring *tx, size_t len)
 {
-	struct roce_dev_conf dconf = { .name = name, .nb_mbufs = 16383,
+	struct roce_dev_conf dconf = { .name = name, .nb_mbufs = 65535, .max_qp = 2048,
 				       .socket_id = SOCKET_ID_ANY };
 	struct roce_port_conf pconf = { .configure = true, .ipv4 = ip };
 	char pname[32];
@@ -67,7 +72,7 @@ node_create(struct node *n, const char *name, uint32_t ip, struct rte_ring *rx,
 		exit(1);
 	}
 	n->pd = roce_alloc_pd(n->dev);
-	n->cq = roce_create_cq(n->dev, 8192);
+	n->cq = roce_create_cq(n->dev, 65536);
 	n->buf = rte_zmalloc("bench", len, 4096);
 	n->mr = roce_reg_mr(n->pd, n->buf, len, IBV_ACCESS_LOCAL_WRITE |
 			    IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ |
@@ -78,24 +83,25 @@ node_create(struct node *n, const char *name, uint32_t ip, struct rte_ring *rx,
 	}
 }
 
-static void
-qp_create(struct node *n)
+static struct roce_qp *
+qp_create(struct node *n, uint32_t depth)
 {
 	struct roce_qp_init_attr init = {
 		.send_cq = n->cq, .recv_cq = n->cq,
-		.cap = { .max_send_wr = 1024, .max_recv_wr = 1024, .max_send_sge = 1,
+		.cap = { .max_send_wr = depth, .max_recv_wr = depth, .max_send_sge = 1,
 			 .max_recv_sge = 1 },
 	};
+	struct roce_qp *qp = roce_create_qp(n->pd, &init);
 
-	n->qp = roce_create_qp(n->pd, &init);
-	if (n->qp == NULL) {
+	if (qp == NULL) {
 		fprintf(stderr, "create_qp: %s\n", rte_strerror(rte_errno));
 		exit(1);
 	}
+	return qp;
 }
 
 static void
-qp_up(struct node *n, struct node *peer, enum ibv_mtu mtu)
+qp_up(struct roce_qp *qp, struct roce_qp *peer_qp, uint32_t peer_ip, enum ibv_mtu mtu)
 {
 	struct ibv_qp_attr a;
 
@@ -104,17 +110,17 @@ qp_up(struct node *n, struct node *peer, enum ibv_mtu mtu)
 	a.port_num = 1;
 	a.qp_access_flags = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
 			    IBV_ACCESS_REMOTE_READ;
-	roce_modify_qp(n->qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT |
+	roce_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT |
 		       IBV_QP_ACCESS_FLAGS);
 	memset(&a, 0, sizeof(a));
 	a.qp_state = IBV_QPS_RTR;
 	a.path_mtu = mtu;
-	a.dest_qp_num = roce_qp_num(peer->qp);
+	a.dest_qp_num = roce_qp_num(peer_qp);
 	a.rq_psn = 0;
 	a.max_dest_rd_atomic = 16;
 	a.min_rnr_timer = 1;
-	roce_gid_from_ipv4(&a.ah_attr.grh.dgid, peer->ip);
-	roce_modify_qp(n->qp, &a, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU | IBV_QP_DEST_QPN |
+	roce_gid_from_ipv4(&a.ah_attr.grh.dgid, peer_ip);
+	roce_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU | IBV_QP_DEST_QPN |
 		       IBV_QP_RQ_PSN | IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER);
 	memset(&a, 0, sizeof(a));
 	a.qp_state = IBV_QPS_RTS;
@@ -122,7 +128,7 @@ qp_up(struct node *n, struct node *peer, enum ibv_mtu mtu)
 	a.retry_cnt = 7;
 	a.rnr_retry = 7;
 	a.max_rd_atomic = 16;
-	if (roce_modify_qp(n->qp, &a, IBV_QP_STATE | IBV_QP_SQ_PSN | IBV_QP_TIMEOUT |
+	if (roce_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_SQ_PSN | IBV_QP_TIMEOUT |
 			   IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY | IBV_QP_MAX_QP_RD_ATOMIC) != 0) {
 		fprintf(stderr, "QP bring-up failed\n");
 		exit(1);
@@ -133,50 +139,66 @@ qp_up(struct node *n, struct node *peer, enum ibv_mtu mtu)
  * The measured part (callgrind --toggle-collect=stream): post, poll both
  * devices, take completions, until every message is done.
  */
+static void
+post_one(struct node *a, struct node *b, enum ibv_wr_opcode op, uint32_t size, uint32_t slot,
+	 uint32_t depth, uint32_t q, uint32_t i)
+{
+	uint32_t s = q * depth + i % depth;
+	struct ibv_sge sge = { .addr = (uintptr_t)(a->buf + (size_t)s * slot), .length = size,
+			       .lkey = roce_mr_lkey(a->mr) };
+	struct ibv_send_wr wr = { .wr_id = q, .sg_list = &sge, .num_sge = 1, .opcode = op,
+				  .send_flags = IBV_SEND_SIGNALED }, *bad;
+
+	wr.wr.rdma.remote_addr = (uintptr_t)(b->buf + (size_t)s * slot);
+	wr.wr.rdma.rkey = roce_mr_rkey(b->mr);
+	if (op == IBV_WR_SEND) {
+		struct ibv_sge rs = { .addr = (uintptr_t)(b->buf + (size_t)s * slot),
+				      .length = slot, .lkey = roce_mr_lkey(b->mr) };
+		struct ibv_recv_wr rw = { .sg_list = &rs, .num_sge = 1 }, *rb;
+
+		roce_post_recv(b->qp[q], &rw, &rb);
+	}
+	if (roce_post_send(a->qp[q], &wr, &bad) != 0) {
+		fprintf(stderr, "post_send failed\n");
+		exit(1);
+	}
+}
+
+/*
+ * The measured part (callgrind --toggle-collect=stream): every QP starts
+ * with depth messages; each completion posts the next one on its QP;
+ * both devices are polled until every message is done.
+ */
 static __rte_noinline void
 stream(struct node *a, struct node *b, enum ibv_wr_opcode op, uint32_t size, uint32_t slot,
-       uint32_t count, uint32_t depth)
+       uint32_t count, uint32_t depth, uint32_t nqp)
 {
-	uint32_t posted = 0, done = 0, recvd = 0;
+	static uint32_t sent[MAX_QPS];
+	uint32_t posted = 0, done = 0, recvd = 0, q, d;
 	uint64_t sim = 1000000;
 	struct ibv_wc wc[64];
 	int k, n;
 
+	for (d = 0; d < depth; d++)
+		for (q = 0; q < nqp && posted < count; q++, posted++)
+			post_one(a, b, op, size, slot, depth, q, sent[q]++);
 	while (done < count || (op == IBV_WR_SEND && recvd < count)) {
-		while (posted < count && posted - done < depth) {
-			uint32_t s = posted % depth;
-			struct ibv_sge sge = { .addr = (uintptr_t)(a->buf + (size_t)s * slot),
-					       .length = size, .lkey = roce_mr_lkey(a->mr) };
-			struct ibv_send_wr wr = { .wr_id = posted, .sg_list = &sge, .num_sge = 1,
-						  .opcode = op }, *bad;
-
-			/* One completion in 16 is asked for, as perftest does. */
-			if (posted % 16 == 15 || posted == count - 1)
-				wr.send_flags = IBV_SEND_SIGNALED;
-			wr.wr.rdma.remote_addr = (uintptr_t)(b->buf + (size_t)s * slot);
-			wr.wr.rdma.rkey = roce_mr_rkey(b->mr);
-			if (op == IBV_WR_SEND) {
-				struct ibv_sge rs = { .addr = (uintptr_t)(b->buf + (size_t)s * slot),
-						      .length = slot, .lkey = roce_mr_lkey(b->mr) };
-				struct ibv_recv_wr rw = { .sg_list = &rs, .num_sge = 1 }, *rb;
-
-				roce_post_recv(b->qp, &rw, &rb);
-			}
-			if (roce_post_send(a->qp, &wr, &bad) != 0)
-				break;
-			posted++;
-		}
 		sim += 1000;
 		roce_dev_poll(a->dev, sim);
 		roce_dev_poll(b->dev, sim);
 		n = roce_poll_cq(a->cq, 64, wc);
 		for (k = 0; k < n; k++) {
 			if (wc[k].status != IBV_WC_SUCCESS) {
-				fprintf(stderr, "WR %lu: %s\n", (unsigned long)wc[k].wr_id,
+				fprintf(stderr, "WR on QP %lu: %s\n", (unsigned long)wc[k].wr_id,
 					ibv_wc_status_str(wc[k].status));
 				exit(1);
 			}
-			done = wc[k].wr_id + 1;
+			done++;
+			if (posted < count) {
+				q = wc[k].wr_id;
+				post_one(a, b, op, size, slot, depth, q, sent[q]++);
+				posted++;
+			}
 		}
 		recvd += roce_poll_cq(b->cq, 64, wc);
 	}
@@ -188,14 +210,15 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "verb", required_argument, NULL, 'v' }, { "size", required_argument, NULL, 's' },
 		{ "mtu", required_argument, NULL, 'm' }, { "count", required_argument, NULL, 'n' },
-		{ "depth", required_argument, NULL, 'd' }, { NULL, 0, NULL, 0 },
+		{ "depth", required_argument, NULL, 'd' }, { "qps", required_argument, NULL, 'q' },
+		{ NULL, 0, NULL, 0 },
 	};
 	static char prefix[64];
 	char *eal_argv[] = { argv[0], "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
 			     prefix, "--log-level=lib.eal:error", "--log-level=roce:error",
 			     NULL };
 	enum ibv_wr_opcode op = IBV_WR_RDMA_WRITE;
-	uint32_t size = 4096, count = 100000, depth = 128;
+	uint32_t size = 4096, count = 100000, depth = 128, nqp = 1, q;
 	enum ibv_mtu mtu = IBV_MTU_4096;
 	struct node a = { 0 }, b = { 0 };
 	struct rte_ring *ab, *ba;
@@ -213,6 +236,7 @@ main(int argc, char **argv)
 		case 'm': mtu = atoi(optarg) == 1024 ? IBV_MTU_1024 : IBV_MTU_4096; break;
 		case 'n': count = atoi(optarg); break;
 		case 'd': depth = atoi(optarg); break;
+		case 'q': nqp = RTE_MIN(RTE_MAX(atoi(optarg), 1), MAX_QPS); break;
 		default:
 			fprintf(stderr, "usage: bench_transport [--verb write|read|send] [--size B] "
 				"[--mtu 1024|4096] [--count N] [--depth N]\n");
@@ -225,21 +249,23 @@ main(int argc, char **argv)
 	ab = rte_ring_create("bt_ab", 16384, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	ba = rte_ring_create("bt_ba", 16384, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	slot = RTE_ALIGN_CEIL(size ? size : 1, 64);
-	node_create(&a, "btA", 0x0a600001, ba, ab, (size_t)slot * depth);
-	node_create(&b, "btB", 0x0a600002, ab, ba, (size_t)slot * depth);
-	qp_create(&a);
-	qp_create(&b);
-	qp_up(&a, &b, mtu);
-	qp_up(&b, &a, mtu);
+	node_create(&a, "btA", 0x0a600001, ba, ab, (size_t)slot * depth * nqp);
+	node_create(&b, "btB", 0x0a600002, ab, ba, (size_t)slot * depth * nqp);
+	for (q = 0; q < nqp; q++) {
+		a.qp[q] = qp_create(&a, depth);
+		b.qp[q] = qp_create(&b, depth);
+		qp_up(a.qp[q], b.qp[q], b.ip, mtu);
+		qp_up(b.qp[q], a.qp[q], a.ip, mtu);
+	}
 	frames_per_msg = RTE_MAX((size + (128u << mtu) - 1) / (128u << mtu), 1u);
 
 	start = now_ns();
-	stream(&a, &b, op, size, slot, count, depth);
+	stream(&a, &b, op, size, slot, count, depth, nqp);
 	elapsed = now_ns() - start;
-	printf("%s %u B, MTU %u, %u in flight: %u messages, %.0f messages/s, %.2f M data frames/s, "
+	printf("%s %u B, MTU %u, %u QP(s), %u in flight each: %u messages, %.0f messages/s, %.2f M data frames/s, "
 	       "%.0f MB/s, %.1f ns per data frame (both ends, one core)\n",
 	       op == IBV_WR_RDMA_READ ? "READ" : op == IBV_WR_SEND ? "SEND" : "WRITE", size,
-	       128u << mtu, depth, count, count / (elapsed / 1e9),
+	       128u << mtu, nqp, depth, count, count / (elapsed / 1e9),
 	       (double)count * frames_per_msg / (elapsed / 1e3), (double)count * size / elapsed * 1e9 /
 	       1048576, (double)elapsed / ((double)count * frames_per_msg));
 	return 0;
