@@ -42,6 +42,8 @@ stat(const char *name)
 static void
 setup(void)
 {
+	/* The partner is a static neighbour, whatever a test did to it. */
+	roce_dev_set_neighbor(S.dev, S.port, SP_PEER_IP, &S.peer_mac);
 	sp_connect(&S, ALL_ACCESS, 16, 10);
 	memset(buf, 0, BUF_SIZE);
 }
@@ -468,6 +470,38 @@ START_TEST(operation_disabled_on_qp_is_invalid_request)
 }
 END_TEST
 
+/*
+ * A responder whose ARP reply from the partner was lost: the partner's own
+ * valid request tells where it is, and the answer goes at once, not after
+ * the next ARP request (100 ms, longer than a requester waits).
+ */
+START_TEST(responder_learns_partner_from_its_request)
+{
+	struct roce_arp *arp = &S.dev->port[0].arp;
+	uint8_t data[64] = { 3 };
+	struct sp_frame f;
+	unsigned int i;
+
+	/* Forget the partner: an ARP request goes out and is never answered. */
+	for (i = 0; i < ROCE_ARP_ENTRIES; i++)
+		if (arp->neigh[i].ipv4 == SP_PEER_IP)
+			arp->neigh[i].state = ROCE_NEIGH_FREE;
+	request_reth(ROCE_OP_WRITE_ONLY, peer_psn(0), true, roce_mr_rkey(mr), (uintptr_t)buf, 64,
+		     data, 64);
+	/* The ACK waits: an ARP request goes out, no reply comes. */
+	for (i = 0; i < 20; i++) {
+		sp_poll(&S, 2000);
+		ck_assert_msg(!sp_recv(&S, &f), "an answer to a partner not resolved");
+	}
+	ck_assert_int_eq(memcmp(buf, data, 64), 0);
+	/* The requester's timer sends it again: now the responder knows. */
+	request_reth(ROCE_OP_WRITE_ONLY, peer_psn(0), true, roce_mr_rkey(mr), (uintptr_t)buf, 64,
+		     data, 64);
+	expect_ack(ROCE_AETH_ACK_NO_CREDIT, peer_psn(0), "ACK to a partner ARP never answered");
+	ck_assert_uint_eq(arp->count[ROCE_ARP_LEARNT_FROM_PEER], 1);
+}
+END_TEST
+
 /* ---- Completer ---------------------------------------------------------- */
 
 static void
@@ -537,6 +571,51 @@ START_TEST(completer_takes_either_shape_of_resumed_read)
 	ck_assert_msg(wc.status == IBV_WC_SUCCESS && wc.wr_id == 1, "READ: %s",
 		      ibv_wc_status_str(wc.status));
 	ck_assert_int_eq(memcmp(buf, remote, sizeof(remote)), 0);
+	ck_assert_int_eq(roce_qp_state(S.qp), IBV_QPS_RTS);
+}
+END_TEST
+
+/*
+ * A responder such as rxe streams the rest of a READ after a lost packet
+ * and serves the request that asks again only afterwards: the responses
+ * after the gap are kept, and the one packet missing is all that is
+ * needed from the replay.
+ */
+START_TEST(read_keeps_responses_after_a_gap)
+{
+	uint8_t remote[8 * MTU];
+	struct sp_frame f;
+	struct ibv_wc wc;
+	uint32_t i, requests = 1;
+
+	pattern(remote, sizeof(remote), 7);
+	post_read(1, 0, 0x100000, sizeof(remote));
+	expect_frame(&f, ROCE_OP_READ_REQUEST, dut_psn(0), "READ");
+	response(ROCE_OP_READ_RESP_FIRST, dut_psn(0), ROCE_AETH_ACK_NO_CREDIT, remote, MTU);
+	/* psn 1 is lost; the stream goes on to its end. */
+	for (i = 2; i < 8; i++)
+		response(i == 7 ? ROCE_OP_READ_RESP_LAST : ROCE_OP_READ_RESP_MIDDLE, dut_psn(i),
+			 ROCE_AETH_ACK_NO_CREDIT, remote + i * MTU, MTU);
+	for (i = 0; i < 50; i++) {
+		sp_poll(&S, 2000);
+		while (sp_recv(&S, &f)) {
+			ck_assert_uint_eq(f.pkt.opcode, ROCE_OP_READ_REQUEST);
+			ck_assert_uint_eq(f.pkt.psn, dut_psn(1));
+			requests++;
+		}
+	}
+	ck_assert_msg(requests == 2, "%u READ requests, expected the first and one more",
+		      requests);
+	/* The replay: psn 1 is all that was missing. */
+	response(ROCE_OP_READ_RESP_MIDDLE, dut_psn(1), 0, remote + MTU, MTU);
+	ck_assert_int_eq(poll_wc(&wc, 1), 1);
+	ck_assert_msg(wc.status == IBV_WC_SUCCESS, "READ: %s", ibv_wc_status_str(wc.status));
+	ck_assert_int_eq(memcmp(buf, remote, sizeof(remote)), 0);
+	/* The rest of the replay comes too: duplicates, dropped. */
+	for (i = 2; i < 8; i++)
+		response(i == 7 ? ROCE_OP_READ_RESP_LAST : ROCE_OP_READ_RESP_MIDDLE, dut_psn(i),
+			 ROCE_AETH_ACK_NO_CREDIT, remote + i * MTU, MTU);
+	expect_silence("after the replay");
 	ck_assert_int_eq(roce_qp_state(S.qp), IBV_QPS_RTS);
 }
 END_TEST
@@ -625,10 +704,12 @@ protocol_suite(void)
 	tcase_add_test(resp, error_nak_follows_earlier_read_responses);
 	tcase_add_test(resp, duplicate_does_not_replace_nak);
 	tcase_add_test(resp, nak_names_psn_expected_when_sent);
+	tcase_add_test(resp, responder_learns_partner_from_its_request);
 	tcase_add_test(resp, atomic_needs_aligned_host_address);
 	tcase_add_loop_test(resp, operation_disabled_on_qp_is_invalid_request, 0, 3);
 	tcase_add_loop_test(comp, completer_takes_either_shape_of_resumed_read, 0, 2);
 	tcase_add_test(comp, completer_refuses_misshapen_read_response);
+	tcase_add_test(comp, read_keeps_responses_after_a_gap);
 	tcase_add_test(comp, error_nak_blames_its_own_wr);
 	tcase_add_test(comp, atomic_needs_one_8_byte_sge);
 	suite_add_tcase(s, resp);

@@ -287,56 +287,139 @@ rd_atomic_done(struct roce_qp *qp, struct roce_send_wqe *wqe)
 	ack_through(qp, qp->comp.acked_psn);
 }
 
+/* Bytes the READ response at @p psn carries. */
+static uint32_t
+read_chunk(const struct roce_qp *qp, const struct roce_send_wqe *wqe, uint32_t psn)
+{
+	uint32_t off = roce_psn_diff(psn, wqe->first_psn) * qp->mtu;
+
+	return RTE_MIN(qp->mtu, wqe->length - off);
+}
+
+/*
+ * A READ response ahead of the expected PSN: kept (placed, marked) when
+ * this READ owns the reassembly window or can take it, so the rest of a
+ * stream after one lost packet is not lost too. @return true if it was
+ * new data.
+ */
+static bool
+read_keep_ahead(struct roce_qp *qp, uint32_t idx, struct roce_send_wqe *wqe,
+		const struct roce_pkt *pkt, const struct rte_mbuf *m)
+{
+	int32_t off;
+
+	if (qp->comp.ooo.used && qp->comp.ooo.wqe_idx != idx)
+		return false;
+	if (!qp->comp.ooo.used) {
+		memset(&qp->comp.ooo, 0, sizeof(qp->comp.ooo));
+		qp->comp.ooo.used = true;
+		qp->comp.ooo.wqe_idx = idx;
+		qp->comp.ooo.base = roce_wqe_resp_psn(qp, wqe);
+	}
+	off = roce_psn_diff(pkt->psn, qp->comp.ooo.base);
+	if (off < 0 || off >= ROCE_READ_OOO_PKTS ||
+	    (qp->comp.ooo.bits[off / 64] & (1ull << (off % 64))))
+		return false;
+	if (place_response(qp, wqe, m, pkt, roce_psn_diff(pkt->psn, wqe->first_psn) * qp->mtu,
+			   pkt->payload_len) != 0)
+		return false;
+	qp->comp.ooo.bits[off / 64] |= 1ull << (off % 64);
+	if ((uint32_t)off > qp->comp.ooo.high)
+		qp->comp.ooo.high = off;
+	return true;
+}
+
+/* The expected response came: take the ones kept after it, in order. */
+static void
+read_catch_up(struct roce_qp *qp, uint32_t idx, struct roce_send_wqe *wqe)
+{
+	int32_t off = 0;
+
+	if (!qp->comp.ooo.used || qp->comp.ooo.wqe_idx != idx)
+		return;
+	while (wqe->resp_bytes < wqe->length) {
+		uint32_t psn = roce_wqe_resp_psn(qp, wqe);
+
+		off = roce_psn_diff(psn, qp->comp.ooo.base);
+		if (off < 0 || (uint32_t)off > qp->comp.ooo.high ||
+		    !(qp->comp.ooo.bits[off / 64] & (1ull << (off % 64))))
+			break;
+		wqe->resp_bytes += read_chunk(qp, wqe, psn);
+	}
+	if (wqe->resp_bytes == wqe->length || off > (int32_t)qp->comp.ooo.high)
+		qp->comp.ooo.used = false;
+}
+
+/*
+ * Is a READ response's shape one a correct responder sends at its PSN?
+ * LAST or ONLY exactly at the last PSN, one MTU before it; FIRST or ONLY
+ * at the first. A resumed READ may be answered with FIRST or with MIDDLE
+ * at the PSN it resumed from (rxe sends MIDDLE, IBTA 9.7.5.1.3).
+ * @return 0 yes; 1 a FIRST elsewhere, answering an earlier resume whose
+ *   stream is stale (dropped, never fatal); -1 no.
+ */
+static int
+read_shape(const struct roce_qp *qp, const struct roce_send_wqe *wqe, const struct roce_pkt *pkt)
+{
+	uint32_t mask = pkt->info->mask;
+	bool first = pkt->psn == wqe->first_psn, final = pkt->psn == wqe_last_psn(wqe);
+
+	if (!!(mask & ROCE_OPF_END) != final || pkt->payload_len != read_chunk(qp, wqe, pkt->psn) ||
+	    (first && !(mask & ROCE_OPF_START)))
+		return -1;
+	if ((mask & ROCE_OPF_START) && !first && pkt->psn != wqe->read_req_psn)
+		return 1;
+	return 0;
+}
+
 static void
 comp_read_resp(struct roce_qp *qp, const struct roce_pkt *pkt, const struct rte_mbuf *m)
 {
 	struct roce_dev *dev = qp->dev;
-	uint32_t mask = pkt->info->mask, want, offset, idx;
+	uint32_t idx;
 	struct roce_send_wqe *wqe = response_target(qp, pkt, &idx);
-	bool first, final;
+	int shape;
 
 	if (wqe == NULL)
 		return;
-	if (pkt->psn != roce_wqe_resp_psn(qp, wqe)) {	/* a response was lost */
-		rd_atomic_lost(qp, wqe);
-		return;
-	}
-	/*
-	 * The data of a PSN is fixed by its place in the message, so any
-	 * response at the expected PSN is taken if its shape fits: LAST or ONLY
-	 * exactly at the last PSN, one MTU before it. A resumed READ may be
-	 * answered with FIRST or with MIDDLE at the PSN it resumed from (rxe
-	 * sends MIDDLE, IBTA 9.7.5.1.3); a FIRST anywhere else answers an
-	 * earlier resume whose stream is stale: dropped, never fatal.
-	 */
-	first = pkt->psn == wqe->first_psn;
-	final = pkt->psn == wqe_last_psn(wqe);
-	offset = wqe->resp_bytes;
-	want = RTE_MIN(qp->mtu, wqe->length - offset);
-	if (!!(mask & ROCE_OPF_END) != final || pkt->payload_len != want ||
-	    (first && !(mask & ROCE_OPF_START))) {
+	shape = read_shape(qp, wqe, pkt);
+	if (shape < 0) {
 		ROCE_LOG(DEBUG, "%s: QP %u: bad READ response %s psn %u len %u", dev->name,
 			 qp->qpn, pkt->info->name, pkt->psn, pkt->payload_len);
 		roce_count(dev, ROCE_CNT_REQ_BAD_RESP);
 		roce_qp_fail(qp, idx, IBV_WC_BAD_RESP_ERR);
 		return;
 	}
-	if ((mask & ROCE_OPF_START) && !first && pkt->psn != wqe->read_req_psn) {
+	if (shape > 0) {
 		roce_count(dev, ROCE_CNT_REQ_DUP_RESP);
 		return;
 	}
-	if (place_response(qp, wqe, m, pkt, offset, want) != 0) {
+	if (pkt->psn != roce_wqe_resp_psn(qp, wqe)) {
+		/* One before it was lost: ask again from there; what is ahead
+		 * is kept, and new data is progress for the timers. */
+		if (read_keep_ahead(qp, idx, wqe, pkt, m))
+			advance(qp, qp->comp.psn);
+		rd_atomic_lost(qp, wqe);
+		return;
+	}
+	if (place_response(qp, wqe, m, pkt, wqe->resp_bytes, pkt->payload_len) != 0) {
 		roce_count(dev, ROCE_CNT_REQ_LOCAL_ERR);
 		roce_qp_fail(qp, idx, IBV_WC_LOC_PROT_ERR);
 		return;
 	}
-	wqe->resp_bytes += want;
+	wqe->resp_bytes += pkt->payload_len;
+	read_catch_up(qp, idx, wqe);
 	wqe->reread_armed = false;
 	roce_window_answered(&qp->win, pkt->psn, dev->now_ns);
-	if (idx == qp->sq_tail)
-		advance(qp, roce_psn_add(pkt->psn, 1));
-	if (final)
+	if (wqe->resp_bytes == wqe->length && (wqe->length != 0 || pkt->psn == wqe_last_psn(wqe))) {
+		if (qp->comp.ooo.used && qp->comp.ooo.wqe_idx == idx)
+			qp->comp.ooo.used = false;
+		if (idx == qp->sq_tail)
+			advance(qp, roce_psn_add(wqe_last_psn(wqe), 1));
 		rd_atomic_done(qp, wqe);
+	} else if (idx == qp->sq_tail) {
+		advance(qp, roce_wqe_resp_psn(qp, wqe));
+	}
 }
 
 static void

@@ -99,6 +99,7 @@ extern const char *const roce_counter_names[ROCE_CNT_NCOUNTERS];
 #define ROCE_COPY_MBUFS		1023	/* READ response copies in flight per device */
 #define ROCE_TIMER_SCAN_NS	10000	/* timers are looked at every 10 us */
 #define ROCE_RX_BURSTS		4	/* receive bursts per port per poll, at most */
+#define ROCE_READ_OOO_PKTS	1024	/* READ responses kept ahead of a gap */
 
 struct roce_port {
 	struct roce_dev *dev;
@@ -336,6 +337,16 @@ struct roce_qp {
 		uint8_t retry_left;
 		uint8_t rnr_retry_left;
 		uint64_t rto_base_ns;	/* the retransmission timer last fired */
+		/* READ responses ahead of a gap, kept for one READ at a time
+		 * (a responder such as rxe streams the rest of a message before
+		 * it serves the request that asks again). */
+		struct {
+			bool used;
+			uint32_t wqe_idx;	/* the READ it belongs to */
+			uint32_t base;		/* bit 0: this PSN */
+			uint32_t high;		/* highest bit set */
+			uint64_t bits[ROCE_READ_OOO_PKTS / 64];
+		} ooo;
 	} comp;
 	struct roce_window win;		/* PSNs in flight, round trip */
 

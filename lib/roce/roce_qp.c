@@ -324,6 +324,7 @@ roce_qp_fail(struct roce_qp *qp, uint32_t wqe_idx, enum ibv_wc_status status)
 		roce_qp_complete_send(qp, roce_sq_wqe(qp, qp->sq_tail),
 				      qp->sq_tail == wqe_idx ? status : IBV_WC_WR_FLUSH_ERR);
 	qp->sq_cur = qp->sq_tail;
+	qp->comp.ooo.used = false;
 	if (qp->resp.have_rwqe) {
 		qp->resp.have_rwqe = false;
 		roce_qp_complete_recv(qp, &qp->resp.cur_rwqe, IBV_WC_WR_FLUSH_ERR, IBV_WC_RECV, 0,
