@@ -620,6 +620,95 @@ START_TEST(read_keeps_responses_after_a_gap)
 }
 END_TEST
 
+/* Local ACK timeout of the QP under test (sp_connect(..., 10)). */
+#define TIMEOUT_NS	roce_ack_timeout_ns(10)
+
+static unsigned int
+count_requests(uint64_t ns, uint32_t psn)
+{
+	unsigned int n = 0;
+	struct sp_frame f;
+	uint64_t t;
+
+	for (t = 0; t < ns; t += 2000) {
+		sp_poll(&S, 2000);
+		while (sp_recv(&S, &f)) {
+			ck_assert_uint_eq(f.pkt.opcode, ROCE_OP_READ_REQUEST);
+			ck_assert_uint_eq(f.pkt.psn, psn);
+			n++;
+		}
+	}
+	return n;
+}
+
+/*
+ * A READ already asked for again, the responder silent: rxe would be
+ * streaming, or paused (a slow peer), and would replay the whole rest for
+ * each more request. The retransmission timer asks again at most twice
+ * per local ACK timeout then, not every few hundred microseconds.
+ */
+START_TEST(read_asked_again_is_not_asked_every_rto)
+{
+	uint8_t remote[8 * MTU];
+	struct sp_frame f;
+	unsigned int n;
+
+	pattern(remote, sizeof(remote), 8);
+	post_read(1, 0, 0x100000, sizeof(remote));
+	expect_frame(&f, ROCE_OP_READ_REQUEST, dut_psn(0), "READ");
+	response(ROCE_OP_READ_RESP_FIRST, dut_psn(0), ROCE_AETH_ACK_NO_CREDIT, remote, MTU);
+	response(ROCE_OP_READ_RESP_MIDDLE, dut_psn(2), 0, remote + 2 * MTU, MTU);
+	ck_assert_uint_eq(count_requests(100000, dut_psn(1)), 1);	/* the gap: asked once */
+	n = count_requests(TIMEOUT_NS / 2 - 200000, dut_psn(1));
+	ck_assert_msg(n == 0, "%u more requests within half a timeout", n);
+	n = count_requests(TIMEOUT_NS, dut_psn(1));
+	ck_assert_msg(n >= 1 && n <= 3, "%u requests in one more timeout", n);
+}
+END_TEST
+
+/*
+ * Responses that move nothing (duplicates of an earlier stream) still show
+ * the responder at work: the timers wait, for a while. Past
+ * ROCE_ALIVE_TIMEOUTS local ACK timeouts without progress the QP fails.
+ */
+START_TEST(stale_responses_hold_timers_only_for_a_while)
+{
+	uint64_t timeouts = stat("req_timeouts"), rtos;
+	uint8_t remote[2 * MTU];
+	struct ibv_wc wc;
+	struct sp_frame f;
+	uint64_t t;
+
+	pattern(remote, sizeof(remote), 9);
+	post_read(1, 0, 0x100000, MTU);
+	expect_frame(&f, ROCE_OP_READ_REQUEST, dut_psn(0), "first READ");
+	response(ROCE_OP_READ_RESP_ONLY, dut_psn(0), ROCE_AETH_ACK_NO_CREDIT, remote, MTU);
+	ck_assert_int_eq(poll_wc(&wc, 1), 1);
+	post_read(2, 0, 0x100000, MTU);
+	expect_frame(&f, ROCE_OP_READ_REQUEST, dut_psn(1), "second READ");
+	/* The responder replays the first READ, again and again: no timer
+	 * asks for the second meanwhile. */
+	rtos = stat("req_rto");
+	for (t = 0; t < 3 * TIMEOUT_NS; t += 100000) {
+		response(ROCE_OP_READ_RESP_ONLY, dut_psn(0), ROCE_AETH_ACK_NO_CREDIT, remote, MTU);
+		sp_poll(&S, 100000);
+		ck_assert_msg(sp_flush(&S) == 0, "asked again while the responder streams");
+	}
+	ck_assert_uint_eq(stat("req_timeouts"), timeouts);
+	ck_assert_uint_eq(stat("req_rto"), rtos);
+	ck_assert_int_eq(roce_qp_state(S.qp), IBV_QPS_RTS);
+	/* ... for longer than ROCE_ALIVE_TIMEOUTS timeouts and 7 more: failed. */
+	for (t = 0; t < (ROCE_ALIVE_TIMEOUTS + 10) * TIMEOUT_NS &&
+		    roce_qp_state(S.qp) == IBV_QPS_RTS; t += 100000) {
+		response(ROCE_OP_READ_RESP_ONLY, dut_psn(0), ROCE_AETH_ACK_NO_CREDIT, remote, MTU);
+		sp_poll(&S, 100000);
+		sp_flush(&S);
+	}
+	ck_assert_int_eq(poll_wc(&wc, 1), 1);
+	ck_assert_int_eq(wc.status, IBV_WC_RETRY_EXC_ERR);
+}
+END_TEST
+
 /* A response that no correct responder sends still fails the QP. */
 START_TEST(completer_refuses_misshapen_read_response)
 {
@@ -710,6 +799,8 @@ protocol_suite(void)
 	tcase_add_loop_test(comp, completer_takes_either_shape_of_resumed_read, 0, 2);
 	tcase_add_test(comp, completer_refuses_misshapen_read_response);
 	tcase_add_test(comp, read_keeps_responses_after_a_gap);
+	tcase_add_test(comp, read_asked_again_is_not_asked_every_rto);
+	tcase_add_test(comp, stale_responses_hold_timers_only_for_a_while);
 	tcase_add_test(comp, error_nak_blames_its_own_wr);
 	tcase_add_test(comp, atomic_needs_one_8_byte_sge);
 	suite_add_tcase(s, resp);
