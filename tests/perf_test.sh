@@ -54,10 +54,13 @@ cases=$((cases + 1))
 help=$("$perf" --help 2>&1); rc=$?
 [ $rc -eq 0 ] || fail "--help exited $rc"
 for opt in --server --client --verb --bw --lat --size --all --iters --mtu --tx-depth --port \
-        --local-ip --verify --fault --json; do
+        --local-ip --verify --fault --json --atomic --report_gbits --pingpong --bidirectional \
+        --duration --qps; do
     grep -q -- "$opt" <<<"$help" || fail "--help does not mention $opt"
 done
-for bad in "--verb fetch" "--mtu 1000" "--size 0" "--fault drop=2" "--size 64 --all"; do
+for bad in "--verb fetch" "--mtu 1000" "--size 0" "--fault drop=2" "--size 64 --all" \
+        "--verb atomic --size 16" "--atomic xor" "--pingpong --verb read" "--lat --bidirectional" \
+        "--duration 2 --verify" "--verb send --duration 2" "--qps 17" "--lat --qps 2"; do
     cases=$((cases + 1))
     # shellcheck disable=SC2086
     out=$("$perf" --no-huge -m 64 --no-pci --log-level=lib.eal:error --file-prefix="pu$$" \
@@ -130,6 +133,67 @@ if memif all-lat "${common[@]}" -- "${common[@]}"; then
     echo "ok: all-lat: $n sizes"
 fi
 
+# Atomics (ib_atomic_bw, ib_atomic_lat): compare-and-swap and fetch-and-add.
+for a in cas faa; do
+    for t in "bw 300" "lat 100"; do
+        set -- $t
+        common=(--verb atomic --atomic $a --$1 --iters $2)
+        memif "atomic-$a-$1" "${common[@]}" -- "${common[@]}" || continue
+        figures "$work/atomic-$a-$1.client" | grep -qE "^ 8 +$2 " ||
+            fail "atomic-$a-$1: no figures line for 8 bytes x $2: $(figures "$work/atomic-$a-$1.client")"
+        echo "ok: atomic-$a-$1: $(figures "$work/atomic-$a-$1.client" | tr -s ' ')"
+    done
+done
+
+# --report_gbits: the same run in Gb/s (10^9 bits) instead of MB/s (2^20
+# bytes); the server shows the client's report in the client's unit.
+common=(--verb write --bw --size 65536 --iters 200 --report_gbits)
+if memif gbits "${common[@]}" -- "${common[@]}"; then
+    grep -q "BW average\[Gb/sec\]" "$work/gbits.client" || fail "gbits: no Gb/sec header"
+    c=$(figures "$work/gbits.client" | awk '{print $4}') s=$(figures "$work/gbits.server" | awk '{print $4}')
+    [ -n "$c" ] && [ "$c" = "$s" ] || fail "gbits: client shows '$c' Gb/s, server '$s'"
+    echo "ok: gbits: $c Gb/s both sides"
+fi
+
+# --bidirectional (perftest -b): both sides run and both show the sum.
+for v in write read; do
+    common=(--verb $v --bw --size 16384 --iters 300 --bidirectional)
+    memif "bidir-$v" "${common[@]}" -- "${common[@]}" || continue
+    c=$(figures "$work/bidir-$v.client") s=$(figures "$work/bidir-$v.server")
+    [ -n "$c" ] && [ "$c" = "$s" ] || fail "bidir-$v: client '$c', server '$s' (the same sum expected)"
+    echo "ok: bidir-$v: $(tr -s ' ' <<<"$c")"
+done
+
+# --qps (perftest -q): the iterations on each of several QPs, keys per QP.
+for t in "write 4" "read 2" "atomic 3"; do
+    set -- $t
+    common=(--verb $1 --bw --iters 200 --qps $2)
+    [ $1 = atomic ] || common+=(--size 8192)
+    memif "qps-$1" "${common[@]}" -- "${common[@]}" || continue
+    [ "$(figures "$work/qps-$1.client" | awk '{print $2}')" = 200 ] || fail "qps-$1: $(figures "$work/qps-$1.client")"
+    echo "ok: qps-$1: $(figures "$work/qps-$1.client" | tr -s ' ')"
+done
+
+# --duration (perftest -D): the client runs 2 s, however many messages that is.
+common=(--verb write --bw --size 65536)
+if memif duration "${common[@]}" -- "${common[@]}" --duration 2; then
+    n=$(figures "$work/duration.client" | awk '{print $2}')
+    [ "${n:-0}" -gt 0 ] && [ "$n" != 5000 ] || fail "duration: $n iterations"
+    [ "$(figures "$work/duration.server" | awk '{print $2}')" = "$n" ] || fail "duration: the server's report differs"
+    echo "ok: duration: $n messages in 2 s"
+fi
+
+# --pingpong: ibv_rc_pingpong's exchange and its two figure lines.
+common=(--pingpong --size 4096 --iters 200)
+if memif pingpong "${common[@]}" -- "${common[@]}"; then
+    for side in client server; do
+        grep -qE "^1638400 bytes in [0-9.]+ seconds = [0-9.]+ Mbit/sec" "$work/pingpong.$side" &&
+            grep -qE "^200 iters in [0-9.]+ seconds = [0-9.]+ usec/iter" "$work/pingpong.$side" ||
+            fail "pingpong: $side printed no rc_pingpong figures: $(tail -n 3 "$work/pingpong.$side")"
+    done
+    echo "ok: pingpong: $(grep Mbit "$work/pingpong.client")"
+fi
+
 # The recorded perftest conversations, ccm-perf in each role. The peer
 # stands in with the recorded QPN, PSN, rkey, address and GID.
 for conv in 1 2; do
@@ -176,6 +240,57 @@ for conv in 1 2; do
         fi
         echo "ok: $name: $(grep -h 'replayed' "$work/$name.peer")"
     done
+done
+
+# Conversations recorded live against Linux perftest 4.5 on rdma_rxe
+# (tools/interop.sh --capture-oob; data/oob-live/README.md): the peer plays
+# Linux's side byte for byte and runs its RDMA loop where Linux did, so
+# ccm-perf must make each hand shake at perftest's point. Before the sync
+# fix, ib_write_lat (both roles) and ib_read_lat (both roles) failed here.
+live_replay() {   # live_replay CASE PEER-TEST SIZE ITERS RUN-AFTER-KEYS CCM-PERF ARGS...
+    local cas=$1 test=$2 size=$3 iters=$4 after=$5; shift 5
+    local pcap=$data/oob-live/$cas.pcap name=live-$cas role peer_role prc rrc ppid
+    [ -f "$pcap" ] || { fail "$name: no $pcap"; return; }
+    role=${cas##*.ccm-}
+    peer_role=$([ "$role" = client ] && echo server || echo client)
+    next_port
+    cases=$((cases + 1))
+    local sock=$work/$name.sock
+    local pargs=(--pcap "$pcap" --conversation 1 --play $peer_role --port $port --test "$test"
+                 --size "$size" --iters "$iters" --run-after-keys "$after")
+    if [ "$role" = client ]; then
+        timeout 120 "$peer" "${eal[@]}" --file-prefix="lp$$" --vdev="net_memif0,role=server,socket=$sock" -- \
+            "${pargs[@]}" >"$work/$name.peer" 2>&1 &
+        ppid=$!
+        for _ in $(seq 1 100); do listening "$sock" && tcp_listening $port && break; sleep 0.1; done
+        timeout 120 "$perf" "${eal[@]}" --file-prefix="lc$$" --vdev="net_memif0,role=client,socket=$sock" -- \
+            --client 127.0.0.1 --port $port --local-ip 10.66.14.3 --timeout 20 "$@" >"$work/$name.perf" 2>&1
+        prc=$?
+        wait $ppid; rrc=$?
+    else
+        timeout 120 "$perf" "${eal[@]}" --file-prefix="lc$$" --vdev="net_memif0,role=server,socket=$sock" -- \
+            --server --port $port --local-ip 10.66.14.3 --timeout 20 "$@" >"$work/$name.perf" 2>&1 &
+        ppid=$!
+        for _ in $(seq 1 100); do listening "$sock" && tcp_listening $port && break; sleep 0.1; done
+        timeout 120 "$peer" "${eal[@]}" --file-prefix="lp$$" --vdev="net_memif0,role=client,socket=$sock" -- \
+            "${pargs[@]}" >"$work/$name.peer" 2>&1
+        rrc=$?
+        wait $ppid; prc=$?
+    fi
+    if [ $prc -ne 0 ] || [ $rrc -ne 0 ] || ! grep -q " 0 mismatches" "$work/$name.peer"; then
+        fail "$name: ccm-perf exited $prc, the replayed Linux side $rrc"
+        tail -n 4 "$work/$name.perf" "$work/$name.peer"
+        return
+    fi
+    echo "ok: $name: $(grep -h 'replayed' "$work/$name.peer")"
+}
+for r in client server; do
+    live_replay write_lat-8.ccm-$r write-lat 8 100 4 --verb write --lat --size 8 --iters 100
+    live_replay read_lat-8.ccm-$r read-lat 8 100 4 --verb read --lat --size 8 --iters 100
+    live_replay send_lat-8.ccm-$r send-lat 8 100 4 --verb send --lat --size 8 --iters 100
+    live_replay atomic_lat-cas.ccm-$r atomic-lat 8 100 4 --verb atomic --atomic cas --lat --iters 100
+    live_replay send_bw-4096.ccm-$r send-bw 4096 100 4 --verb send --bw --size 4096 --iters 100
+    live_replay write_bw-65536.ccm-$r write-bw 65536 100 3 --verb write --bw --size 65536 --iters 100
 done
 
 # Malformed out-of-band input: a clear error, exit 1, and no hang.

@@ -725,6 +725,38 @@ START_TEST(arp_resolve_rate_limited_per_entry)
 }
 END_TEST
 
+/* A partner heard from in RoCE fills an unresolved entry, nothing else. */
+START_TEST(arp_learns_unresolved_peer_only)
+{
+	struct roce_arp arp;
+	struct rte_ether_addr mac, peer = mac_of(peer_mac), other = mac_of(new_mac);
+	struct rte_ether_addr group = mac_of(bcast_mac);
+	struct rte_mbuf *req;
+
+	arp_setup(&arp);
+	/* Unknown: learnt. */
+	ck_assert(roce_arp_learn_peer(&arp, PEER_IP, &peer, T0));
+	ck_assert_int_eq(roce_arp_resolve(&arp, PEER_IP, T0, &mac, &req), 0);
+	ck_assert(rte_is_same_ether_addr(&mac, &peer));
+	/* Known: never changed here (ARP owns it). */
+	ck_assert(!roce_arp_learn_peer(&arp, PEER_IP, &other, T0 + 1));
+	ck_assert_int_eq(roce_arp_resolve(&arp, PEER_IP, T0 + 1, &mac, &req), 0);
+	ck_assert(rte_is_same_ether_addr(&mac, &peer));
+	/* A request unanswered: learnt. */
+	ck_assert_int_eq(roce_arp_resolve(&arp, OTHER_IP, T0, &mac, &req), -EAGAIN);
+	rte_pktmbuf_free(req);
+	ck_assert(!roce_arp_learn_peer(&arp, OTHER_IP, &group, T0 + 2));
+	ck_assert(roce_arp_learn_peer(&arp, OTHER_IP, &other, T0 + 2));
+	ck_assert_int_eq(roce_arp_resolve(&arp, OTHER_IP, T0 + 2, &mac, &req), 0);
+	ck_assert(rte_is_same_ether_addr(&mac, &other));
+	/* Static: never changed. */
+	ck_assert_int_eq(roce_arp_set_static(&arp, PEER_IP, &peer), 0);
+	ck_assert(!roce_arp_learn_peer(&arp, PEER_IP, &other, T0 + 3));
+	assert_counts(&arp, COUNTS([ROCE_ARP_REQ_SENT] = 1, [ROCE_ARP_LEARNT_FROM_PEER] = 2));
+	assert_pool_full();
+}
+END_TEST
+
 START_TEST(arp_table_full_reuses_oldest_non_static)
 {
 	struct roce_arp arp;
@@ -1448,6 +1480,7 @@ arp_suite(void)
 	tcase_add_test(tc, arp_probe_answered_not_learnt);
 	tcase_add_test(tc, arp_sender_with_our_address_ignored);
 	tcase_add_test(tc, arp_resolve_rate_limited_per_entry);
+	tcase_add_test(tc, arp_learns_unresolved_peer_only);
 	tcase_add_test(tc, arp_table_full_reuses_oldest_non_static);
 	tcase_add_test(tc, arp_table_full_of_static);
 	tcase_add_test(tc, arp_vlan_claimed_and_answered_with_tag);

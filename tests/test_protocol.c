@@ -42,6 +42,8 @@ stat(const char *name)
 static void
 setup(void)
 {
+	/* The partner is a static neighbour, whatever a test did to it. */
+	roce_dev_set_neighbor(S.dev, S.port, SP_PEER_IP, &S.peer_mac);
 	sp_connect(&S, ALL_ACCESS, 16, 10);
 	memset(buf, 0, BUF_SIZE);
 }
@@ -468,6 +470,38 @@ START_TEST(operation_disabled_on_qp_is_invalid_request)
 }
 END_TEST
 
+/*
+ * A responder whose ARP reply from the partner was lost: the partner's own
+ * valid request tells where it is, and the answer goes at once, not after
+ * the next ARP request (100 ms, longer than a requester waits).
+ */
+START_TEST(responder_learns_partner_from_its_request)
+{
+	struct roce_arp *arp = &S.dev->port[0].arp;
+	uint8_t data[64] = { 3 };
+	struct sp_frame f;
+	unsigned int i;
+
+	/* Forget the partner: an ARP request goes out and is never answered. */
+	for (i = 0; i < ROCE_ARP_ENTRIES; i++)
+		if (arp->neigh[i].ipv4 == SP_PEER_IP)
+			arp->neigh[i].state = ROCE_NEIGH_FREE;
+	request_reth(ROCE_OP_WRITE_ONLY, peer_psn(0), true, roce_mr_rkey(mr), (uintptr_t)buf, 64,
+		     data, 64);
+	/* The ACK waits: an ARP request goes out, no reply comes. */
+	for (i = 0; i < 20; i++) {
+		sp_poll(&S, 2000);
+		ck_assert_msg(!sp_recv(&S, &f), "an answer to a partner not resolved");
+	}
+	ck_assert_int_eq(memcmp(buf, data, 64), 0);
+	/* The requester's timer sends it again: now the responder knows. */
+	request_reth(ROCE_OP_WRITE_ONLY, peer_psn(0), true, roce_mr_rkey(mr), (uintptr_t)buf, 64,
+		     data, 64);
+	expect_ack(ROCE_AETH_ACK_NO_CREDIT, peer_psn(0), "ACK to a partner ARP never answered");
+	ck_assert_uint_eq(arp->count[ROCE_ARP_LEARNT_FROM_PEER], 1);
+}
+END_TEST
+
 /* ---- Completer ---------------------------------------------------------- */
 
 static void
@@ -586,6 +620,95 @@ START_TEST(read_keeps_responses_after_a_gap)
 }
 END_TEST
 
+/* Local ACK timeout of the QP under test (sp_connect(..., 10)). */
+#define TIMEOUT_NS	roce_ack_timeout_ns(10)
+
+static unsigned int
+count_requests(uint64_t ns, uint32_t psn)
+{
+	unsigned int n = 0;
+	struct sp_frame f;
+	uint64_t t;
+
+	for (t = 0; t < ns; t += 2000) {
+		sp_poll(&S, 2000);
+		while (sp_recv(&S, &f)) {
+			ck_assert_uint_eq(f.pkt.opcode, ROCE_OP_READ_REQUEST);
+			ck_assert_uint_eq(f.pkt.psn, psn);
+			n++;
+		}
+	}
+	return n;
+}
+
+/*
+ * A READ already asked for again, the responder silent: rxe would be
+ * streaming, or paused (a slow peer), and would replay the whole rest for
+ * each more request. The retransmission timer asks again at most twice
+ * per local ACK timeout then, not every few hundred microseconds.
+ */
+START_TEST(read_asked_again_is_not_asked_every_rto)
+{
+	uint8_t remote[8 * MTU];
+	struct sp_frame f;
+	unsigned int n;
+
+	pattern(remote, sizeof(remote), 8);
+	post_read(1, 0, 0x100000, sizeof(remote));
+	expect_frame(&f, ROCE_OP_READ_REQUEST, dut_psn(0), "READ");
+	response(ROCE_OP_READ_RESP_FIRST, dut_psn(0), ROCE_AETH_ACK_NO_CREDIT, remote, MTU);
+	response(ROCE_OP_READ_RESP_MIDDLE, dut_psn(2), 0, remote + 2 * MTU, MTU);
+	ck_assert_uint_eq(count_requests(100000, dut_psn(1)), 1);	/* the gap: asked once */
+	n = count_requests(TIMEOUT_NS / 2 - 200000, dut_psn(1));
+	ck_assert_msg(n == 0, "%u more requests within half a timeout", n);
+	n = count_requests(TIMEOUT_NS, dut_psn(1));
+	ck_assert_msg(n >= 1 && n <= 3, "%u requests in one more timeout", n);
+}
+END_TEST
+
+/*
+ * Responses that move nothing (duplicates of an earlier stream) still show
+ * the responder at work: the timers wait, for a while. Past
+ * ROCE_ALIVE_TIMEOUTS local ACK timeouts without progress the QP fails.
+ */
+START_TEST(stale_responses_hold_timers_only_for_a_while)
+{
+	uint64_t timeouts = stat("req_timeouts"), rtos;
+	uint8_t remote[2 * MTU];
+	struct ibv_wc wc;
+	struct sp_frame f;
+	uint64_t t;
+
+	pattern(remote, sizeof(remote), 9);
+	post_read(1, 0, 0x100000, MTU);
+	expect_frame(&f, ROCE_OP_READ_REQUEST, dut_psn(0), "first READ");
+	response(ROCE_OP_READ_RESP_ONLY, dut_psn(0), ROCE_AETH_ACK_NO_CREDIT, remote, MTU);
+	ck_assert_int_eq(poll_wc(&wc, 1), 1);
+	post_read(2, 0, 0x100000, MTU);
+	expect_frame(&f, ROCE_OP_READ_REQUEST, dut_psn(1), "second READ");
+	/* The responder replays the first READ, again and again: no timer
+	 * asks for the second meanwhile. */
+	rtos = stat("req_rto");
+	for (t = 0; t < 3 * TIMEOUT_NS; t += 100000) {
+		response(ROCE_OP_READ_RESP_ONLY, dut_psn(0), ROCE_AETH_ACK_NO_CREDIT, remote, MTU);
+		sp_poll(&S, 100000);
+		ck_assert_msg(sp_flush(&S) == 0, "asked again while the responder streams");
+	}
+	ck_assert_uint_eq(stat("req_timeouts"), timeouts);
+	ck_assert_uint_eq(stat("req_rto"), rtos);
+	ck_assert_int_eq(roce_qp_state(S.qp), IBV_QPS_RTS);
+	/* ... for longer than ROCE_ALIVE_TIMEOUTS timeouts and 7 more: failed. */
+	for (t = 0; t < (ROCE_ALIVE_TIMEOUTS + 10) * TIMEOUT_NS &&
+		    roce_qp_state(S.qp) == IBV_QPS_RTS; t += 100000) {
+		response(ROCE_OP_READ_RESP_ONLY, dut_psn(0), ROCE_AETH_ACK_NO_CREDIT, remote, MTU);
+		sp_poll(&S, 100000);
+		sp_flush(&S);
+	}
+	ck_assert_int_eq(poll_wc(&wc, 1), 1);
+	ck_assert_int_eq(wc.status, IBV_WC_RETRY_EXC_ERR);
+}
+END_TEST
+
 /* A response that no correct responder sends still fails the QP. */
 START_TEST(completer_refuses_misshapen_read_response)
 {
@@ -670,11 +793,14 @@ protocol_suite(void)
 	tcase_add_test(resp, error_nak_follows_earlier_read_responses);
 	tcase_add_test(resp, duplicate_does_not_replace_nak);
 	tcase_add_test(resp, nak_names_psn_expected_when_sent);
+	tcase_add_test(resp, responder_learns_partner_from_its_request);
 	tcase_add_test(resp, atomic_needs_aligned_host_address);
 	tcase_add_loop_test(resp, operation_disabled_on_qp_is_invalid_request, 0, 3);
 	tcase_add_loop_test(comp, completer_takes_either_shape_of_resumed_read, 0, 2);
 	tcase_add_test(comp, completer_refuses_misshapen_read_response);
 	tcase_add_test(comp, read_keeps_responses_after_a_gap);
+	tcase_add_test(comp, read_asked_again_is_not_asked_every_rto);
+	tcase_add_test(comp, stale_responses_hold_timers_only_for_a_while);
 	tcase_add_test(comp, error_nak_blames_its_own_wr);
 	tcase_add_test(comp, atomic_needs_one_8_byte_sge);
 	suite_add_tcase(s, resp);

@@ -17,6 +17,11 @@
 #   nvram      4 KiB synchronous appends through two ccm nodes (config/ccm.yaml,
 #              net_memif) against tcp_mirror over a veth pair between two
 #              network namespaces: appends/s and p99
+#   loss       ccm-perf WRITE / READ goodput, 64 KiB messages, 128 in flight,
+#              with 0.1, 1 and 5 % of frames dropped in each direction (the
+#              client's port), against the same with none, and frames sent
+#              (both sides) per data frame; NVRAM synchronous appends/s and
+#              p99 with 1 % dropped on every link of both nodes against none
 #   failover   bench_failover (link cut -> traffic resumed), ha-sigkill
 #              (partner death -> takeover)
 #   profile    perf record (cpu-clock) of the WRITE client: where time goes
@@ -63,6 +68,7 @@ tcp_listening() { grep -q ":$(printf '%04X' "$1") 00000000:0000 0A" /proc/net/tc
 iters_bw=$($smoke && echo 20000 || echo 500000)
 iters_lat=$($smoke && echo 2000 || echo 50000)
 records=$($smoke && echo 300 || echo 3000)
+iters_loss=$($smoke && echo 100 || echo 2000)
 secs=$($smoke && echo 4 || echo 6)
 missing=0	# measurements that produced no figure
 
@@ -147,6 +153,24 @@ ccm_bw() {
 	grep -oE '"bw_avg_mb_s": [0-9.]+' "$work/bw-$verb.c" | awk '{printf "%.0f\n", $2 * 1048576}'
 }
 
+# ccm_loss VERB DROP: 64 KiB messages with DROP of the frames lost in each
+# direction at the client's port. Prints "bytes/s frames_sent data_frames"
+# (frames sent by both sides, over memif at RoCE MTU 1024).
+ccm_loss() {
+	local verb=$1 drop=$2
+	local common=(--verb "$verb" --bw --size 65536 --iters "$iters_loss" --stats --local-ip)
+	local fault=()
+	[ "$drop" = 0 ] || fault=(--fault "drop=$drop,seed=$RANDOM")
+	pair "loss-$verb" "$build/app/ccm-perf" "$build/app/ccm-perf" \
+		--server "${common[@]}" 10.66.0.1 -- --client 127.0.0.1 "${common[@]}" 10.66.0.2 \
+		"${fault[@]}" --json || { echo "0 0 0"; return; }
+	local bw tx
+	bw=$(grep -oE '"bw_avg_mb_s": [0-9.]+' "$work/loss-$verb.c" | awk '{printf "%.0f", $2 * 1048576}')
+	tx=$(cat "$work/loss-$verb.c" "$work/loss-$verb.s" | grep -oE ' tx_frames=[0-9]+' |
+		awk -F= '{n += $2} END {print n + 0}')
+	echo "${bw:-0} $tx $((iters_loss * 64))"
+}
+
 raw_lat() {
 	pair rawlat "$build/tests/bench/bench_pingpong" "$build/tests/bench/bench_pingpong" \
 		--role pong -- --role ping --size 82 --iters "$iters_lat" --json || { echo 0; return; }
@@ -163,16 +187,22 @@ ccm_lat() {
 
 # Two ccm nodes (config/ccm.yaml): a appends $records x 4 KiB, b mirrors.
 # Prints "appends_per_s p99_us".
+# With an argument SPEC, every link of both nodes gets fault_rx SPEC.
 ccm_nvram() {
+	local config=$src/config/ccm.yaml
 	rm -f /tmp/ccm-a.nvram /tmp/ccm-a.shadow /tmp/ccm-b.nvram /tmp/ccm-b.shadow \
 		/tmp/ccm-mailbox /tmp/ccm-l0.sock /tmp/ccm-l1.sock
+	if [ -n "${1:-}" ]; then
+		config=$work/ccm-fault.yaml
+		sed -E "s/^( +)- port: (.*)$/&\n\1  fault_rx: \"$1\"/" "$src/config/ccm.yaml" >"$config"
+	fi
 	printf 'wait session up 30000\nwait nvram in-sync 30000\nsleep 60000\n' >"$work/b.script"
 	printf 'wait session up 30000\nwait nvram in-sync 30000\nnvram append %s 4096\nquit\n' \
 		"$records" >"$work/a.script"
 	"$build/app/ccm" "${eal[@]}" --file-prefix="pt$$b" --lcores=0@1 \
 		--vdev=net_memif0,role=server,socket=/tmp/ccm-l0.sock \
 		--vdev=net_memif1,role=server,socket=/tmp/ccm-l1.sock -- \
-		--config "$src/config/ccm.yaml" --node b --script "$work/b.script" >"$work/nb" 2>&1 &
+		--config "$config" --node b --script "$work/b.script" >"$work/nb" 2>&1 &
 	local bpid=$!
 	for _ in $(seq 1 100); do
 		listening /tmp/ccm-l0.sock && listening /tmp/ccm-l1.sock && break
@@ -181,7 +211,7 @@ ccm_nvram() {
 	"$build/app/ccm" "${eal[@]}" --file-prefix="pt$$a" --lcores=0@0 \
 		--vdev=net_memif0,role=client,socket=/tmp/ccm-l0.sock \
 		--vdev=net_memif1,role=client,socket=/tmp/ccm-l1.sock -- \
-		--config "$src/config/ccm.yaml" --node a --script "$work/a.script" >"$work/na" 2>&1
+		--config "$config" --node a --script "$work/a.script" >"$work/na" 2>&1
 	kill $bpid 2>/dev/null
 	wait $bpid 2>/dev/null
 	grep -E 'appends/s; latency' "$work/na" |
@@ -277,6 +307,47 @@ for r in $(seq 1 "$rounds"); do
 done
 echo "appends/s ccm / TCP: $(median_spread <"$work/r.rate")   (target >= 3)"
 echo "p99 ccm / TCP:       $(median_spread <"$work/r.p99")   (target < 1)"
+
+# ---- loss ----------------------------------------------------------------------
+echo "## loss: 64 KiB messages, 128 in flight, memif; goodput / loss-free goodput, frames sent per data frame"
+for verb in write read; do
+	for drop in 0.001 0.01 0.05; do : >"$work/r.loss-$verb-$drop"; : >"$work/r.pkts-$verb-$drop"; done
+done
+for r in $(seq 1 "$rounds"); do
+	for verb in write read; do
+		set -- $(ccm_loss $verb 0)
+		clean=$1
+		[ "${clean:-0}" != 0 ] || missing=$((missing + 1))
+		line="round $r: $verb loss-free $(awk -v b="$1" 'BEGIN {printf "%.0f", b / 1048576}') MB/s"
+		for drop in 0.001 0.01 0.05; do
+			set -- $(ccm_loss $verb $drop)
+			[ "${1:-0}" != 0 ] || missing=$((missing + 1))
+			line+="; $(awk -v d=$drop 'BEGIN {printf "%g", d * 100}') %: $(awk -v b="$1" -v c="$clean" \
+				-v t="$2" -v n="$3" 'BEGIN {printf "%.0f MB/s (%.3f), %.2f frames/data frame",
+				b / 1048576, c ? b / c : 0, n ? t / n : 0}')"
+			awk -v b="$1" -v c="$clean" 'BEGIN { if (c) print b / c }' >>"$work/r.loss-$verb-$drop"
+			awk -v t="$2" -v n="$3" 'BEGIN { if (n && t) print t / n }' >>"$work/r.pkts-$verb-$drop"
+		done
+		echo "$line"
+	done
+done
+for verb in write read; do
+	for drop in 0.001 0.01 0.05; do
+		echo "$verb at $(awk -v d=$drop 'BEGIN {printf "%g", d * 100}') % loss / loss-free: $(median_spread <"$work/r.loss-$verb-$drop"); frames per data frame $(median_spread <"$work/r.pkts-$verb-$drop")$([ $drop = 0.01 ] && echo '   (target >= 0.5; < 2)')"
+	done
+done
+: >"$work/r.nvloss"; : >"$work/r.nvp99"
+for r in $(seq 1 "$rounds"); do
+	if ((r % 2)); then clean=$(ccm_nvram); lossy=$(ccm_nvram "drop=0.01,seed=$RANDOM")
+	else lossy=$(ccm_nvram "drop=0.01,seed=$RANDOM"); clean=$(ccm_nvram); fi
+	set -- $clean $lossy
+	echo "round $r: NVRAM loss-free $1 appends/s, p99 $2 us; 1 % loss $3 appends/s, p99 $4 us"
+	for v in "$1" "$3"; do [ "${v:-0}" != 0 ] || missing=$((missing + 1)); done
+	awk -v a="$3" -v b="$1" 'BEGIN { if (b > 0) print a / b }' >>"$work/r.nvloss"
+	echo "$4" >>"$work/r.nvp99"
+done
+echo "NVRAM appends/s at 1 % loss / loss-free: $(median_spread <"$work/r.nvloss")   (target >= 0.5)"
+echo "NVRAM p99 at 1 % loss, us: $(median_spread <"$work/r.nvp99")   (target < 1000)"
 
 # ---- failover ------------------------------------------------------------------
 echo "## failover"

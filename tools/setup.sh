@@ -12,6 +12,10 @@ packages=(
     dpdk dpdk-dev libdpdk-dev libisal-dev libyaml-dev check libibverbs-dev libpcap-dev zlib1g-dev
     # sanitizers and libFuzzer runtimes for clang
     libclang-rt-14-dev
+    # the live Linux soft-RoCE peer of tools/interop.sh (suite 'interop'):
+    # qemu boots a Debian kernel; the image is packed with cpio, and the
+    # builder reads ELF dependencies with readelf (binutils)
+    qemu-system-x86 cpio binutils
 )
 
 missing=()

@@ -456,6 +456,20 @@ perf_oob_xchg(struct perf_oob *o, const char *step, const void *mine, void *thei
 }
 
 int
+perf_oob_send(struct perf_oob *o, const char *step, const void *buf, size_t len)
+{
+	o->step = step;
+	return write_all(o, buf, len, mono_ms() + o->step_timeout_ms);
+}
+
+int
+perf_oob_recv(struct perf_oob *o, const char *step, void *buf, size_t len)
+{
+	o->step = step;
+	return read_all(o, buf, len, mono_ms() + o->step_timeout_ms);
+}
+
+int
 perf_oob_hello(struct perf_oob *o, int local_mtu, int *path_mtu, unsigned int *peer_version)
 {
 	char mine[PERF_OOB_VERSION_LEN], theirs[PERF_OOB_VERSION_LEN];

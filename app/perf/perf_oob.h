@@ -130,6 +130,10 @@ int perf_oob_accept(int lfd, uint32_t timeout_ms, int (*progress)(void *), void 
 int perf_oob_xchg(struct perf_oob *o, const char *step, const void *mine, void *theirs,
 		  size_t len);
 
+/** One way only (ibv_rc_pingpong's exchange is not symmetric). */
+int perf_oob_send(struct perf_oob *o, const char *step, const void *buf, size_t len);
+int perf_oob_recv(struct perf_oob *o, const char *step, void *buf, size_t len);
+
 /**
  * Version, page size and cache line size, MTU (@p local_mtu is ours, an
  * ibv_mtu; *path_mtu becomes the smaller of the two, as perftest).

@@ -35,12 +35,16 @@ fail(struct perf_ctx *ctx, int rc, const char *fmt, ...)
 }
 
 /* Why a run may have stalled, for its error message: no ARP answer means
- * nothing ever reached the peer. */
+ * nothing ever reached the peer; RoCE from it before means it stopped. */
 static const char *
 stall_hint(const struct perf_ctx *ctx)
 {
-	return roce_stats_get(ctx->dev, "tx_no_neigh") > 0 &&
-	       roce_stats_get(ctx->dev, "rx_roce") == 0 ?
+	if (roce_stats_get(ctx->dev, "rx_roce") > 0)
+		return "; the peer stopped answering mid-run: check that its side still runs";
+	/* Frames dropped for want of a neighbour, or the send queue held
+	 * until one answers. */
+	return roce_stats_get(ctx->dev, "tx_no_neigh") > 0 ||
+	       roce_stats_get(ctx->dev, "tx_neigh_hold") > 0 ?
 	       "; the peer's address never answered ARP: check both --local-ip and the link" : "";
 }
 
@@ -86,7 +90,7 @@ perf_ctx_init(struct perf_ctx *ctx, const struct perf_conf *conf)
 					.ipv4 = conf->local_ip };
 	struct roce_qp_init_attr init = { 0 };
 	unsigned int access = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
-			      IBV_ACCESS_REMOTE_READ;
+			      IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC;
 	union ibv_gid gid;
 	int rc;
 
@@ -123,7 +127,8 @@ perf_ctx_init(struct perf_ctx *ctx, const struct perf_conf *conf)
 	ctx->half = round_up(ctx->half, 4096);
 	ctx->buf = rte_zmalloc("perf", 2 * ctx->half, 4096);
 	ctx->pd = roce_alloc_pd(ctx->dev);
-	ctx->cq = roce_create_cq(ctx->dev, conf->tx_depth + conf->rx_depth + CQ_BATCH);
+	ctx->num_qps = conf->num_qps == 0 ? 1 : RTE_MIN(conf->num_qps, (unsigned int)PERF_MAX_QPS);
+	ctx->cq = roce_create_cq(ctx->dev, conf->tx_depth * ctx->num_qps + conf->rx_depth + CQ_BATCH);
 	if (ctx->buf == NULL || ctx->pd == NULL || ctx->cq == NULL)
 		return fail(ctx, -ENOMEM, "out of memory for a %lu-byte region (raise EAL -m)",
 			    (unsigned long)(2 * ctx->half));
@@ -141,10 +146,19 @@ perf_ctx_init(struct perf_ctx *ctx, const struct perf_conf *conf)
 	if (ctx->mr == NULL || ctx->qp == NULL)
 		return fail(ctx, -rte_errno, "cannot create the region or the QP: %s",
 			    rte_strerror(rte_errno));
+	ctx->qps[0] = ctx->qp;
+	init.qp_num = 0;
+	for (unsigned int i = 1; i < ctx->num_qps; i++) {
+		ctx->qps[i] = roce_create_qp(ctx->pd, &init);
+		if (ctx->qps[i] == NULL)
+			return fail(ctx, -rte_errno, "cannot create QP %u: %s", i,
+				    rte_strerror(rte_errno));
+	}
 
 	ctx->my.lid = 0;
-	/* perftest offers reads in flight only for READ tests; 1 otherwise. */
-	ctx->my.out_reads = conf->verb == PERF_READ ? 16 : 1;
+	/* perftest offers reads in flight only for READ and atomic tests; 1
+	 * otherwise. */
+	ctx->my.out_reads = conf->verb == PERF_READ || conf->verb == PERF_ATOMIC ? 16 : 1;
 	ctx->my.qpn = roce_qp_num(ctx->qp);
 	ctx->my.psn = conf->psn & 0xffffff;
 	ctx->my.rkey = roce_mr_rkey(ctx->mr);
@@ -152,48 +166,89 @@ perf_ctx_init(struct perf_ctx *ctx, const struct perf_conf *conf)
 	roce_gid_from_ipv4(&gid, conf->local_ip);
 	memcpy(ctx->my.gid, gid.raw, sizeof(ctx->my.gid));
 	ctx->my.srqn = 0;
+	/* -q: every QP of the same region, each with a PSN of its own. */
+	for (unsigned int i = 1; i < ctx->num_qps; i++) {
+		ctx->more_my[i] = ctx->my;
+		ctx->more_my[i].qpn = roce_qp_num(ctx->qps[i]);
+		ctx->more_my[i].psn = (ctx->my.psn + 0x10101 * i) & 0xffffff;
+	}
 	return 0;
 }
 
 int
+perf_ctx_qp_init(struct perf_ctx *ctx)
+{
+	struct ibv_qp_attr attr = { 0 };
+	unsigned int i;
+
+	attr.qp_state = IBV_QPS_INIT;
+	attr.port_num = ctx->port;
+	attr.qp_access_flags = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
+			       IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC;
+	for (i = 0; i < ctx->num_qps; i++)
+		if (roce_modify_qp(ctx->qps[i], &attr, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
+				   IBV_QP_PORT | IBV_QP_ACCESS_FLAGS) != 0)
+			return fail(ctx, -EINVAL, "cannot move QP %u to INIT", i);
+	ctx->qp_init = true;
+	return 0;
+}
+
+static int connect_qp(struct perf_ctx *ctx, unsigned int i, int path_mtu);
+
+int
 perf_ctx_connect(struct perf_ctx *ctx, const struct perf_dest *rem, int path_mtu)
 {
+	ctx->rem = *rem;
+	return connect_qp(ctx, 0, path_mtu);
+}
+
+int
+perf_ctx_connect_all(struct perf_ctx *ctx, int path_mtu)
+{
+	unsigned int i;
+	int rc = 0;
+
+	for (i = 0; i < ctx->num_qps && rc == 0; i++)
+		rc = connect_qp(ctx, i, path_mtu);
+	return rc;
+}
+
+/* QP @p i to RTS towards perf_rem(ctx, i). */
+static int
+connect_qp(struct perf_ctx *ctx, unsigned int i, int path_mtu)
+{
+	const struct perf_dest *rem = perf_rem(ctx, i), *my = perf_my(ctx, i);
+	struct roce_qp *qp = ctx->qps[i];
 	struct ibv_qp_attr attr = { 0 };
 	uint32_t ip;
 
-	ctx->rem = *rem;
 	memcpy(attr.ah_attr.grh.dgid.raw, rem->gid, 16);
 	if (roce_gid_to_ipv4(&attr.ah_attr.grh.dgid, &ip) != 0)
 		return fail(ctx, -EINVAL, "the peer's GID is not IPv4-mapped (::ffff:a.b.c.d): "
 			    "RoCEv2 over IPv4 needs GID index 1 on a Linux peer (perftest -x 1)");
-	attr.qp_state = IBV_QPS_INIT;
-	attr.port_num = ctx->port;
-	attr.qp_access_flags = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
-			       IBV_ACCESS_REMOTE_READ;
-	if (roce_modify_qp(ctx->qp, &attr, IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT |
-			   IBV_QP_ACCESS_FLAGS) != 0)
-		return fail(ctx, -EINVAL, "cannot move the QP to INIT");
+	if (!ctx->qp_init && perf_ctx_qp_init(ctx) != 0)
+		return -EINVAL;
 	attr.qp_state = IBV_QPS_RTR;
 	attr.path_mtu = (enum ibv_mtu)path_mtu;
 	attr.dest_qp_num = rem->qpn;
 	attr.rq_psn = rem->psn;
-	attr.max_dest_rd_atomic = (uint8_t)ctx->my.out_reads;
+	attr.max_dest_rd_atomic = (uint8_t)my->out_reads;
 	attr.min_rnr_timer = 12;	/* 0.64 ms, perftest's */
 	attr.ah_attr.is_global = 1;
 	attr.ah_attr.grh.sgid_index = 1;
 	attr.ah_attr.grh.hop_limit = 64;
 	attr.ah_attr.port_num = ctx->port;
-	if (roce_modify_qp(ctx->qp, &attr, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU |
+	if (roce_modify_qp(qp, &attr, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU |
 			   IBV_QP_DEST_QPN | IBV_QP_RQ_PSN | IBV_QP_MAX_DEST_RD_ATOMIC |
 			   IBV_QP_MIN_RNR_TIMER) != 0)
 		return fail(ctx, -EINVAL, "cannot move the QP to RTR");
 	attr.qp_state = IBV_QPS_RTS;
-	attr.sq_psn = ctx->my.psn;
+	attr.sq_psn = my->psn;
 	attr.timeout = 14;		/* 67 ms, perftest's */
 	attr.retry_cnt = 7;
 	attr.rnr_retry = 7;
 	attr.max_rd_atomic = (uint8_t)RTE_MAX(1, RTE_MIN(rem->out_reads, 16));
-	if (roce_modify_qp(ctx->qp, &attr, IBV_QP_STATE | IBV_QP_SQ_PSN | IBV_QP_TIMEOUT |
+	if (roce_modify_qp(qp, &attr, IBV_QP_STATE | IBV_QP_SQ_PSN | IBV_QP_TIMEOUT |
 			   IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY | IBV_QP_MAX_QP_RD_ATOMIC) != 0)
 		return fail(ctx, -EINVAL, "cannot move the QP to RTS");
 	return 0;
@@ -204,6 +259,9 @@ perf_ctx_fini(struct perf_ctx *ctx)
 {
 	if (ctx->dev == NULL)
 		return;
+	for (unsigned int i = ctx->num_qps; i-- > 1;)
+		if (ctx->qps[i] != NULL)
+			roce_destroy_qp(ctx->qps[i]);
 	if (ctx->qp != NULL)
 		roce_destroy_qp(ctx->qp);
 	roce_dev_discard_tx(ctx->dev);
@@ -305,13 +363,46 @@ perf_prepare(struct perf_ctx *ctx, uint64_t size)
 	return 0;
 }
 
+/* The WR of message @p i: remote address and key where the verb has them. */
+static void
+wr_target(const struct perf_ctx *ctx, const struct perf_dest *rem, struct ibv_send_wr *wr,
+	  uint64_t remote_off)
+{
+	switch (ctx->conf.verb) {
+	case PERF_WRITE:
+	case PERF_READ:
+		wr->opcode = ctx->conf.verb == PERF_WRITE ? IBV_WR_RDMA_WRITE : IBV_WR_RDMA_READ;
+		wr->wr.rdma.remote_addr = rem->vaddr + remote_off;
+		wr->wr.rdma.rkey = rem->rkey;
+		break;
+	case PERF_ATOMIC:
+		/* perftest's: one 8-byte word, add 1 or swap 0 for 1 where 0 */
+		wr->opcode = ctx->conf.cmp_swap ? IBV_WR_ATOMIC_CMP_AND_SWP :
+			     IBV_WR_ATOMIC_FETCH_AND_ADD;
+		wr->wr.atomic.remote_addr = rem->vaddr;
+		wr->wr.atomic.rkey = rem->rkey;
+		wr->wr.atomic.compare_add = ctx->conf.cmp_swap ? 0 : 1;
+		wr->wr.atomic.swap = 1;
+		break;
+	default:
+		wr->opcode = IBV_WR_SEND;
+		break;
+	}
+}
+
 static int
 wc_check(struct perf_ctx *ctx, const struct ibv_wc *wc)
 {
 	if (wc->status == IBV_WC_SUCCESS)
 		return 0;
-	return fail(ctx, -EIO, "work request %lu completed with \"%s\" (vendor error %u)",
-		    (unsigned long)wc->wr_id, ibv_wc_status_str(wc->status), wc->vendor_err);
+	return fail(ctx, -EIO, "work request %lu completed with \"%s\" (vendor error %u)%s",
+		    (unsigned long)wc->wr_id, ibv_wc_status_str(wc->status), wc->vendor_err,
+		    wc->status == IBV_WC_RETRY_EXC_ERR ?
+		    "; the peer stopped answering: check that its side still runs" :
+		    wc->status == IBV_WC_RNR_RETRY_EXC_ERR ?
+		    "; the peer posted no receive in time: give it a larger --rx-depth" :
+		    wc->status == IBV_WC_REM_ACCESS_ERR ?
+		    "; the peer refused the address or key: give both sides the same size" : "");
 }
 
 /* The SEND server: take @p iters messages, checking and reposting. */
@@ -373,46 +464,63 @@ int
 perf_bw_run(struct perf_ctx *ctx, uint64_t size, struct perf_bw *bw)
 {
 	const struct perf_conf *c = &ctx->conf;
+	unsigned int nq = ctx->num_qps, q;
 	uint64_t span = perf_span(ctx, size), iters = c->iters;
 	uint64_t tx = depth(ctx, size, c->tx_depth);
 	uint64_t cq_mod = RTE_MIN((uint64_t)CQ_MOD_MAX, tx);
-	uint64_t posted = 0, done = 0, t0, t_sig = 0, best = 0, stall;
+	uint64_t posted[PERF_MAX_QPS] = { 0 }, done[PERF_MAX_QPS] = { 0 };
+	uint64_t limit[PERF_MAX_QPS], all_done = 0, t0, t_sig = 0, best = 0, stall, deadline = 0;
 	uint8_t *local = ctx->buf;
 	struct ibv_wc wc[CQ_BATCH];
+	bool running = true;
 	int n, i, rc;
 
-	if (c->server)
+	if (c->server && c->verb == PERF_SEND)
 		return bw_recv(ctx, size, bw);
 	t0 = stall = perf_now_ns();
-	while (done < iters) {
-		while (posted < iters && posted - done < tx) {
-			uint64_t slot = posted % span;
-			struct ibv_sge sge = { .addr = (uintptr_t)local + slot * size,
-					       .length = (uint32_t)size,
-					       .lkey = roce_mr_lkey(ctx->mr) };
-			struct ibv_send_wr wr = { .wr_id = posted, .sg_list = &sge, .num_sge = 1 };
-			struct ibv_send_wr *bad;
+	if (c->duration_ms > 0) {
+		/* -D: post until the time is up, then up to the next signaled
+		 * WR, so the last one posted tells when all are done. */
+		deadline = t0 + (uint64_t)c->duration_ms * 1000000;
+		iters = UINT64_MAX;
+	}
+	/* -q: perftest runs the iterations on every QP. */
+	for (q = 0; q < nq; q++)
+		limit[q] = iters;
+	while (running) {
+		if (deadline != 0 && iters == UINT64_MAX && perf_now_ns() >= deadline) {
+			iters = 0;
+			for (q = 0; q < nq; q++)
+				limit[q] = RTE_MAX(round_up(posted[q], cq_mod), cq_mod);
+		}
+		for (q = 0; q < nq; q++) {
+			const struct perf_dest *rem = perf_rem(ctx, q);
 
-			if (c->verify && c->verb != PERF_READ)
-				pattern_fill(local + slot * size, posted, size);
-			else if (c->verify)
-				memset(local + slot * size, 0, size);
-			wr.opcode = c->verb == PERF_WRITE ? IBV_WR_RDMA_WRITE :
-				    c->verb == PERF_READ ? IBV_WR_RDMA_READ : IBV_WR_SEND;
-			if (c->verb != PERF_SEND) {
-				wr.wr.rdma.remote_addr = ctx->rem.vaddr + slot * size;
-				wr.wr.rdma.rkey = ctx->rem.rkey;
+			while (posted[q] < limit[q] && posted[q] - done[q] < tx) {
+				uint64_t k = posted[q], slot = k % span;
+				struct ibv_sge sge = { .addr = (uintptr_t)local + slot * size,
+						       .length = (uint32_t)size,
+						       .lkey = roce_mr_lkey(ctx->mr) };
+				struct ibv_send_wr wr = { .wr_id = k, .sg_list = &sge, .num_sge = 1 };
+				struct ibv_send_wr *bad;
+
+				if (c->verify && c->verb != PERF_READ && c->verb != PERF_ATOMIC)
+					pattern_fill(local + slot * size, k, size);
+				else if (c->verify && c->verb == PERF_READ)
+					memset(local + slot * size, 0, size);
+				wr_target(ctx, rem, &wr, slot * size);
+				/* RC completes in order: one signaled WR in cq_mod
+				 * tells of all before it on its QP. */
+				if ((k + 1) % cq_mod == 0 || k + 1 == limit[q])
+					wr.send_flags = IBV_SEND_SIGNALED;
+				rc = roce_post_send(ctx->qps[q], &wr, &bad);
+				if (rc == -ENOMEM)
+					break;
+				if (rc != 0)
+					return fail(ctx, rc, "cannot post WR %lu on QP %u: %s",
+						    (unsigned long)k, q, strerror(-rc));
+				posted[q]++;
 			}
-			/* RC completes in order: one signaled WR in cq_mod tells of all. */
-			if ((posted + 1) % cq_mod == 0 || posted + 1 == iters)
-				wr.send_flags = IBV_SEND_SIGNALED;
-			rc = roce_post_send(ctx->qp, &wr, &bad);
-			if (rc == -ENOMEM)
-				break;
-			if (rc != 0)
-				return fail(ctx, rc, "cannot post WR %lu: %s", (unsigned long)posted,
-					    strerror(-rc));
-			posted++;
 		}
 		n = roce_poll_cq(ctx->cq, CQ_BATCH, wc);
 		for (i = 0; i < n; i++) {
@@ -420,29 +528,39 @@ perf_bw_run(struct perf_ctx *ctx, uint64_t size, struct perf_bw *bw)
 
 			if ((rc = wc_check(ctx, &wc[i])) != 0)
 				return rc;
-			/* READ: what arrived must be the server's pattern for that slot. */
-			for (; c->verify && c->verb == PERF_READ && done < upto; done++) {
-				rc = verify_at(ctx, local + (done % span) * size, 0,
-					       (done % span) * size, size, "read");
+			for (q = 0; q + 1 < nq && wc[i].qp_num != roce_qp_num(ctx->qps[q]); q++)
+				;
+			all_done += upto - done[q];
+			/* READ: what arrived must be the server's pattern for that slot
+			 * (--verify runs one QP). */
+			for (; c->verify && c->verb == PERF_READ && done[q] < upto; done[q]++) {
+				rc = verify_at(ctx, local + (done[q] % span) * size, 0,
+					       (done[q] % span) * size, size, "read");
 				if (rc != 0)
 					return rc;
 			}
-			/* Peak: the fastest cq_mod messages between two signals. */
-			if (upto % cq_mod == 0) {
+			/* Peak: the fastest cq_mod messages of QP 0 between two
+			 * signals, and as many on each other QP meanwhile. */
+			if (q == 0 && upto % cq_mod == 0) {
 				if (t_sig != 0 && (best == 0 || t - t_sig < best))
 					best = t - t_sig;
 				t_sig = t;
 			}
-			done = upto;
+			done[q] = upto;
 			stall = t;
 		}
+		running = false;
+		for (q = 0; q < nq; q++)
+			running |= done[q] < limit[q];
 		if (perf_now_ns() - stall > (uint64_t)c->stall_ms * 1000000)
 			return fail(ctx, -ETIMEDOUT, "no completion for %u ms (%lu of %lu done)%s",
-				    c->stall_ms, (unsigned long)done, (unsigned long)iters,
+				    c->stall_ms, (unsigned long)all_done,
+				    (unsigned long)(deadline != 0 ? all_done : c->iters * nq),
 				    stall_hint(ctx));
 		poll_idle(ctx, n);
 	}
-	perf_bw_compute(bw, size, iters, perf_now_ns() - t0, cq_mod, best);
+	perf_bw_compute(bw, size, all_done, perf_now_ns() - t0, cq_mod * nq, best);
+	bw->iters = all_done / nq;	/* perftest prints the iterations of one QP */
 	return 0;
 }
 
@@ -486,16 +604,15 @@ wait_wc(struct perf_ctx *ctx, struct ibv_wc *wc, const char *what)
 }
 
 static int
-post_one(struct perf_ctx *ctx, enum ibv_wr_opcode op, uint64_t id, uint64_t size)
+post_one(struct perf_ctx *ctx, uint64_t id, uint64_t size)
 {
 	struct ibv_sge sge = { .addr = (uintptr_t)ctx->buf, .length = (uint32_t)size,
 			       .lkey = roce_mr_lkey(ctx->mr) };
-	struct ibv_send_wr wr = { .wr_id = id, .sg_list = &sge, .num_sge = 1, .opcode = op,
+	struct ibv_send_wr wr = { .wr_id = id, .sg_list = &sge, .num_sge = 1,
 				  .send_flags = IBV_SEND_SIGNALED }, *bad;
 	int rc;
 
-	wr.wr.rdma.remote_addr = ctx->rem.vaddr;
-	wr.wr.rdma.rkey = ctx->rem.rkey;
+	wr_target(ctx, &ctx->rem, &wr, 0);
 	rc = roce_post_send(ctx->qp, &wr, &bad);
 	return rc != 0 ? fail(ctx, rc, "cannot post WR %lu", (unsigned long)id) : 0;
 }
@@ -532,7 +649,7 @@ lat_write(struct perf_ctx *ctx, uint64_t size, uint64_t *t_post)
 				pattern_fill(ctx->buf, scnt, size - 1);
 			ctx->buf[size - 1] = (uint8_t)(scnt + 1);
 			t_post[scnt] = perf_now_ns();
-			if ((rc = post_one(ctx, IBV_WR_RDMA_WRITE, scnt, size)) != 0)
+			if ((rc = post_one(ctx, scnt, size)) != 0)
 				return rc;
 			scnt++;
 			/* The source must not change until the WR completes. */
@@ -560,7 +677,7 @@ lat_send(struct perf_ctx *ctx, uint64_t size, uint64_t *t_post)
 			if (ctx->conf.verify)
 				pattern_fill(ctx->buf, scnt, size);
 			t_post[scnt] = perf_now_ns();
-			if ((rc = post_one(ctx, IBV_WR_SEND, scnt, size)) != 0)
+			if ((rc = post_one(ctx, scnt, size)) != 0)
 				return rc;
 			scnt++;
 			send_done = false;
@@ -592,7 +709,8 @@ lat_send(struct perf_ctx *ctx, uint64_t size, uint64_t *t_post)
 	return 0;
 }
 
-/* ib_read_lat: the client reads, one at a time; a full round trip each. */
+/* ib_read_lat, ib_atomic_lat: the client reads (or does an atomic), one
+ * at a time; a full round trip each. */
 static int
 lat_read(struct perf_ctx *ctx, uint64_t size, uint64_t *t_post)
 {
@@ -604,11 +722,12 @@ lat_read(struct perf_ctx *ctx, uint64_t size, uint64_t *t_post)
 		if (ctx->conf.verify)
 			memset(ctx->buf, 0, size);
 		t_post[i] = perf_now_ns();
-		if ((rc = post_one(ctx, IBV_WR_RDMA_READ, i, size)) != 0 ||
-		    (rc = wait_wc(ctx, &wc, "READ")) != 0)
+		if ((rc = post_one(ctx, i, size)) != 0 ||
+		    (rc = wait_wc(ctx, &wc, ctx->conf.verb == PERF_READ ? "READ" : "atomic")) != 0)
 			return rc;
 		t_post[i] = perf_now_ns() - t_post[i];
-		if (ctx->conf.verify && (rc = verify_msg(ctx, ctx->buf, 0, size, "read")) != 0)
+		if (ctx->conf.verify && ctx->conf.verb == PERF_READ &&
+		    (rc = verify_msg(ctx, ctx->buf, 0, size, "read")) != 0)
 			return rc;
 	}
 	return 0;
@@ -634,7 +753,7 @@ perf_lat_run(struct perf_ctx *ctx, uint64_t size, struct perf_lat *lat)
 		rc = lat_read(ctx, size, t);
 		break;
 	}
-	if (rc == 0 && ctx->conf.verb == PERF_READ) {
+	if (rc == 0 && (ctx->conf.verb == PERF_READ || ctx->conf.verb == PERF_ATOMIC)) {
 		rc = perf_lat_compute(lat, size, t, iters, 1.0);
 	} else if (rc == 0) {
 		/* Between consecutive posts lies one round trip: half is the

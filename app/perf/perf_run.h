@@ -13,19 +13,24 @@
 
 #include "perf_oob.h"
 #include "perf_stats.h"
+#include "perf_sync.h"
 #include "roce_verbs.h"
 
-enum perf_verb { PERF_WRITE, PERF_READ, PERF_SEND };
+#define PERF_MAX_QPS	16
 
 struct perf_conf {
 	enum perf_verb verb;
+	unsigned int num_qps;		/* -q: bandwidth over this many QPs (0 = 1) */
 	bool server;
 	bool lat;			/* latency test, else bandwidth */
+	bool duplex;			/* both sides run (-b) */
 	uint64_t max_size;		/* the largest message of the run */
 	uint64_t iters;
+	uint32_t duration_ms;		/* bandwidth client: run this long, not iters */
 	uint32_t tx_depth;
 	uint32_t rx_depth;
 	bool verify;
+	bool cmp_swap;			/* atomics: compare-and-swap, else fetch-and-add */
 	int mtu;			/* ibv_mtu asked for; 0: the port's active MTU */
 	uint16_t port_id;		/* DPDK port */
 	uint32_t local_ip;		/* host order */
@@ -46,19 +51,40 @@ struct perf_ctx {
 	struct roce_pd *pd;
 	struct roce_mr *mr;
 	struct roce_cq *cq;
-	struct roce_qp *qp;
+	struct roce_qp *qp;		/* QP 0 */
+	struct roce_qp *qps[PERF_MAX_QPS];	/* every QP; qps[0] == qp */
+	unsigned int num_qps;
 	uint8_t *buf;
 	uint64_t half;			/* bytes in each half */
 	int active_mtu;			/* the port's, an ibv_mtu */
-	struct perf_dest my, rem;
+	struct perf_dest my, rem;	/* QP 0's */
+	struct perf_dest more_my[PERF_MAX_QPS], more_rem[PERF_MAX_QPS];	/* QP 1.. */
 	uint64_t verified_bytes;
+	bool qp_init;			/* the QP is in INIT (receives may be posted) */
 	char error[200];
 };
 
 /** Set up the device, port, region, CQ and QP; fill in ctx->my. @return 0 or -errno. */
 int perf_ctx_init(struct perf_ctx *ctx, const struct perf_conf *conf);
-/** Move the QP to RTS towards @p rem with @p path_mtu (ibv_mtu). */
+/** Move the QPs to INIT, so receives can be posted before connecting. */
+int perf_ctx_qp_init(struct perf_ctx *ctx);
+/** Move QP 0 to RTS towards @p rem with @p path_mtu (ibv_mtu). */
 int perf_ctx_connect(struct perf_ctx *ctx, const struct perf_dest *rem, int path_mtu);
+/** Move every QP to RTS towards perf_rem() of each. */
+int perf_ctx_connect_all(struct perf_ctx *ctx, int path_mtu);
+
+/** QP @p i's keys, ours and the peer's. */
+static inline struct perf_dest *
+perf_my(struct perf_ctx *ctx, unsigned int i)
+{
+	return i == 0 ? &ctx->my : &ctx->more_my[i];
+}
+
+static inline struct perf_dest *
+perf_rem(struct perf_ctx *ctx, unsigned int i)
+{
+	return i == 0 ? &ctx->rem : &ctx->more_rem[i];
+}
 void perf_ctx_fini(struct perf_ctx *ctx);
 
 /** One poll of the device: the OOB exchange's progress hook. */

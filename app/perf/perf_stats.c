@@ -70,16 +70,20 @@ perf_lat_compute(struct perf_lat *lat, uint64_t size, uint64_t *ns, uint64_t n, 
 }
 
 void
-perf_bw_header(FILE *f)
+perf_bw_header(FILE *f, bool gbits)
 {
-	fprintf(f, " #bytes     #iterations    BW peak[MB/sec]    BW average[MB/sec]   MsgRate[Mpps]\n");
+	fprintf(f, " #bytes     #iterations    BW peak[%s]    BW average[%s]   MsgRate[Mpps]\n",
+		gbits ? "Gb/sec" : "MB/sec", gbits ? "Gb/sec" : "MB/sec");
 }
 
 void
-perf_bw_line(FILE *f, const struct perf_bw *bw)
+perf_bw_line(FILE *f, const struct perf_bw *bw, bool gbits)
 {
+	/* perftest's --report_gbits: 10^9 bits, where its MB is 2^20 bytes. */
+	double k = gbits ? PERF_MB * 8 / 1e9 : 1.0;
+
 	fprintf(f, " %-7lu    %-10lu       %-7.2f            %-7.2f\t\t   %-7.6f\n",
-		(unsigned long)bw->size, (unsigned long)bw->iters, bw->bw_peak, bw->bw_avg,
+		(unsigned long)bw->size, (unsigned long)bw->iters, bw->bw_peak * k, bw->bw_avg * k,
 		bw->msg_rate);
 }
 

@@ -50,8 +50,9 @@ void perf_bw_compute(struct perf_bw *bw, uint64_t size, uint64_t iters, uint64_t
  */
 int perf_lat_compute(struct perf_lat *lat, uint64_t size, uint64_t *ns, uint64_t n, double scale);
 
-void perf_bw_header(FILE *f);
-void perf_bw_line(FILE *f, const struct perf_bw *bw);
+/** perftest's table; @p gbits: Gb/s (--report_gbits), else MB/s. */
+void perf_bw_header(FILE *f, bool gbits);
+void perf_bw_line(FILE *f, const struct perf_bw *bw, bool gbits);
 void perf_lat_header(FILE *f);
 void perf_lat_line(FILE *f, const struct perf_lat *lat);
 /** One JSON object per result; @p verb and @p test ("bw" or "lat") name it. */

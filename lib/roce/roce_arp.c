@@ -36,6 +36,7 @@ const char *const roce_arp_counter_names[] = {
 	[ROCE_ARP_MALFORMED] = "arp_malformed",
 	[ROCE_ARP_NO_MBUF] = "arp_no_mbuf",
 	[ROCE_ARP_TABLE_FULL] = "arp_table_full",
+	[ROCE_ARP_LEARNT_FROM_PEER] = "arp_learnt_from_peer",
 };
 static_assert(RTE_DIM(roce_arp_counter_names) == ROCE_ARP_NCOUNTERS, "a name per counter");
 
@@ -134,6 +135,26 @@ neigh_new(struct roce_arp *arp, uint32_t ipv4, enum roce_neigh_state state,
 		e->mac = *mac;
 	e->last_request_ns = now_ns;
 	return e;
+}
+
+bool
+roce_arp_learn_peer(struct roce_arp *arp, uint32_t ipv4, const struct rte_ether_addr *mac,
+		    uint64_t now_ns)
+{
+	struct roce_neigh *e = neigh_find(arp, ipv4);
+
+	if (!rte_is_valid_assigned_ether_addr(mac) ||
+	    (e != NULL && e->state != ROCE_NEIGH_INCOMPLETE))
+		return false;
+	if (e == NULL)
+		e = neigh_new(arp, ipv4, ROCE_NEIGH_REACHABLE, mac, now_ns);
+	if (e == NULL)
+		return false;
+	e->mac = *mac;
+	e->state = ROCE_NEIGH_REACHABLE;
+	e->last_request_ns = now_ns;
+	arp->count[ROCE_ARP_LEARNT_FROM_PEER]++;
+	return true;
 }
 
 int

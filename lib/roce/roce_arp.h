@@ -53,6 +53,7 @@ enum roce_arp_counter {
 	ROCE_ARP_MALFORMED,	/* truncated or inconsistent */
 	ROCE_ARP_NO_MBUF,
 	ROCE_ARP_TABLE_FULL,
+	ROCE_ARP_LEARNT_FROM_PEER,	/* an unresolved partner heard from in RoCE */
 	ROCE_ARP_NCOUNTERS,
 };
 
@@ -68,6 +69,17 @@ struct roce_arp {
 
 void roce_arp_init(struct roce_arp *arp, uint32_t ipv4, const struct rte_ether_addr *mac,
 		   struct rte_mempool *pool);
+
+/**
+ * A QP's partner at @p ipv4 sent us a valid RoCEv2 frame from @p mac: if
+ * we have no address for it yet (none, or a request unanswered), take
+ * this one. Known and static entries are never changed here. Without it
+ * a responder whose ARP request or reply was lost could not answer for
+ * the pace of ARP retries (ROCE_ARP_RETRY_NS), longer than a requester
+ * waits before it gives up. @return true if the entry was learnt.
+ */
+bool roce_arp_learn_peer(struct roce_arp *arp, uint32_t ipv4, const struct rte_ether_addr *mac,
+			 uint64_t now_ns);
 
 /** A static entry. @return 0, -ENOSPC if the table is full of static entries. */
 int roce_arp_set_static(struct roce_arp *arp, uint32_t ipv4, const struct rte_ether_addr *mac);

@@ -28,8 +28,27 @@ advance(struct roce_qp *qp, uint32_t psn)
 		roce_window_acked(&qp->win, psn, n, qp->dev->now_ns);
 	}
 	qp->comp.progress_ns = qp->dev->now_ns;
+	qp->comp.data_ns = qp->dev->now_ns;
 	qp->comp.retry_left = qp->attr.retry_cnt;
 	qp->comp.rnr_retry_left = qp->attr.rnr_retry;
+}
+
+/*
+ * A response that moves nothing still shows the responder at work on our
+ * requests, in order: the timers (not the retry counts) start again. A
+ * responder such as rxe serves a request asked again only after the
+ * streams before it, duplicates for us by then, and a timer firing
+ * meanwhile would only queue one more replay. Only for so long without
+ * progress (ROCE_ALIVE_TIMEOUTS local ACK timeouts): a peer that answers
+ * nothing new still fails the QP.
+ */
+static void
+alive(struct roce_qp *qp)
+{
+	uint64_t timeout = roce_ack_timeout_ns(qp->attr.timeout);
+
+	if (timeout == 0 || qp->dev->now_ns - qp->comp.data_ns < ROCE_ALIVE_TIMEOUTS * timeout)
+		qp->comp.progress_ns = qp->dev->now_ns;
 }
 
 /* Go back to @p psn after a loss the window reacts to. */
@@ -258,8 +277,12 @@ response_target(struct roce_qp *qp, const struct roce_pkt *pkt, uint32_t *idx)
 	*idx = wqe_at_psn(qp, pkt->psn);
 	if (*idx == qp->sq_head) {
 		/* Older than everything outstanding: a duplicate. */
-		roce_count(qp->dev, roce_psn_lt(pkt->psn, qp->comp.psn) ? ROCE_CNT_REQ_DUP_RESP :
-			   ROCE_CNT_REQ_BAD_RESP);
+		if (roce_psn_lt(pkt->psn, qp->comp.psn)) {
+			roce_count(qp->dev, ROCE_CNT_REQ_DUP_RESP);
+			alive(qp);
+		} else {
+			roce_count(qp->dev, ROCE_CNT_REQ_BAD_RESP);
+		}
 		return NULL;
 	}
 	wqe = roce_sq_wqe(qp, *idx);
@@ -271,6 +294,7 @@ response_target(struct roce_qp *qp, const struct roce_pkt *pkt, uint32_t *idx)
 	ack_through(qp, roce_psn_add(wqe->first_psn, ROCE_PSN_MASK));
 	if (qp->state != IBV_QPS_RTS)
 		return NULL;
+	alive(qp);
 	if (wqe->resp_done || roce_psn_lt(pkt->psn, roce_wqe_resp_psn(qp, wqe))) {
 		roce_count(qp->dev, ROCE_CNT_REQ_DUP_RESP);
 		return NULL;
@@ -396,7 +420,7 @@ comp_read_resp(struct roce_qp *qp, const struct roce_pkt *pkt, const struct rte_
 	}
 	if (pkt->psn != roce_wqe_resp_psn(qp, wqe)) {
 		/* One before it was lost: ask again from there; what is ahead
-		 * is kept, and new data is progress for the timers. */
+		 * is kept, and new data is progress. */
 		if (read_keep_ahead(qp, idx, wqe, pkt, m))
 			advance(qp, qp->comp.psn);
 		rd_atomic_lost(qp, wqe);
@@ -458,6 +482,8 @@ roce_comp_rx(struct roce_qp *qp, struct roce_pkt *pkt, struct rte_mbuf *m)
 	}
 	if (roce_psn_lt(pkt->psn, roce_psn_add(qp->comp.psn, ROCE_PSN_MASK))) {
 		roce_count(qp->dev, ROCE_CNT_REQ_DUP_RESP);
+		if (mask & (ROCE_OPF_READ | ROCE_OPF_ATOMIC))
+			alive(qp);
 		return;
 	}
 	if (mask & ROCE_OPF_ACK)
@@ -498,6 +524,19 @@ roce_comp_timer(struct roce_qp *qp)
 		return 1;
 	}
 	rto = roce_window_rto_ns(&qp->win, timeout);
+	/* The oldest WR is a READ already asked for again at the PSN it
+	 * waits for, with more than one packet to come: a responder such as
+	 * rxe serves that only after what it streams now (a slow one pauses),
+	 * and each more copy costs a whole replay. Ask again at most twice per
+	 * local ACK timeout then. */
+	if (rto != 0 && qp->sq_tail != qp->sq_head) {
+		const struct roce_send_wqe *wqe = roce_sq_wqe(qp, qp->sq_tail);
+
+		if (wqe->state != ROCE_WQE_POSTED && wqe->wr.opcode == IBV_WR_RDMA_READ &&
+		    wqe->reread_armed && wqe->reread_psn == roce_wqe_resp_psn(qp, wqe) &&
+		    roce_psn_lt(wqe->reread_psn, wqe_last_psn(wqe)))
+			rto = RTE_MAX(rto, timeout / 2);
+	}
 	base = RTE_MAX(qp->comp.progress_ns, qp->comp.rto_base_ns);
 	if (rto == 0 || dev->now_ns - base < rto)
 		return 0;

@@ -99,7 +99,8 @@ extern const char *const roce_counter_names[ROCE_CNT_NCOUNTERS];
 #define ROCE_COPY_MBUFS		1023	/* READ response copies in flight per device */
 #define ROCE_TIMER_SCAN_NS	10000	/* timers are looked at every 10 us */
 #define ROCE_RX_BURSTS		4	/* receive bursts per port per poll, at most */
-#define ROCE_READ_OOO_PKTS	1024	/* READ responses kept ahead of a gap */
+#define ROCE_READ_OOO_PKTS	8192	/* READ responses kept ahead of a gap (8 MiB at MTU 1024) */
+#define ROCE_ALIVE_TIMEOUTS	16	/* signs of life hold the timers off this many timeouts */
 
 struct roce_port {
 	struct roce_dev *dev;
@@ -334,7 +335,8 @@ struct roce_qp {
 	struct {
 		uint32_t psn;		/* oldest PSN not acknowledged */
 		uint32_t acked_psn;	/* the responder has everything up to here */
-		uint64_t progress_ns;	/* last forward progress: timer base */
+		uint64_t progress_ns;	/* last forward progress or sign of life: timer base */
+		uint64_t data_ns;	/* last forward progress */
 		uint8_t retry_left;
 		uint8_t rnr_retry_left;
 		uint64_t rto_base_ns;	/* the retransmission timer last fired */

@@ -518,7 +518,7 @@ roce_modify_qp(struct roce_qp *qp, struct ibv_qp_attr *attr, int mask)
 	}
 	roce_qp_wake(qp);
 	if (to == IBV_QPS_RTS)
-		qp->comp.progress_ns = dev->now_ns;
+		qp->comp.progress_ns = qp->comp.data_ns = dev->now_ns;
 	qp->state = to;
 	qp->attr.qp_state = to;
 	qp->tmpl_valid = false;		/* addresses or path may have changed */

@@ -91,6 +91,11 @@ roce_recv(struct roce_port *port, struct rte_mbuf *m)
 		     dev->now_ns - qp->path_changed_ns >= ROCE_PATH_HOLD_NS))
 			roce_qp_migrate(qp, port, pkt.ip_src);
 	}
+	/* A QP held for want of its partner's MAC (an ARP reply lost): the
+	 * partner's own valid frame tells where it is, so answers need not
+	 * wait for the next ARP request. */
+	if (qp->path_held && pkt.ip_src == qp->dest_ip)
+		roce_arp_learn_peer(&port->arp, pkt.ip_src, &pkt.eth_src, dev->now_ns);
 	if (mask & ROCE_OPF_REQ) {
 		/* Requests are accepted in RTR and RTS (IBTA 10.3.1). */
 		if (qp->state != IBV_QPS_RTR && qp->state != IBV_QPS_RTS) {

@@ -315,7 +315,7 @@ roce_req_poll(struct roce_qp *qp)
 		if (roce_psn_gt(qp->req.psn, qp->req.max_psn))
 			qp->req.max_psn = qp->req.psn;
 		if (idle)	/* the ACK timer starts with the first packet out */
-			qp->comp.progress_ns = dev->now_ns;
+			qp->comp.progress_ns = qp->comp.data_ns = dev->now_ns;
 		if (idx + psn_used >= wqe->npkts) {
 			wqe->state = ROCE_WQE_PENDING;
 			qp->sq_cur++;

@@ -14,6 +14,11 @@
  *
  *   perf_oob_peer [EAL args] -- --pcap FILE --conversation N
  *       --play server|client [--connect IPV4] [--port TCP_PORT]
+ *       [--test VERB-bw|VERB-lat --size BYTES --iters N --run-after-keys K]
+ *
+ * The recording is ib_write_bw unless --test names another (write, read,
+ * send, atomic; bw or lat); the side played runs its RDMA loop after the
+ * K-th keys hand shake (3 for ib_write_bw, as perftest), if it has one.
  *
  * Malformed input (no EAL): a server (or with --connect, a client) that
  * goes wrong in one way:
@@ -196,8 +201,16 @@ replay(int argc, char **argv)
 		{ "play", required_argument, NULL, 'r' },
 		{ "connect", required_argument, NULL, 'c' },
 		{ "port", required_argument, NULL, 'P' },
+		{ "test", required_argument, NULL, 't' },
+		{ "size", required_argument, NULL, 's' },
+		{ "iters", required_argument, NULL, 'i' },
+		{ "run-after-keys", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
+	enum perf_verb verb = PERF_WRITE;
+	bool lat = false;
+	unsigned int run_after = 3;
+	uint64_t size = 0, iters = 0;
 	static struct conversation conv;
 	const char *pcap = NULL, *connect_to = "127.0.0.1";
 	unsigned int n = 1, step, keys_seen = 0, report_step = 0;
@@ -218,6 +231,15 @@ replay(int argc, char **argv)
 		case 'r': play_server = strcmp(optarg, "server") == 0; break;
 		case 'c': connect_to = optarg; break;
 		case 'P': port = (uint16_t)atoi(optarg); break;
+		case 't':
+			verb = strncmp(optarg, "read", 4) == 0 ? PERF_READ :
+			       strncmp(optarg, "send", 4) == 0 ? PERF_SEND :
+			       strncmp(optarg, "atomic", 6) == 0 ? PERF_ATOMIC : PERF_WRITE;
+			lat = strstr(optarg, "-lat") != NULL;
+			break;
+		case 's': size = strtoull(optarg, NULL, 0); break;
+		case 'i': iters = strtoull(optarg, NULL, 0); break;
+		case 'k': run_after = (unsigned int)atoi(optarg); break;
 		default: return die("%s", "bad option");
 		}
 	}
@@ -237,22 +259,30 @@ replay(int argc, char **argv)
 		memcpy(gid.raw, recorded.gid, 16);
 		if (roce_gid_to_ipv4(&gid, &ip) != 0)
 			return die("%s", "recorded GID is not IPv4-mapped");
-		/* The client's report: five 8-byte messages after its fourth keys. */
+		/* The client's report: five 8-byte messages after its fourth keys;
+		 * latency tests and ib_send_bw have none. */
 		for (step = 0; step < conv.n_client; step++)
 			if (cl[step].len == 8 && report_step == 0)
 				report_step = step;
-		if (report_step == 0)
-			return die("%s", "no report in the recording");
-		for (step = 0; step < 5; step++)
-			memcpy(rep_bytes + 8 * step, cl[report_step + step].data, 8);
-		perf_report_parse(rep_bytes, &rep);
-		printf("recorded report: %lu %lu %.2f %.2f %.6f\n", (unsigned long)rep.size,
-		       (unsigned long)rep.iters, rep.bw_peak, rep.bw_avg, rep.msg_rate);
-		pc.verb = PERF_WRITE;	/* oob-perftest.pcap is ib_write_bw */
+		if (report_step != 0) {
+			for (step = 0; step < 5; step++)
+				memcpy(rep_bytes + 8 * step, cl[report_step + step].data, 8);
+			perf_report_parse(rep_bytes, &rep);
+			printf("recorded report: %lu %lu %.2f %.2f %.6f\n", (unsigned long)rep.size,
+			       (unsigned long)rep.iters, rep.bw_peak, rep.bw_avg, rep.msg_rate);
+		} else if (size == 0 || iters == 0) {
+			return die("%s", "no report in the recording: give --size and --iters");
+		}
+		if (size == 0 || iters == 0) {
+			size = rep.size;
+			iters = rep.iters;
+		}
+		pc.verb = verb;
+		pc.lat = lat;
 		pc.server = play_server;
-		pc.max_size = rep.size;
-		pc.iters = rep.iters;
-		pc.tx_depth = 128;
+		pc.max_size = size;
+		pc.iters = iters;
+		pc.tx_depth = lat ? 1 : 128;
 		pc.rx_depth = 16;
 		pc.local_ip = ip;
 		pc.stall_ms = 20000;
@@ -300,15 +330,22 @@ replay(int argc, char **argv)
 			} else if (!perf_dest_equal(&theirs, &theirs_first)) {
 				mismatch(step, "keys changed", got, want->data, want->len);
 			}
-			/* The fourth keys follow the run: our port is not needed
-			 * any more (ccm_perf.c, sync_keys()). */
-			if (keys_seen == 4)
+			/* The hand shake after the run: our port is not needed
+			 * any more (ccm_perf.c, hand_shake()). */
+			if (keys_seen == run_after + 1)
 				oob.progress = NULL;
-			/* After the third keys (both QPs in RTR) the client runs. */
-			if (keys_seen == 3 && !play_server) {
+			/* Receives first, for a SEND test, before the sync that
+			 * lets the peer send. */
+			if (verb == PERF_SEND && keys_seen == run_after - 1 &&
+			    perf_prepare(&ctx, size) != 0)
+				return die("%s", ctx.error);
+			if (keys_seen == run_after && (verb == PERF_SEND || (lat && verb == PERF_WRITE) ||
+						       !play_server)) {
 				struct perf_bw bw;
+				struct perf_lat lt;
 
-				if (perf_bw_run(&ctx, rep.size, &bw) != 0) {
+				if ((lat ? perf_lat_run(&ctx, size, &lt) :
+					   perf_bw_run(&ctx, size, &bw)) != 0) {
 					struct roce_stats_entry e[96];
 					int k, nc = roce_stats_read(ctx.dev, e, 96);
 
@@ -318,11 +355,11 @@ replay(int argc, char **argv)
 								(unsigned long)e[k].value);
 					return die("%s", ctx.error);
 				}
-				printf("wrote %lu x %lu bytes\n", (unsigned long)rep.iters,
-				       (unsigned long)rep.size);
+				printf("ran %lu x %lu bytes\n", (unsigned long)iters,
+				       (unsigned long)size);
 			}
-		} else if (want->len == 8 && step >= report_step && step < report_step + 5 &&
-			   play_server) {
+		} else if (report_step != 0 && want->len == 8 && step >= report_step &&
+			   step < report_step + 5 && play_server) {
 			/* ccm-perf's report: size and iterations as recorded (the test
 			 * runs the recorded ones), rates its own but sane numbers. */
 			if (step < report_step + 2) {
