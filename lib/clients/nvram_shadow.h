@@ -16,6 +16,7 @@
 
 #include "ccm.h"
 #include "nvram_log.h"
+#include "nvram_mirror.h"
 
 struct nvram_shadow;
 
