@@ -2,9 +2,12 @@
 /*
  * Console commands of the CCM's clients: the NVRAM shadow and the
  * failover monitor (docs/console.md). Appends run on the shadow's lcore,
- * through app_call(), like a storage system's write path would.
+ * through app_call(), like a storage system's write path would: the
+ * shadow answers each with a ticket, and the wait for it is the loop here.
+ * The shadow's state is read only on its lcore (a status taken there).
  */
 #include <errno.h>
+#include <sched.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -87,6 +90,33 @@ fill_record(uint8_t *buf, uint32_t len, const char *node, uint64_t n)
 		buf[i] = (uint8_t)('a' + (n + i) % 26);
 }
 
+/* One round while an NVRAM call waits: the shadow, and the roles sharing
+ * its lcore (the CCM, say). @return work. */
+static int
+nvram_round(struct app *app)
+{
+	return nvram_shadow_poll(app->nvram) + app_loops_poll_others(app->loops, APP_ROLE_NVRAM);
+}
+
+/* The write path: append, then wait for the ticket's answer. */
+static int
+append_wait(struct app *app, const void *buf, uint32_t len, struct nvram_ticket *t)
+{
+	int rc = nvram_shadow_append(app->nvram, buf, len, app_now_ns(), APPEND_TIMEOUT_NS, t);
+
+	while (rc == 0) {
+		int work = nvram_round(app);
+
+		rc = nvram_shadow_ticket(app->nvram, t, app_now_ns());
+		if (rc != -EINPROGRESS)
+			return rc;
+		rc = 0;
+		if (work == 0)
+			sched_yield();
+	}
+	return rc;
+}
+
 static int
 do_append(void *arg)
 {
@@ -96,21 +126,19 @@ do_append(void *arg)
 
 	for (i = 0; i < j->count; i++) {
 		const struct nvram_log *log = nvram_shadow_log(j->app->nvram);
-		uint64_t seq;
+		uint64_t t = app_now_ns();
+		struct nvram_ticket tk;
 		int rc;
 
-		uint64_t t = app_now_ns();
-
 		fill_record(buf, (uint32_t)j->size, j->app->cfg.node_name, log->head_seq);
-		rc = nvram_shadow_append(j->app->nvram, buf, (uint32_t)j->size, &seq,
-					 APPEND_TIMEOUT_NS);
+		rc = append_wait(j->app, buf, (uint32_t)j->size, &tk);
 		if (j->lat_ns != NULL && j->nb_lat < APPEND_SAMPLES_MAX)
 			j->lat_ns[j->nb_lat++] = app_now_ns() - t;
 		if (rc < 0) {
 			j->rc = rc;
 			break;
 		}
-		j->last_seq = seq;
+		j->last_seq = tk.seq;
 		if (rc == 1)
 			j->mirrored++;
 		else
@@ -173,8 +201,16 @@ static int
 do_barrier(void *arg)
 {
 	struct barrier_job *j = arg;
+	uint64_t deadline = app_now_ns() + j->ms * 1000000ull;
+	int rc;
 
-	return nvram_shadow_barrier(j->app->nvram, j->ms * 1000000ull);
+	while ((rc = nvram_shadow_barrier(j->app->nvram)) == -EINPROGRESS) {
+		if (app_now_ns() >= deadline)
+			return -EAGAIN;
+		if (nvram_round(j->app) == 0)
+			sched_yield();
+	}
+	return rc;
 }
 
 static int

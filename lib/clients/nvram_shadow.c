@@ -8,11 +8,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <rte_errno.h>
@@ -39,11 +37,8 @@ struct nvram_shadow {
 	uint8_t *map, *shadow;
 	uint64_t size;
 	bool sync;
-	int (*progress)(void *arg);
-	void *progress_arg;
 	int (*gate)(void *arg, uint64_t now_ns);
 	void *gate_arg;
-	uint64_t last_ack_ns;
 	struct nvram_log log;
 	struct nvram_mirror mirror;
 	uint64_t host_acked;		/* the newest record we acknowledged */
@@ -117,8 +112,6 @@ nvram_shadow_create(struct ccm *ccm, const struct nvram_shadow_conf *conf)
 	s->ccm = ccm;
 	s->size = conf->size;
 	s->sync = conf->sync;
-	s->progress = conf->progress;
-	s->progress_arg = conf->progress_arg;
 	s->gate = conf->gate;
 	s->gate_arg = conf->gate_arg;
 	nvram_mirror_init(&s->mirror);
@@ -271,9 +264,9 @@ nvram_shadow_poll(struct nvram_shadow *s)
 	return work;
 }
 
-static int
-append_ticket(struct nvram_shadow *s, const void *data, uint32_t len, uint64_t now_ns,
-	      uint64_t timeout_ns, struct nvram_ticket *t)
+int
+nvram_shadow_append(struct nvram_shadow *s, const void *data, uint32_t len, uint64_t now_ns,
+		    uint64_t timeout_ns, struct nvram_ticket *t)
 {
 	struct nvram_span sp[2];
 	unsigned int n;
@@ -299,8 +292,8 @@ append_ticket(struct nvram_shadow *s, const void *data, uint32_t len, uint64_t n
 	return 0;
 }
 
-static int
-ticket_check(struct nvram_shadow *s, struct nvram_ticket *t, uint64_t now_ns)
+int
+nvram_shadow_ticket(struct nvram_shadow *s, struct nvram_ticket *t, uint64_t now_ns)
 {
 	int rc;
 
@@ -317,73 +310,12 @@ ticket_check(struct nvram_shadow *s, struct nvram_ticket *t, uint64_t now_ns)
 	return rc;
 }
 
-static int
-barrier_check(const struct nvram_shadow *s)
+int
+nvram_shadow_barrier(const struct nvram_shadow *s)
 {
 	if (nvram_mirror_unmirrored(&s->mirror, &s->log) == 0)
 		return 0;
 	return s->mirror.session == 0 ? -EAGAIN : -EINPROGRESS;
-}
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-/* One round of waiting for the partner: our events, and whatever else
- * this lcore runs. */
-static int
-wait_round(struct nvram_shadow *s)
-{
-	int work = nvram_shadow_poll(s);
-
-	if (s->progress != NULL)
-		work += s->progress(s->progress_arg);
-	return work;
-}
-
-int
-nvram_shadow_append(struct nvram_shadow *s, const void *data, uint32_t len, uint64_t *seq,
-		    uint64_t timeout_ns)
-{
-	struct nvram_ticket t;
-	int rc = append_ticket(s, data, len, now_ns(), timeout_ns, &t);
-
-	if (rc != 0)
-		return rc;
-	*seq = t.seq;
-	if (!s->sync)
-		nvram_shadow_poll(s);
-	while ((rc = ticket_check(s, &t, now_ns())) == -EINPROGRESS)
-		if (wait_round(s) == 0)
-			sched_yield();
-	s->last_ack_ns = t.ack_ns != 0 ? t.ack_ns : s->last_ack_ns;
-	return rc;
-}
-
-int
-nvram_shadow_barrier(struct nvram_shadow *s, uint64_t timeout_ns)
-{
-	uint64_t deadline = now_ns() + timeout_ns;
-	int rc;
-
-	while ((rc = barrier_check(s)) == -EINPROGRESS) {
-		if (now_ns() >= deadline)
-			return -EAGAIN;
-		if (wait_round(s) == 0)
-			sched_yield();
-	}
-	return rc;
-}
-
-uint64_t
-nvram_shadow_last_ack_ns(const struct nvram_shadow *s)
-{
-	return s->last_ack_ns;
 }
 
 int
@@ -414,6 +346,20 @@ nvram_shadow_discard(struct nvram_shadow *s)
 		NV_LOG(NOTICE, "discarded records %lu..%lu: the partner took them over",
 		       (unsigned long)tail, (unsigned long)head - 1);
 	return 0;
+}
+
+void
+nvram_shadow_status(const struct nvram_shadow *s, struct nvram_shadow_status *st)
+{
+	const struct nvram_mirror *m = &s->mirror;
+
+	*st = (struct nvram_shadow_status){
+		.state = m->state, .session = m->session, .acked = m->acked,
+		.unmirrored = nvram_mirror_unmirrored(m, &s->log),
+		.tail_seq = s->log.tail_seq, .head_seq = s->log.head_seq,
+		.live_bytes = s->log.live_bytes, .in_flight = m->posted - m->completed,
+		.resyncs = m->resyncs, .overflows = m->overflows, .write_errors = m->write_errors,
+	};
 }
 
 uint64_t
