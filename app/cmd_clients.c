@@ -38,30 +38,85 @@ need_failover(struct app *app)
 	return -ENODEV;
 }
 
+struct status_job {
+	struct app *app;
+	struct nvram_shadow_status st;
+};
+
+/* The shadow's state, taken on its lcore. */
+static int
+do_status(void *arg)
+{
+	struct status_job *j = arg;
+
+	nvram_shadow_status(j->app->nvram, &j->st);
+	return 0;
+}
+
+/* The takeover's figures, written on the failover lcore, read there. */
+struct took_over {
+	struct app *app;
+	bool took_over;
+	uint64_t replayed;
+};
+
+static int
+do_took_over(void *arg)
+{
+	struct took_over *t = arg;
+
+	t->took_over = t->app->took_over;
+	t->replayed = t->app->replayed;
+	return 0;
+}
+
+/* The mirror's state in words: in sync, or why not. */
+static const char *
+mirror_words(enum nvm_state s)
+{
+	switch (s) {
+	case NVM_S_IN_SYNC:
+		return "in sync";
+	case NVM_S_RESYNC:
+		return "degraded: resync under way";
+	case NVM_S_BEHIND:
+		return "degraded: fell behind, resync owed";
+	case NVM_S_BROKEN:
+		return "degraded: a WRITE failed, the session ends";
+	default:
+		return "degraded: no session with the partner";
+	}
+}
+
 static int
 cmd_show_nvram(struct app *app, int argc, char **argv)
 {
-	const struct nvram_log *log;
+	struct took_over to = { .app = app };
+	struct status_job j = { .app = app };
 
 	(void)argc;
 	(void)argv;
 	if (need_nvram(app) != 0)
 		return -ENODEV;
-	log = nvram_shadow_log(app->nvram);
+	app_call(app->loops, APP_ROLE_NVRAM, do_status, &j);
+	if (app->failover != NULL)
+		app_call(app->loops, APP_ROLE_FAILOVER, do_took_over, &to);
 	printf("NVRAM %s (%" PRIu64 " bytes), shadow of %s in %s, %s mirror\n",
 	       app->cfg.nvram_file, app->cfg.nvram_size, app->cfg.peer_name,
 	       app->cfg.shadow_file, app->cfg.mirror == CFG_MIRROR_SYNC ? "sync" : "async");
-	printf("  mirror      %s\n", nvram_shadow_in_sync(app->nvram) ? "in sync" : "degraded");
-	if (log->head_seq > log->tail_seq)
+	printf("  mirror      %s\n", mirror_words(j.st.state));
+	if (j.st.head_seq > j.st.tail_seq)
 		printf("  records     %" PRIu64 "..%" PRIu64 " live, %" PRIu64 " bytes\n",
-		       log->tail_seq, log->head_seq - 1, log->live_bytes);
+		       j.st.tail_seq, j.st.head_seq - 1, j.st.live_bytes);
 	else
-		printf("  records     none live (next %" PRIu64 ")\n", log->head_seq);
-	printf("  acked       %" PRIu64 " (partner has every record up to it)\n",
-	       nvram_shadow_acked(app->nvram));
-	printf("  unmirrored  %" PRIu64 "\n", nvram_shadow_unmirrored(app->nvram));
-	if (app->took_over)
-		printf("  took over   %" PRIu64 " record(s) of %s replayed\n", app->replayed,
+		printf("  records     none live (next %" PRIu64 ")\n", j.st.head_seq);
+	printf("  acked       %" PRIu64 " (partner has every record up to it)\n", j.st.acked);
+	printf("  unmirrored  %" PRIu64 "\n", j.st.unmirrored);
+	printf("  resyncs     %" PRIu64 " (queue overflows %" PRIu64 ", failed WRITEs %" PRIu64
+	       "); %" PRIu64 " WRITE(s) in flight\n", j.st.resyncs, j.st.overflows,
+	       j.st.write_errors, j.st.in_flight);
+	if (to.took_over)
+		printf("  took over   %" PRIu64 " record(s) of %s replayed\n", to.replayed,
 		       app->cfg.peer_name);
 	return 0;
 }
@@ -195,6 +250,7 @@ struct barrier_job {
 	struct app *app;
 	uint64_t seq;
 	uint64_t ms;
+	struct nvram_shadow_status st;	/* when it ended */
 };
 
 static int
@@ -205,11 +261,14 @@ do_barrier(void *arg)
 	int rc;
 
 	while ((rc = nvram_shadow_barrier(j->app->nvram)) == -EINPROGRESS) {
-		if (app_now_ns() >= deadline)
-			return -EAGAIN;
+		if (app_now_ns() >= deadline) {
+			rc = -EAGAIN;
+			break;
+		}
 		if (nvram_round(j->app) == 0)
 			sched_yield();
 	}
+	nvram_shadow_status(j->app->nvram, &j->st);
 	return rc;
 }
 
@@ -228,11 +287,9 @@ cmd_nvram_barrier(struct app *app, int argc, char **argv)
 	rc = app_call(app->loops, APP_ROLE_NVRAM, do_barrier, &j);
 	if (rc != 0)
 		printf("error: %" PRIu64 " record(s) not mirrored after %" PRIu64 " ms (%s)\n",
-		       nvram_shadow_unmirrored(app->nvram), j.ms,
-		       nvram_shadow_in_sync(app->nvram) ? "in sync" : "degraded");
+		       j.st.unmirrored, j.ms, mirror_words(j.st.state));
 	else
-		printf("mirrored: the partner has every record up to %" PRIu64 "\n",
-		       nvram_shadow_acked(app->nvram));
+		printf("mirrored: the partner has every record up to %" PRIu64 "\n", j.st.acked);
 	return rc;
 }
 
@@ -332,6 +389,7 @@ cmd_nvram_verify(struct app *app, int argc, char **argv)
 	return j.own_rc < 0 ? -EBADMSG : 0;
 }
 
+/* The value the shadow publishes (any thread): polled, not called for. */
 static bool
 nvram_in_sync(struct app *app, const void *arg)
 {
@@ -362,12 +420,14 @@ cmd_wait_nvram(struct app *app, int argc, char **argv)
 static int
 cmd_show_failover(struct app *app, int argc, char **argv)
 {
+	struct took_over to = { .app = app };
 	uint64_t last, now = app_now_ns();
 
 	(void)argc;
 	(void)argv;
 	if (need_failover(app) != 0)
 		return -ENODEV;
+	app_call(app->loops, APP_ROLE_FAILOVER, do_took_over, &to);
 	last = failover_last_beat_ns(app->failover);
 	printf("partner %s: %s\n", app->cfg.peer_name,
 	       fo_state_name(failover_state(app->failover)));
@@ -390,7 +450,7 @@ cmd_show_failover(struct app *app, int argc, char **argv)
 	       app->cfg.mailbox[0] != '\0' ? app->cfg.mailbox : "none");
 	if (failover_takeover_ns(app->failover) != 0)
 		printf("  took over       %.1f s ago, %" PRIu64 " record(s) replayed\n",
-		       (now - failover_takeover_ns(app->failover)) / 1e9, app->replayed);
+		       (now - failover_takeover_ns(app->failover)) / 1e9, to.replayed);
 	return 0;
 }
 
