@@ -248,6 +248,7 @@ struct roce_send_wqe {
 	uint32_t read_req_psn;		/* PSN of the last READ request sent */
 	bool reread;			/* ask again from resp_bytes, alone */
 	bool reread_armed;		/* asked again at reread_psn: once per gap */
+	uint8_t reread_lasts_due;	/* LASTs of earlier streams still to come */
 	uint32_t reread_psn;
 };
 

@@ -29,6 +29,7 @@
 #define ROCE_RTO_INITIAL_NS	1000000ull	/* before any round trip is measured */
 #define ROCE_RTO_MAX_BACKOFF	10	/* doublings without progress */
 #define ROCE_RTO_PER_TIMEOUT	4	/* resends per IBTA local ACK timeout, at least */
+#define ROCE_REREAD_RTO_MIN_NS	2000000ull	/* 2 ms: a READ asked again, before again */
 
 struct roce_window {
 	uint32_t cwnd;			/* PSNs that may be in flight */
