@@ -621,6 +621,47 @@ START_TEST(read_keeps_responses_after_a_gap)
 }
 END_TEST
 
+/*
+ * After a timer the window is ROCE_WINDOW_MIN PSNs, fewer than the AckReq
+ * interval: the packet that fills it asks for an ACK. Otherwise a responder
+ * that holds its ACKs until asked (ours, a coalescing RNIC) leaves the
+ * sender waiting for the next timer, once per round trip.
+ */
+START_TEST(packet_filling_the_window_asks_for_an_ack)
+{
+	struct ibv_sge sge = { .addr = (uintptr_t)buf, .length = 40 * MTU,
+			       .lkey = roce_mr_lkey(mr) };
+	struct ibv_send_wr wr = { .wr_id = 1, .sg_list = &sge, .num_sge = 1,
+				  .opcode = IBV_WR_RDMA_WRITE, .send_flags = IBV_SEND_SIGNALED },
+			   *bad;
+	uint64_t rtos = stat("req_rto");
+	struct sp_frame f, resent[4];
+	unsigned int sent = 0, t;
+
+	wr.wr.rdma.remote_addr = 0x100000;
+	wr.wr.rdma.rkey = 0x4242;
+	ck_assert_int_eq(roce_post_send(S.qp, &wr, &bad), 0);
+	/* The first flight, never acknowledged; then the timer and what it
+	 * sends again. */
+	for (t = 0; t < 100 && (stat("req_rto") == rtos || t % 10 != 0); t++) {
+		sp_poll(&S, 20000);
+		while (sp_recv(&S, &f)) {
+			if (sent >= 40 && sent < 40 + RTE_DIM(resent))
+				resent[sent - 40] = f;
+			sent++;
+		}
+	}
+	ck_assert_msg(stat("req_rto") == rtos + 1, "%lu retransmission timers in 2 ms",
+		      (unsigned long)(stat("req_rto") - rtos));
+	ck_assert_msg(sent == 40 + ROCE_WINDOW_MIN, "%u frames, expected 40 and %u again", sent,
+		      ROCE_WINDOW_MIN);
+	ck_assert(resent[0].pkt.opcode == ROCE_OP_WRITE_FIRST && resent[0].pkt.psn == dut_psn(0));
+	ck_assert(resent[1].pkt.opcode == ROCE_OP_WRITE_MIDDLE && resent[1].pkt.psn == dut_psn(1));
+	ck_assert_msg(resent[1].pkt.ackreq, "the packet filling a window of %u PSNs asks for no ACK",
+		      ROCE_WINDOW_MIN);
+}
+END_TEST
+
 /* Local ACK timeout of the QP under test (sp_connect(..., 10)). */
 #define TIMEOUT_NS	roce_ack_timeout_ns(10)
 
@@ -846,6 +887,7 @@ protocol_suite(void)
 	tcase_add_test(comp, read_keeps_responses_after_a_gap);
 	tcase_add_test(comp, read_asked_again_is_not_asked_every_rto);
 	tcase_add_test(comp, read_gap_lost_again_is_asked_again_when_replay_ends);
+	tcase_add_test(comp, packet_filling_the_window_asks_for_an_ack);
 	tcase_add_test(comp, stale_responses_hold_timers_only_for_a_while);
 	tcase_add_test(comp, error_nak_blames_its_own_wr);
 	tcase_add_test(comp, atomic_needs_one_8_byte_sge);
