@@ -25,7 +25,8 @@ advance(struct roce_qp *qp, uint32_t psn)
 
 	if (n > 0) {
 		qp->comp.psn = psn;
-		roce_window_acked(&qp->win, psn, n, qp->dev->now_ns);
+		if (roce_window_acked(&qp->win, psn, n, qp->dev->now_ns))
+			roce_count(qp->dev, ROCE_CNT_REQ_RTO_SPURIOUS);
 	}
 	qp->comp.progress_ns = qp->dev->now_ns;
 	qp->comp.data_ns = qp->dev->now_ns;
@@ -541,6 +542,7 @@ roce_comp_timer(struct roce_qp *qp)
 {
 	struct roce_dev *dev = qp->dev;
 	uint64_t timeout = roce_ack_timeout_ns(qp->attr.timeout), rto, base;
+	uint32_t cwnd;
 
 	if (qp->state != IBV_QPS_RTS || qp->comp.psn == qp->req.max_psn)
 		return 0;
@@ -579,6 +581,9 @@ roce_comp_timer(struct roce_qp *qp)
 	roce_count(dev, ROCE_CNT_REQ_RTO);
 	roce_window_rto_fired(&qp->win);
 	qp->comp.rto_base_ns = dev->now_ns;
+	cwnd = qp->win.cwnd;
 	resend_after_loss(qp, qp->comp.psn, true);
+	if (qp->sq_tail != qp->sq_head && !roce_wqe_is_rd_atomic(roce_sq_wqe(qp, qp->sq_tail)))
+		roce_window_timer_undoable(&qp->win, qp->comp.psn, cwnd);
 	return 1;
 }

@@ -51,6 +51,7 @@ enum roce_counter {
 	ROCE_CNT_REQ_RETRANSMITS,	/* packets sent again */
 	ROCE_CNT_REQ_TIMEOUTS,		/* local ACK timeouts (IBTA; use up retry_cnt) */
 	ROCE_CNT_REQ_RTO,		/* retransmission timer (round trip based) */
+	ROCE_CNT_REQ_RTO_SPURIOUS,	/* ... proven needless by a later ACK */
 	ROCE_CNT_REQ_SEQ_NAK_RCVD,
 	ROCE_CNT_REQ_RNR_NAK_RCVD,
 	ROCE_CNT_REQ_ERR_NAK_RCVD,	/* invalid request / access / operational */
