@@ -68,10 +68,11 @@ bool roce_window_acked(struct roce_window *w, uint32_t una, uint32_t n, uint64_t
  * The retransmission timer fired, the window was @p cwnd_before, and PSNs
  * from @p una go out again ROCE_WINDOW_MIN at a time. A go-back-N
  * responder drops what follows a gap, so an ACK past that resend can only
- * come from originals it had: the timer was spurious (a stalled peer, a
- * slow ACK, not a loss) and the window before it is given back (F-RTO,
- * RFC 5682). Only for SENDs and WRITEs: one READ request is answered by
- * many PSNs.
+ * come from originals it had: the timer was spurious (a stalled peer or a
+ * late ACK), or at most the packets after the ACK were lost (the sender
+ * goes on from there). Either way it was no sign of a full path, and the
+ * window before it is given back (F-RTO, RFC 5682). Only for SENDs and
+ * WRITEs: one READ request is answered by many PSNs.
  */
 void roce_window_timer_undoable(struct roce_window *w, uint32_t una, uint32_t cwnd_before);
 
