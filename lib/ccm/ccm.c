@@ -222,37 +222,9 @@ do_action(struct ccm *ccm, enum ccm_action a, enum ccm_event cause)
 	}
 }
 
-/* A message that arrived before its state: its event, when the state comes. */
+/* One event through the table, and its action. */
 static void
-deferred_events(struct ccm *ccm)
-{
-	enum ccm_state before;
-
-	do {
-		before = ccm->state;
-		if ((ccm->state == CCM_S_HELLO || ccm->state == CCM_S_CLIENTS) &&
-		    ccm->have_refuse) {
-			ccm->have_refuse = false;
-			ccm_event_post(ccm, CCM_E_HELLO_BAD);
-		} else if (ccm->state == CCM_S_HELLO && ccm->have_hello) {
-			const struct ccm_hello *h = &ccm->peer_hello.u.hello;
-
-			ccm->version = ccm_version_negotiate(ccm->conf.version_min,
-							     ccm->conf.version_max,
-							     h->version_min, h->version_max);
-			ccm_event_post(ccm, ccm->version ? CCM_E_HELLO_OK : CCM_E_HELLO_BAD);
-		} else if (ccm->state == CCM_S_CLIENTS && ccm->have_clients) {
-			ccm_event_post(ccm, CCM_E_CLIENTS);
-		} else if (ccm->state == CCM_S_PORTS && ccm->have_ports) {
-			ccm_event_post(ccm, CCM_E_PORTS);
-		} else if (ccm->state == CCM_S_READY_WAIT && ccm->have_ready) {
-			ccm_event_post(ccm, CCM_E_READY);
-		}
-	} while (ccm->state != before);
-}
-
-void
-ccm_event_post(struct ccm *ccm, enum ccm_event e)
+session_step(struct ccm *ccm, enum ccm_event e)
 {
 	struct ccm_transition t = ccm_session_step(ccm->state, e);
 	enum ccm_state from = ccm->state;
@@ -270,6 +242,47 @@ ccm_event_post(struct ccm *ccm, enum ccm_event e)
 	if (from != CCM_S_UP && t.next != from && t.next >= CCM_S_HELLO)
 		ccm->step_deadline_ns = ccm->now_ns + ccm->conf.step_timeout_ns;
 	do_action(ccm, t.action, e);
+}
+
+void
+ccm_event_post(struct ccm *ccm, enum ccm_event e)
+{
+	typeof(ccm->events) *q = &ccm->events;
+
+	if (q->tail - q->head == EVENT_QUEUE) {
+		/* An action posts one event at most: this is a bug, said loudly. */
+		CCM_LOG(ERR, ccm, "%s: event queue full, %s dropped", ccm_state_name(ccm->state),
+			ccm_event_name(e));
+		return;
+	}
+	q->ev[q->tail++ % EVENT_QUEUE] = e;
+	if (q->running)
+		return;
+	q->running = true;
+	while (q->head != q->tail)
+		session_step(ccm, q->ev[q->head++ % EVENT_QUEUE]);
+	q->running = false;
+}
+
+/* Messages that came before their state: each raises its event once the
+ * state that reads it comes (ccm_held_message_step() says which). */
+static void
+held_messages_run(struct ccm *ccm)
+{
+	for (;;) {
+		const struct ccm_hello *h = &ccm->peer_hello.u.hello;
+		struct ccm_held_step step = ccm_held_message_step(ccm->state, ccm->held,
+								  ccm->conf.version_min,
+								  ccm->conf.version_max,
+								  h->version_min, h->version_max);
+
+		if (step.event == CCM_E_NEVENTS)
+			return;
+		ccm->held &= ~step.consume;
+		if (step.consume & CCM_HELD_HELLO)
+			ccm->version = step.version;
+		ccm_event_post(ccm, step.event);
+	}
 }
 
 /* ---- Polling ------------------------------------------------------------ */
@@ -435,7 +448,7 @@ ccm_poll(struct ccm *ccm, uint64_t now_ns)
 	}
 	if (ccm->state == CCM_S_UP)
 		work += ccm_work_poll(ccm);
-	deferred_events(ccm);
+	held_messages_run(ccm);
 	return work;
 }
 

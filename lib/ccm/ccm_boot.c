@@ -40,8 +40,7 @@ own_stage(const struct ccm *ccm)
 void
 ccm_held_forget(struct ccm *ccm)
 {
-	ccm->have_hello = ccm->have_clients = ccm->have_ports = ccm->have_ready = false;
-	ccm->have_refuse = false;
+	ccm->held = 0;
 }
 
 /* A partner attempt we did not know: forget its older messages. */
@@ -52,11 +51,13 @@ peer_attempt_changed(struct ccm *ccm, uint16_t attempt)
 	ccm_held_forget(ccm);
 }
 
-/* Past the first READ: the partner's incarnation is known and must hold. */
-static bool
-past_probe(const struct ccm *ccm)
+/* Whatever told us (ccm_peer_incarnation_check()): the partner restarted. */
+static void
+peer_restarted(struct ccm *ccm, uint64_t incarnation)
 {
-	return ccm->state > CCM_S_PROBE && ccm->state != CCM_S_REFUSED;
+	ccm->count[CNT_PEER_RESTARTS]++;
+	ccm->peer_incarnation = incarnation;
+	ccm_event_post(ccm, CCM_E_PEER_RESTART);
 }
 
 /* ---- The boot QP ------------------------------------------------------- */
@@ -241,12 +242,9 @@ ccm_boot_peer_note_poll(struct ccm *ccm, unsigned int i)
 	ccm->peer_note = note;
 	ccm->peer_note_known = true;
 	roce_qp_resync_responder(ccm->boot_qp, ccm_boot_psn(note.incarnation, note.boot_epoch));
-	if (ccm->peer_incarnation != 0 && note.incarnation != ccm->peer_incarnation &&
-	    past_probe(ccm)) {
-		ccm->count[CNT_PEER_RESTARTS]++;
-		ccm->peer_incarnation = note.incarnation;
-		ccm_event_post(ccm, CCM_E_PEER_RESTART);
-	}
+	if (ccm_peer_incarnation_check(ccm->state, ccm->peer_incarnation, note.incarnation) ==
+	    CCM_PEER_RESTARTED)
+		peer_restarted(ccm, note.incarnation);
 }
 
 /* ---- Messages ------------------------------------------------------------ */
@@ -365,11 +363,9 @@ status_read_done(struct ccm *ccm, const struct ibv_wc *wc)
 			ccm_event_post(ccm, CCM_E_READ_FAIL);
 		return;
 	}
-	if (ccm->peer_incarnation != 0 && st.incarnation != ccm->peer_incarnation &&
-	    past_probe(ccm)) {
-		ccm->count[CNT_PEER_RESTARTS]++;
-		ccm->peer_incarnation = st.incarnation;
-		ccm_event_post(ccm, CCM_E_PEER_RESTART);
+	if (ccm_peer_incarnation_check(ccm->state, ccm->peer_incarnation, st.incarnation) ==
+	    CCM_PEER_RESTARTED) {
+		peer_restarted(ccm, st.incarnation);
 		return;
 	}
 	ccm->peer_incarnation = st.incarnation;
@@ -415,18 +411,18 @@ msg_received(struct ccm *ccm, const uint8_t *buf, uint32_t len)
 	switch (msg.info.type) {
 	case CCM_MSG_HELLO:
 		ccm->peer_hello = msg;
-		ccm->have_hello = true;
+		ccm->held |= CCM_HELD_HELLO;
 		break;
 	case CCM_MSG_CLIENTS:
 		ccm->peer_clients = msg;
-		ccm->have_clients = true;
+		ccm->held |= CCM_HELD_CLIENTS;
 		break;
 	case CCM_MSG_PORTS:
 		ccm->peer_ports = msg;
-		ccm->have_ports = true;
+		ccm->held |= CCM_HELD_PORTS;
 		break;
 	case CCM_MSG_READY:
-		ccm->have_ready = true;
+		ccm->held |= CCM_HELD_READY;
 		break;
 	case CCM_MSG_TERMINATE:
 		ccm_event_post(ccm, CCM_E_PEER_TERMINATE);
@@ -434,7 +430,7 @@ msg_received(struct ccm *ccm, const uint8_t *buf, uint32_t len)
 	case CCM_MSG_REFUSE:
 		ccm->peer_hello.u.hello.version_min = msg.u.refuse.version_min;
 		ccm->peer_hello.u.hello.version_max = msg.u.refuse.version_max;
-		ccm->have_refuse = true;
+		ccm->held |= CCM_HELD_REFUSE;
 		break;
 	default:
 		break;
@@ -452,18 +448,11 @@ ccm_boot_from_peer_poll(struct ccm *ccm)
 			      ccm->conf.peer_node_id, &st) != CCM_PROTO_OK)
 		return;
 	if (st.incarnation == ccm->acked_incarnation && st.attempt != ccm->peer_attempt) {
-		/*
-		 * Same partner, a new attempt: what it sent before is stale.
-		 * A session that was up ends. Before that, only the follower
-		 * (the higher node id) starts over with the leader: if both
-		 * followed each other, their restarts would chase each other
-		 * for ever. A leader whose follower started over waits for its
-		 * step timeout instead.
-		 */
+		/* Same partner, a new attempt: what it sent before is stale;
+		 * whether ours ends too is the leader/follower rule. */
 		peer_attempt_changed(ccm, st.attempt);
-		if (ccm->state == CCM_S_UP ||
-		    (ccm->state >= CCM_S_HELLO && ccm->state < CCM_S_UP &&
-		     ccm->conf.node_id > ccm->conf.peer_node_id)) {
+		if (ccm_peer_new_attempt_ends_ours(ccm->state, ccm->conf.node_id,
+						   ccm->conf.peer_node_id)) {
 			CCM_LOG(INFO, ccm, "partner began its handshake again (attempt %u)",
 				st.attempt);
 			ccm_event_post(ccm, CCM_E_PEER_TERMINATE);
@@ -474,14 +463,18 @@ ccm_boot_from_peer_poll(struct ccm *ccm)
 		ccm->acked_incarnation = st.incarnation;
 		peer_attempt_changed(ccm, st.attempt);
 		ccm_boot_status_publish(ccm, own_stage(ccm));
-		if (!past_probe(ccm)) {
+		switch (ccm_peer_incarnation_check(ccm->state, ccm->peer_incarnation,
+						   st.incarnation)) {
+		case CCM_PEER_LEARN:
 			/* A partner further along than we are: its messages may
 			 * come before our own READ has named it. */
 			ccm->peer_incarnation = st.incarnation;
-		} else if (st.incarnation != ccm->peer_incarnation) {
-			ccm->count[CNT_PEER_RESTARTS]++;
-			ccm->peer_incarnation = st.incarnation;
-			ccm_event_post(ccm, CCM_E_PEER_RESTART);
+			break;
+		case CCM_PEER_RESTARTED:
+			peer_restarted(ccm, st.incarnation);
+			break;
+		default:
+			break;
 		}
 	}
 }

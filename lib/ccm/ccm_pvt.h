@@ -6,8 +6,11 @@
  *   ccm_link.c     links: carrier, keepalives, health, ports spread over links
  *   ccm_boot.c     the boot region and QP, the status READ/WRITE, the messages
  *   ccm_client.c   the client registry, clients' ports, work and completions
- *   ccm_counters.c counters, the transport's counters, /ccm/ telemetry
+ *   ccm_counters.c counters
  * Everything here runs on the CCM's lcore unless marked otherwise.
+ *
+ * Parts never call into the session table: they post events
+ * (ccm_event_post()), which ccm.c runs one at a time.
  */
 #ifndef CCM_PVT_H
 #define CCM_PVT_H
@@ -16,6 +19,7 @@
 #include <rte_spinlock.h>
 
 #include "ccm.h"
+#include "ccm_rules.h"
 
 extern int ccm_logtype;
 #define CCM_LOG(level, ccm, fmt, ...) \
@@ -55,6 +59,7 @@ enum ccm_counter {
 #define CLIENT_WORK_RING 4096
 #define PORT_DEPTH	256		/* work requests in flight per client port */
 #define IMM_RECVS	64		/* receive WRs kept posted per port for immediates */
+#define EVENT_QUEUE	8		/* an action posts one event at most */
 
 /* wr_id of the CCM's own work requests: what a completion is about. */
 enum wr_kind {
@@ -156,8 +161,16 @@ struct ccm {
 	bool stopping;			/* ccm_shutdown: do not initiate again */
 	uint8_t restart_req;		/* ccm_restart from any lcore, atomically */
 	struct ccm_link link[CCM_MAX_LINKS];
-	/* the partner's messages of this session, kept until their state */
-	bool have_hello, have_clients, have_ports, have_ready, have_refuse;
+	/* Session events posted, run in order once the running action is
+	 * done: the table is never re-entered from its own actions. */
+	struct {
+		uint8_t ev[EVENT_QUEUE];
+		unsigned int head, tail;
+		bool running;
+	} events;
+	/* The partner's messages of this attempt, held until their state
+	 * (enum ccm_held_msg bits; ccm_held_message_step() says when). */
+	unsigned int held;
 	struct ccm_msg peer_hello, peer_clients, peer_ports;
 	/* clients */
 	rte_spinlock_t lock;		/* registration only, never on the data path */
@@ -171,7 +184,8 @@ struct ccm {
 
 /* ---- ccm.c ------------------------------------------------------------ */
 
-/** A session event, from any part. */
+/** Post a session event: run at once if the table is not running an
+ * action, else after that action (and the events posted before). */
 void ccm_event_post(struct ccm *ccm, enum ccm_event e);
 
 /* ---- ccm_link.c ------------------------------------------------------- */
