@@ -11,14 +11,12 @@
 #include <rte_telemetry.h>
 
 #include "ccm_app.h"
-#include "roce_stats.h"
 
 static struct app *telemetry_app;	/* telemetry callbacks take no context */
 
 void
 app_stats_print(struct app *app)
 {
-	struct roce_dev *dev = ccm_dev(app->ccm);
 	unsigned int l;
 
 	printf("stats: session %s #%u", ccm_state_name(ccm_state(app->ccm)),
@@ -26,8 +24,8 @@ app_stats_print(struct app *app)
 	for (l = 0; l < app->cfg.nb_links; l++)
 		printf(" link%u %s", l, ccm_link_state_name(ccm_link_state(app->ccm, l)));
 	printf(" tx %" PRIu64 " rx %" PRIu64 " retx %" PRIu64,
-	       roce_stats_get(dev, "tx_frames"), roce_stats_get(dev, "rx_frames"),
-	       roce_stats_get(dev, "req_retransmits"));
+	       ccm_transport_stat(app->ccm, "tx_frames"), ccm_transport_stat(app->ccm, "rx_frames"),
+	       ccm_transport_stat(app->ccm, "req_retransmits"));
 	if (app->nvram != NULL)
 		printf(" nvram acked %" PRIu64 " unmirrored %" PRIu64 " %s",
 		       nvram_shadow_acked(app->nvram), nvram_shadow_unmirrored(app->nvram),

@@ -14,7 +14,6 @@
 
 #include "ccm_app.h"
 #include "roce_fault.h"
-#include "roce_stats.h"
 
 #define STATS_MAX	256
 
@@ -58,7 +57,6 @@ cmd_show_session(struct app *app, int argc, char **argv)
 static int
 cmd_show_links(struct app *app, int argc, char **argv)
 {
-	struct roce_dev *dev = ccm_dev(app->ccm);
 	unsigned int l;
 
 	(void)argc;
@@ -67,7 +65,7 @@ cmd_show_links(struct app *app, int argc, char **argv)
 	for (l = 0; l < app->cfg.nb_links; l++) {
 		const struct cfg_link *cl = &app->cfg.link[l];
 		char local[16], peer[16];
-		int carrier = roce_dev_port_link(dev, l + 1);
+		int carrier = ccm_link_carrier(app->ccm, l);
 
 		ip_str(cl->local_ip, local, sizeof(local));
 		ip_str(cl->peer_ip, peer, sizeof(peer));
@@ -81,7 +79,6 @@ cmd_show_links(struct app *app, int argc, char **argv)
 static int
 cmd_show_ports(struct app *app, int argc, char **argv)
 {
-	struct roce_dev *dev = ccm_dev(app->ccm);
 	unsigned int l;
 
 	(void)argc;
@@ -92,7 +89,7 @@ cmd_show_ports(struct app *app, int argc, char **argv)
 		uint16_t port_id = RTE_MAX_ETHPORTS;
 
 		rte_eth_dev_get_port_by_name(app->cfg.link[l].port, &port_id);
-		roce_dev_port_mac(dev, l + 1, &mac);
+		ccm_link_mac(app->ccm, l, &mac);
 		rte_eth_stats_get(port_id, &st);
 		printf("link %u: %s (DPDK port %u) mac " RTE_ETHER_ADDR_PRT_FMT "\n", l,
 		       app->cfg.link[l].port, port_id, RTE_ETHER_ADDR_BYTES(&mac));
@@ -121,7 +118,7 @@ cmd_show_stats(struct app *app, int argc, char **argv)
 	for (i = 0; i < n; i++)
 		if (all || cs[i].value != 0)
 			printf("  ccm.%-32s %" PRIu64 "\n", cs[i].name, cs[i].value);
-	n = RTE_MIN(roce_stats_read(ccm_dev(app->ccm), rs, STATS_MAX), STATS_MAX);
+	n = RTE_MIN(ccm_transport_stats_read(app->ccm, rs, STATS_MAX), STATS_MAX);
 	for (i = 0; i < n; i++)
 		if (all || rs[i].value != 0)
 			printf("  roce.%-31s %" PRIu64 "\n", rs[i].name, rs[i].value);
@@ -142,7 +139,7 @@ cmd_stats(struct app *app, int argc, char **argv)
 
 struct snapshot {
 	struct app *app;
-	struct roce_qp_info qp[SHOW_MAX];
+	struct ccm_qp_info qp[SHOW_MAX];
 	struct ccm_client_status client[8];
 	unsigned int n;
 };
@@ -152,7 +149,11 @@ do_snapshot_qps(void *arg)
 {
 	struct snapshot *sn = arg;
 
-	sn->n = roce_dev_qp_info(ccm_dev(sn->app->ccm), sn->qp, SHOW_MAX);
+	int n = ccm_qp_info(sn->app->ccm, sn->qp, SHOW_MAX);
+
+	if (n < 0)
+		return n;
+	sn->n = n;
 	return 0;
 }
 
@@ -167,6 +168,7 @@ cmd_show_qp(struct app *app, int argc, char **argv)
 	struct snapshot *sn;
 	uint64_t want = 0;
 	unsigned int i, shown = 0;
+	int rc;
 
 	if (argc == 1 && app_parse_u64(argv[0], 0xffffff, &want) != 0) {
 		printf("error: show qp [QPN], not \"%s\"\n", argv[0]);
@@ -176,11 +178,16 @@ cmd_show_qp(struct app *app, int argc, char **argv)
 	if (sn == NULL)
 		return -ENOMEM;
 	sn->app = app;
-	app_call(app->loops, APP_ROLE_CCM, do_snapshot_qps, sn);
+	rc = app_call(app->loops, APP_ROLE_CCM, do_snapshot_qps, sn);
+	if (rc != 0) {
+		printf("error: show qp: %s\n", strerror(-rc));
+		free(sn);
+		return rc;
+	}
 	printf("qpn     state link  dest qpn  dest ip          sq psn   unacked  rq psn   "
 	       "sq out  rq posted\n");
 	for (i = 0; i < RTE_MIN(sn->n, (unsigned int)SHOW_MAX); i++) {
-		const struct roce_qp_info *q = &sn->qp[i];
+		const struct roce_qp_info *q = &sn->qp[i].qp;
 		char ip[16];
 
 		if (argc == 1 && q->qpn != want)
@@ -188,7 +195,7 @@ cmd_show_qp(struct app *app, int argc, char **argv)
 		ip_str(q->dest_ip, ip, sizeof(ip));
 		printf("%-7u %-5s %-5d %-9u %-16s %-8u %-8u %-8u %-7u %u\n", q->qpn,
 		       q->state < RTE_DIM(state_name) ? state_name[q->state] : "?",
-		       (int)q->port - 1, q->dest_qpn, ip, q->sq_psn, q->unacked_psn, q->rq_psn,
+		       sn->qp[i].link, q->dest_qpn, ip, q->sq_psn, q->unacked_psn, q->rq_psn,
 		       q->sq_outstanding, q->rq_posted);
 		shown++;
 	}
@@ -282,7 +289,7 @@ do_set_fault(void *arg)
 {
 	struct link_change *c = arg;
 
-	return roce_dev_set_fault(ccm_dev(c->app->ccm), c->idx + 1, c->dir, &c->fault);
+	return ccm_link_set_fault(c->app->ccm, c->idx, c->dir, &c->fault);
 }
 
 static int
@@ -317,7 +324,7 @@ do_capture(void *arg)
 {
 	struct link_change *c = arg;
 
-	return roce_dev_capture(ccm_dev(c->app->ccm), c->idx + 1, c->path);
+	return ccm_link_capture(c->app->ccm, c->idx, c->path);
 }
 
 static int
@@ -354,7 +361,7 @@ cmd_session_restart(struct app *app, int argc, char **argv)
 static int
 do_clear_stats(void *arg)
 {
-	roce_stats_reset(ccm_dev(((struct app *)arg)->ccm));
+	ccm_transport_stats_reset(((struct app *)arg)->ccm);
 	return 0;
 }
 

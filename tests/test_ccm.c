@@ -20,6 +20,7 @@
 #include <rte_ring.h>
 
 #include "ccm.h"
+#include "ccm_pvt.h"	/* ccm_dev(): the transport's mbufs and QPs */
 #include "roce_int.h"
 #include "test_eal.h"
 
@@ -479,8 +480,8 @@ silence_link0(void)
 {
 	struct roce_fault_conf dead = { .drop = 1.0, .seed = 3 };
 
-	roce_dev_set_fault(ccm_dev(A.ccm), 1, ROCE_FAULT_TX, &dead);
-	roce_dev_set_fault(ccm_dev(B.ccm), 1, ROCE_FAULT_TX, &dead);
+	ccm_link_set_fault(A.ccm, 0, ROCE_FAULT_TX, &dead);
+	ccm_link_set_fault(B.ccm, 0, ROCE_FAULT_TX, &dead);
 }
 
 static void
@@ -488,8 +489,8 @@ heal_link0(void)
 {
 	struct roce_fault_conf off = { 0 };
 
-	roce_dev_set_fault(ccm_dev(A.ccm), 1, ROCE_FAULT_TX, &off);
-	roce_dev_set_fault(ccm_dev(B.ccm), 1, ROCE_FAULT_TX, &off);
+	ccm_link_set_fault(A.ccm, 0, ROCE_FAULT_TX, &off);
+	ccm_link_set_fault(B.ccm, 0, ROCE_FAULT_TX, &off);
 }
 
 START_TEST(silent_link_loss_fails_over_without_loss)

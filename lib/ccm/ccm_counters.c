@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The CCM's counters, by name as roce_stats_get() does.
+ * The CCM's counters, by name as roce_stats_get() does, and the
+ * transport's under it.
  */
 #include <assert.h>
 #include <stdio.h>
@@ -49,3 +50,21 @@ ccm_stats_read(const struct ccm *ccm, struct ccm_stat_entry *out, unsigned int n
 	return CNT_N;
 }
 
+
+int
+ccm_transport_stats_read(const struct ccm *ccm, struct roce_stats_entry *out, unsigned int n)
+{
+	return roce_stats_read(ccm->dev, out, n);
+}
+
+uint64_t
+ccm_transport_stat(const struct ccm *ccm, const char *name)
+{
+	return roce_stats_get(ccm->dev, name);
+}
+
+void
+ccm_transport_stats_reset(struct ccm *ccm)
+{
+	roce_stats_reset(ccm->dev);
+}

@@ -6,6 +6,7 @@
  * CCM's lcore, except the calls marked "any lcore".
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ccm_pvt.h"
@@ -45,6 +46,68 @@ ccm_link_admin(struct ccm *ccm, unsigned int idx, bool up)
 	__atomic_store_n(up ? &ccm->link[idx].admin_up_req : &ccm->link[idx].admin_down_req, 1,
 			 __ATOMIC_RELEASE);
 	return 0;
+}
+
+int
+ccm_link_set_fault(struct ccm *ccm, unsigned int idx, enum roce_fault_dir dir,
+		   const struct roce_fault_conf *conf)
+{
+	if (idx >= ccm->conf.nb_links)
+		return -EINVAL;
+	return roce_dev_set_fault(ccm->dev, ccm->link[idx].port, dir, conf);
+}
+
+int
+ccm_link_capture(struct ccm *ccm, unsigned int idx, const char *path)
+{
+	if (idx >= ccm->conf.nb_links)
+		return -EINVAL;
+	return roce_dev_capture(ccm->dev, ccm->link[idx].port, path);
+}
+
+int
+ccm_link_carrier(const struct ccm *ccm, unsigned int idx)
+{
+	if (idx >= ccm->conf.nb_links)
+		return -EINVAL;
+	return roce_dev_port_link(ccm->dev, ccm->link[idx].port);
+}
+
+int
+ccm_link_mac(const struct ccm *ccm, unsigned int idx, struct rte_ether_addr *mac)
+{
+	if (idx >= ccm->conf.nb_links)
+		return -EINVAL;
+	return roce_dev_port_mac(ccm->dev, ccm->link[idx].port, mac);
+}
+
+/* The link a transport port carries; -1: none (no path yet). */
+static int
+link_of_port(const struct ccm *ccm, uint8_t port)
+{
+	unsigned int i;
+
+	for (i = 0; i < ccm->conf.nb_links; i++)
+		if (ccm->link[i].port == port)
+			return i;
+	return -1;
+}
+
+int
+ccm_qp_info(const struct ccm *ccm, struct ccm_qp_info *out, unsigned int n)
+{
+	struct roce_qp_info *qp = n ? calloc(n, sizeof(*qp)) : NULL;
+	unsigned int total, i;
+
+	if (n != 0 && qp == NULL)
+		return -ENOMEM;
+	total = roce_dev_qp_info(ccm->dev, qp, n);
+	for (i = 0; i < total && i < n; i++) {
+		out[i].qp = qp[i];
+		out[i].link = link_of_port(ccm, qp[i].port);
+	}
+	free(qp);
+	return total;
 }
 
 int

@@ -184,6 +184,11 @@ struct ccm {
 
 /* ---- ccm.c ------------------------------------------------------------ */
 
+/** The transport device under the CCM: for tests that count its mbufs and
+ * QPs (tests/test_ccm.c), nothing else; the application uses the link calls
+ * of ccm.h. */
+struct roce_dev *ccm_dev(struct ccm *ccm);
+
 /** Post a session event: run at once if the table is not running an
  * action, else after that action (and the events posted before). */
 void ccm_event_post(struct ccm *ccm, enum ccm_event e);
