@@ -293,6 +293,34 @@ START_TEST(clients_get_ports_and_memory)
 }
 END_TEST
 
+START_TEST(work_ids_come_back_whole)
+{
+	/* Every bit of a client's wr_id is its own: the CCM names the client
+	 * beside the work, not inside the id. */
+	static const uint64_t ids[] = { 0xff00000000000001ull, 0x0100000000000002ull,
+					UINT64_MAX };
+	struct ccm_client_event ra, ev;
+	unsigned int i;
+
+	both_with_client();
+	ck_assert(wait_event(&A, CCM_EV_PARTNER_READY, &ra, SEC));
+	ck_assert(wait_event(&B, CCM_EV_PARTNER_READY, &ev, SEC));
+	for (i = 0; i < RTE_DIM(ids); i++) {
+		struct ccm_work w = { .wr_id = ids[i], .session = ra.session, .port = 0,
+				      .opcode = IBV_WR_RDMA_WRITE, .local = A.local, .len = 64,
+				      .remote_off = 64 * i };
+
+		ck_assert_uint_eq(ccm_client_post(A.client, &w, 1), 1);
+		ck_assert_msg(wait_event(&A, CCM_EV_COMPLETION, &ev, SEC),
+			      "work %u: no completion", i);
+		ck_assert_msg(ev.u.wc.wr_id == ids[i] && ev.u.wc.status == IBV_WC_SUCCESS,
+			      "work %u: expected wr_id %016lx, success; got %016lx, status %u", i,
+			      (unsigned long)ids[i], (unsigned long)ev.u.wc.wr_id, ev.u.wc.status);
+	}
+	teardown_nodes();
+}
+END_TEST
+
 START_TEST(client_registering_late_renegotiates)
 {
 	struct ccm_client_event ev;
@@ -674,6 +702,7 @@ main(int argc, char **argv)
 	tcase_add_test(start, simultaneous);
 	tcase_add_test(start, partner_created_but_not_started);
 	tcase_add_test(clients, clients_get_ports_and_memory);
+	tcase_add_test(clients, work_ids_come_back_whole);
 	tcase_add_test(clients, client_registering_late_renegotiates);
 	tcase_add_test(restart, partner_restart_mid_session);
 	tcase_add_test(restart, partner_restart_mid_handshake);

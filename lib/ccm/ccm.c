@@ -354,8 +354,8 @@ ccm_create(const struct ccm_conf *conf)
 	ccm->boot = rte_zmalloc("ccm_boot", sizeof(*ccm->boot), 4096);
 	ccm->scratch = rte_zmalloc("ccm_scratch", sizeof(*ccm->scratch), 4096);
 	snprintf(ring_name, sizeof(ring_name), "cw_%.16s", conf->name);
-	ccm->work = rte_ring_create_elem(ring_name, sizeof(struct ccm_work), CLIENT_WORK_RING,
-					 SOCKET_ID_ANY, RING_F_SC_DEQ);
+	ccm->work = rte_ring_create_elem(ring_name, sizeof(struct ccm_work_item),
+					 CLIENT_WORK_RING, SOCKET_ID_ANY, RING_F_SC_DEQ);
 	if (ccm->pd == NULL || ccm->cq == NULL || ccm->boot == NULL || ccm->scratch == NULL ||
 	    ccm->work == NULL)
 		goto nomem;

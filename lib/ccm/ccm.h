@@ -241,7 +241,7 @@ unsigned int ccm_client_events(struct ccm_client *client, struct ccm_client_even
 
 /* Work on one of the client's ports, done by the CCM's lcore. */
 struct ccm_work {
-	uint64_t wr_id;			/* returned in the completion event */
+	uint64_t wr_id;			/* returned whole in the completion event */
 	uint32_t session;		/* from PARTNER_READY; stale work is failed */
 	uint16_t port;
 	uint16_t opcode;		/* IBV_WR_RDMA_WRITE[_WITH_IMM], IBV_WR_RDMA_READ */

@@ -86,19 +86,17 @@ ccm_client_events(struct ccm_client *client, struct ccm_client_event *ev, unsign
 unsigned int
 ccm_client_post(struct ccm_client *client, const struct ccm_work *w, unsigned int n)
 {
-	struct ccm_work tagged[32];
+	struct ccm_work_item item[32];
 	unsigned int i, done = 0;
 
-	/* The client's id rides in the top byte of wr_id on the way in. */
+	/* Each item names its client; the caller's wr_id comes back whole. */
 	while (done < n) {
-		unsigned int k = RTE_MIN(n - done, RTE_DIM(tagged)), q;
+		unsigned int k = RTE_MIN(n - done, RTE_DIM(item)), q;
 
-		for (i = 0; i < k; i++) {
-			tagged[i] = w[done + i];
-			tagged[i].wr_id = (tagged[i].wr_id & ((1ull << 56) - 1)) |
-					  (uint64_t)client->id << 56;
-		}
-		q = rte_ring_mp_enqueue_burst_elem(client->ccm->work, tagged, sizeof(tagged[0]), k,
+		for (i = 0; i < k; i++)
+			item[i] = (struct ccm_work_item){ .work = w[done + i],
+							  .client = client->id };
+		q = rte_ring_mp_enqueue_burst_elem(client->ccm->work, item, sizeof(item[0]), k,
 						   NULL);
 		done += q;
 		if (q < k)
@@ -423,40 +421,41 @@ ccm_clients_adopt(struct ccm *ccm)
 int
 ccm_work_poll(struct ccm *ccm)
 {
-	struct ccm_work w[32];
+	struct ccm_work_item item[32];
 	unsigned int n, i;
 
-	n = rte_ring_sc_dequeue_burst_elem(ccm->work, w, sizeof(w[0]), RTE_DIM(w), NULL);
+	n = rte_ring_sc_dequeue_burst_elem(ccm->work, item, sizeof(item[0]), RTE_DIM(item),
+					   NULL);
 	for (i = 0; i < n; i++) {
-		unsigned int id = w[i].wr_id >> 56;
-		struct ccm_client *cl = id < ccm->nb_clients ? ccm->client[id] : NULL;
-		struct ccm_client_event ev = { .type = CCM_EV_COMPLETION, .session = w[i].session,
-					.port = w[i].port };
+		const struct ccm_work *w = &item[i].work;
+		struct ccm_client *cl = item[i].client < ccm->nb_clients ?
+					ccm->client[item[i].client] : NULL;
+		struct ccm_client_event ev = { .type = CCM_EV_COMPLETION, .session = w->session,
+					.port = w->port };
 		struct ibv_send_wr wr = { .num_sge = 1, .send_flags = IBV_SEND_SIGNALED }, *bad;
 		struct ibv_sge sge;
 		struct client_port *cp;
 
 		if (cl == NULL)
 			continue;
-		w[i].wr_id &= (1ull << 56) - 1;
-		ev.u.wc.wr_id = w[i].wr_id;
-		ev.u.wc.opcode = w[i].opcode;
-		cp = w[i].port < cl->nports ? &cl->port[w[i].port] : NULL;
-		if (ccm->state != CCM_S_UP || w[i].session != ccm->session || cp == NULL ||
+		ev.u.wc.wr_id = w->wr_id;
+		ev.u.wc.opcode = w->opcode;
+		cp = w->port < cl->nports ? &cl->port[w->port] : NULL;
+		if (ccm->state != CCM_S_UP || w->session != ccm->session || cp == NULL ||
 		    cl->local_mr == NULL || cp->wr_head - cp->wr_tail >= PORT_DEPTH ||
-		    w[i].remote_off + w[i].len > cl->remote_len) {
+		    w->remote_off + w->len > cl->remote_len) {
 			ev.u.wc.status = IBV_WC_WR_FLUSH_ERR;
 			ccm->count[CNT_WORK_FAILED]++;
 			event_to_client(ccm, cl, &ev);
 			continue;
 		}
-		sge = (struct ibv_sge){ .addr = (uintptr_t)w[i].local, .length = w[i].len,
+		sge = (struct ibv_sge){ .addr = (uintptr_t)w->local, .length = w->len,
 					.lkey = roce_mr_lkey(cl->local_mr) };
-		wr.wr_id = WR_ID(WR_CLIENT, cl->id, w[i].port, 0);
+		wr.wr_id = WR_ID(WR_CLIENT, cl->id, w->port, 0);
 		wr.sg_list = &sge;
-		wr.opcode = w[i].opcode;
-		wr.imm_data = rte_cpu_to_be_32(w[i].imm);
-		wr.wr.rdma.remote_addr = cl->remote_iova + w[i].remote_off;
+		wr.opcode = w->opcode;
+		wr.imm_data = rte_cpu_to_be_32(w->imm);
+		wr.wr.rdma.remote_addr = cl->remote_iova + w->remote_off;
 		wr.wr.rdma.rkey = cl->remote_rkey;
 		if (roce_post_send(cp->qp, &wr, &bad) != 0) {
 			ev.u.wc.status = IBV_WC_GENERAL_ERR;
@@ -464,8 +463,8 @@ ccm_work_poll(struct ccm *ccm)
 			event_to_client(ccm, cl, &ev);
 			continue;
 		}
-		cp->wr_ids[cp->wr_head % PORT_DEPTH] = w[i].wr_id;
-		cp->opcodes[cp->wr_head % PORT_DEPTH] = w[i].opcode;
+		cp->wr_ids[cp->wr_head % PORT_DEPTH] = w->wr_id;
+		cp->opcodes[cp->wr_head % PORT_DEPTH] = w->opcode;
 		cp->wr_head++;
 		ccm->count[CNT_WORK_POSTED]++;
 	}
@@ -507,9 +506,9 @@ ccm_client_completion(struct ccm *ccm, const struct ibv_wc *wc)
 void
 ccm_work_flush(struct ccm *ccm)
 {
-	struct ccm_work w;
+	struct ccm_work_item item;
 
-	while (rte_ring_sc_dequeue_elem(ccm->work, &w, sizeof(w)) == 0)
+	while (rte_ring_sc_dequeue_elem(ccm->work, &item, sizeof(item)) == 0)
 		ccm->count[CNT_WORK_FAILED]++;
 }
 

@@ -85,6 +85,14 @@ struct ccm_scratch {
 	uint8_t recv[RECV_SLOTS][CCM_MSG_MAX];
 };
 
+/* A client's work on its way to the CCM's lcore: the client named
+ * explicitly, the caller's wr_id untouched. */
+struct ccm_work_item {
+	struct ccm_work work;
+	uint16_t client;		/* ccm_client.id */
+	uint16_t pad[3];
+};
+
 struct client_port {
 	struct roce_qp *qp;
 	uint8_t link;			/* index into ccm->link */
@@ -176,7 +184,7 @@ struct ccm {
 	rte_spinlock_t lock;		/* registration only, never on the data path */
 	struct ccm_client *client[CCM_MAX_CLIENTS];
 	unsigned int nb_clients;
-	struct rte_ring *work;		/* ccm_work from clients: MP, SC */
+	struct rte_ring *work;		/* ccm_work_item from clients: MP, SC */
 	uint64_t count[CNT_N];
 	uint64_t proto_err[CCM_PROTO_NERR];
 	uint64_t transitions[CCM_S_NSTATES][CCM_E_NEVENTS];
