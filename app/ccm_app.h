@@ -75,7 +75,7 @@ struct app_ccm_view {
 /** Fill @p v on the CCM's lcore (from the main lcore). @return 0, -errno. */
 int app_ccm_view(struct app *app, struct app_ccm_view *v);
 
-/* Statistics (ccm_stats.c): the periodic line, and /ccm/ telemetry. */
+/* Statistics (ccm_stats.c): the periodic line, and /app/node telemetry. */
 void app_stats_print(struct app *app);
 int app_telemetry_register(struct app *app);
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Statistics: the CCM's view taken on its lcore, the periodic line
- * (--stats) made from it, and the /ccm/ telemetry endpoints
- * (dpdk-telemetry.py).
+ * (--stats) made from it, and the /app/node telemetry endpoint
+ * (dpdk-telemetry.py); lib/ccm registers /ccm/ itself.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -78,8 +78,10 @@ app_stats_print(struct app *app)
 	fflush(stdout);
 }
 
+/* What the application adds to the CCM's own /ccm/ endpoints (lib/ccm):
+ * the names it was configured with, its NVRAM mirror and failover monitor. */
 static int
-tel_session(const char *cmd, const char *params, struct rte_tel_data *d)
+tel_node(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	struct app *app = telemetry_app;
 
@@ -88,13 +90,6 @@ tel_session(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_string(d, "node", app->cfg.node_name);
 	rte_tel_data_add_dict_string(d, "partner", app->cfg.peer_name);
-	rte_tel_data_add_dict_string(d, "state", ccm_state_name(ccm_state(app->ccm)));
-	rte_tel_data_add_dict_u64(d, "session", ccm_session(app->ccm));
-	rte_tel_data_add_dict_u64(d, "version", ccm_version(app->ccm));
-	rte_tel_data_add_dict_u64(d, "incarnation", ccm_incarnation(app->ccm));
-	rte_tel_data_add_dict_u64(d, "sessions_up", ccm_stat(app->ccm, "sessions_up"));
-	rte_tel_data_add_dict_u64(d, "terminations", ccm_stat(app->ccm, "terminations"));
-	rte_tel_data_add_dict_u64(d, "peer_restarts", ccm_stat(app->ccm, "peer_restarts"));
 	if (app->nvram != NULL) {
 		rte_tel_data_add_dict_u64(d, "nvram_acked", nvram_shadow_acked(app->nvram));
 		rte_tel_data_add_dict_u64(d, "nvram_unmirrored",
@@ -106,38 +101,12 @@ tel_session(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
-static int
-tel_links(const char *cmd, const char *params, struct rte_tel_data *d)
-{
-	struct app *app = telemetry_app;
-	unsigned int l;
-
-	(void)cmd;
-	(void)params;
-	rte_tel_data_start_dict(d);
-	for (l = 0; l < app->cfg.nb_links; l++) {
-		struct rte_tel_data *lk = rte_tel_data_alloc();
-		char key[16];
-
-		if (lk == NULL)
-			return -ENOMEM;
-		rte_tel_data_start_dict(lk);
-		rte_tel_data_add_dict_string(lk, "port", app->cfg.link[l].port);
-		rte_tel_data_add_dict_string(lk, "state",
-					     ccm_link_state_name(ccm_link_state(app->ccm, l)));
-		snprintf(key, sizeof(key), "link%u", l);
-		rte_tel_data_add_dict_container(d, key, lk, 0);
-	}
-	return 0;
-}
-
 int
 app_telemetry_register(struct app *app)
 {
 	telemetry_app = app;
-	rte_telemetry_register_cmd("/ccm/session", tel_session,
-				   "The session with the partner. Takes no parameters");
-	rte_telemetry_register_cmd("/ccm/links", tel_links,
-				   "Each link's state. Takes no parameters");
+	rte_telemetry_register_cmd("/app/node", tel_node,
+				   "This node: names, NVRAM mirror, partner as the failover "
+				   "monitor sees it. Takes no parameters");
 	return 0;
 }

@@ -339,6 +339,11 @@ ccm_create(const struct ccm_conf *conf)
 	}
 	ccm->conf = *conf;
 	rte_spinlock_init(&ccm->lock);
+	rc = ccm_telemetry_register(ccm);
+	if (rc != 0) {
+		rte_errno = -rc;
+		goto fail;
+	}
 	ccm->incarnation = conf->incarnation ? conf->incarnation :
 			   (monotonic_ns() ^ (rte_rand() << 20)) | 1;
 	ccm->dev = roce_dev_create(&dconf);
@@ -449,6 +454,7 @@ ccm_poll(struct ccm *ccm, uint64_t now_ns)
 	if (ccm->state == CCM_S_UP)
 		work += ccm_work_poll(ccm);
 	held_messages_run(ccm);
+	ccm_telemetry_publish(ccm);
 	return work;
 }
 
@@ -457,6 +463,7 @@ ccm_destroy(struct ccm *ccm)
 {
 	if (ccm == NULL)
 		return;
+	ccm_telemetry_unregister(ccm);
 	if (ccm->dev != NULL) {
 		ccm_client_ports_destroy(ccm);
 		if (ccm->boot_qp != NULL)

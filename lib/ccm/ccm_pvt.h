@@ -6,7 +6,8 @@
  *   ccm_link.c     links: carrier, keepalives, health, ports spread over links
  *   ccm_boot.c     the boot region and QP, the status READ/WRITE, the messages
  *   ccm_client.c   the client registry, clients' ports, work and completions
- *   ccm_counters.c counters
+ *   ccm_counters.c counters, the CCM's and the transport's
+ *   ccm_telemetry.c /ccm/session and /ccm/links, from a copy the CCM's lcore makes
  * Everything here runs on the CCM's lcore unless marked otherwise.
  *
  * Parts never call into the session table: they post events
@@ -134,6 +135,24 @@ struct ccm_link {
 	uint16_t ping_seq;
 };
 
+/* What telemetry reads: copied from the CCM's lcore now and then (and on
+ * every change of state), read by the telemetry thread under the lock. */
+struct ccm_published {
+	rte_spinlock_t lock;
+	enum ccm_state state;
+	uint32_t session;
+	uint16_t version;
+	uint64_t incarnation;
+	char peer_name[CCM_NAME_LEN];	/* from its HELLO; "" before */
+	uint64_t count[CNT_N];
+	struct {
+		enum ccm_link_state state;
+		int carrier;
+		uint64_t last_beat_ns;
+	} link[CCM_MAX_LINKS];
+	uint64_t next_ns;		/* when the CCM's lcore copies again */
+};
+
 struct ccm {
 	struct ccm_conf conf;
 	struct roce_dev *dev;
@@ -188,6 +207,8 @@ struct ccm {
 	uint64_t count[CNT_N];
 	uint64_t proto_err[CCM_PROTO_NERR];
 	uint64_t transitions[CCM_S_NSTATES][CCM_E_NEVENTS];
+	struct ccm_published pub;
+	bool telemetry;			/* in the telemetry registry */
 };
 
 /* ---- ccm.c ------------------------------------------------------------ */
@@ -244,6 +265,14 @@ void ccm_msg_send_simple(struct ccm *ccm, enum ccm_msg_type type, uint16_t arg);
 /** HELLO, CLIENTS: @return 0, or -errno (the session event is the caller's). */
 int ccm_hello_send(struct ccm *ccm);
 int ccm_clients_send(struct ccm *ccm);
+
+/* ---- ccm_telemetry.c -------------------------------------------------- */
+
+/** Join the /ccm/ telemetry registry (ccm_create). @return 0, -ENOSPC. */
+int ccm_telemetry_register(struct ccm *ccm);
+void ccm_telemetry_unregister(struct ccm *ccm);
+/** Copy what telemetry shows, if it is time or the state changed. */
+void ccm_telemetry_publish(struct ccm *ccm);
 
 /* ---- ccm_client.c ----------------------------------------------------- */
 
