@@ -247,7 +247,7 @@ session_step(struct ccm *ccm, enum ccm_event e)
 void
 ccm_event_post(struct ccm *ccm, enum ccm_event e)
 {
-	typeof(ccm->events) *q = &ccm->events;
+	struct ccm_event_queue *q = &ccm->events;
 
 	if (q->tail - q->head == EVENT_QUEUE) {
 		/* An action posts one event at most: this is a bug, said loudly. */

@@ -135,6 +135,13 @@ struct ccm_link {
 	uint16_t ping_seq;
 };
 
+/* Session events waiting for the action that runs now (ccm_event_post()). */
+struct ccm_event_queue {
+	uint8_t ev[EVENT_QUEUE];	/* enum ccm_event */
+	unsigned int head, tail;
+	bool running;			/* an event's action is running */
+};
+
 /* What telemetry reads: copied from the CCM's lcore now and then (and on
  * every change of state), read by the telemetry thread under the lock. */
 struct ccm_published {
@@ -190,11 +197,7 @@ struct ccm {
 	struct ccm_link link[CCM_MAX_LINKS];
 	/* Session events posted, run in order once the running action is
 	 * done: the table is never re-entered from its own actions. */
-	struct {
-		uint8_t ev[EVENT_QUEUE];
-		unsigned int head, tail;
-		bool running;
-	} events;
+	struct ccm_event_queue events;
 	/* The partner's messages of this attempt, held until their state
 	 * (enum ccm_held_msg bits; ccm_held_message_step() says when). */
 	unsigned int held;
