@@ -19,7 +19,7 @@
 #include "ccm_pvt.h"
 #include "roce_psn.h"
 
-/* ---- Registry (any lcore) ------------------------------------------------ */
+/* ---- Registry and the clients' calls (any lcore, as ccm.h marks) -------- */
 
 struct ccm_client *
 ccm_client_by_name(struct ccm *ccm, const char *name)
