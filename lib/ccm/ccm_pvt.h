@@ -216,9 +216,9 @@ struct ccm {
 
 /* ---- ccm.c ------------------------------------------------------------ */
 
-/** The transport device under the CCM: for tests that count its mbufs and
- * QPs (tests/test_ccm.c), nothing else; the application uses the link calls
- * of ccm.h. */
+/** The transport device under the CCM: for the tests that count its mbufs
+ * and QPs (tests/test_ccm.c, tests/tools/ccm_peer.c), nothing else; the
+ * application and the other tests use the link calls of ccm.h. */
 struct roce_dev *ccm_dev(struct ccm *ccm);
 
 /** Post a session event: run at once if the table is not running an
