@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The CCM runtime: feeds the tables of ccm_fsm.c with what the transport,
- * the timers and the partner's messages say, and carries out the actions
- * they answer with. Everything here runs on the CCM's lcore except the
- * client functions marked "any lcore", which meet it through rings.
+ * The CCM's core: the poll loop (its phases in ccm_poll()), the session
+ * table of ccm_fsm.c fed with the events the other parts post, the
+ * table's actions, and the object's life cycle. Events posted while an
+ * action runs wait in the queue until it is done. The CCM's lcore only,
+ * except ccm_restart() and ccm_shutdown()'s request (atomic flags).
  */
 #include <errno.h>
 #include <stdio.h>
