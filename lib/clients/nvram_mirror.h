@@ -24,8 +24,8 @@
  * event ring (1024), which drops completions beyond it. */
 #define NVRAM_MIRROR_IN_FLIGHT	128
 /* wr_id of a header's last copy: the header's sequence number with this
- * bit (the CCM keeps the low 56 bits of a wr_id). A record's WRITE carries
- * the last record it completes; 0 acknowledges nothing. */
+ * bit (above any record's sequence). A record's WRITE carries the last
+ * record it completes; 0 acknowledges nothing. */
 #define NVRAM_MIRROR_WR_HDR	(1ull << 55)
 
 enum nvm_state {
