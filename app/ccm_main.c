@@ -127,7 +127,7 @@ nvram_gate(void *arg, uint64_t now)
 static int
 build(struct app *app)
 {
-	const struct ccm_app_config *cfg = &app->cfg;
+	const struct app_config *cfg = &app->cfg;
 	struct ccm_conf conf = { 0 };
 	unsigned int l;
 
@@ -236,7 +236,7 @@ build(struct app *app)
 static int
 assign_roles(struct app *app)
 {
-	const struct ccm_app_config *cfg = &app->cfg;
+	const struct app_config *cfg = &app->cfg;
 	int rc;
 
 	rc = app_loops_assign(app->loops, APP_ROLE_CCM, cfg->lcore_ccm, poll_ccm, app->ccm);
@@ -353,7 +353,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "ccm: --interactive and --script exclude each other\n");
 		return 2;
 	}
-	rc = ccm_config_load(config, node, &app->cfg, err, sizeof(err));
+	rc = app_config_load(config, node, &app->cfg, err, sizeof(err));
 	if (rc != 0) {
 		fprintf(stderr, "%s\n", err);
 		return 2;
