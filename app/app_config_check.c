@@ -5,6 +5,7 @@
  * points at the key that breaks the rule: the later one of two, or the
  * section when the key was not given.
  */
+#include <assert.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <string.h>
@@ -12,9 +13,13 @@
 #include <rte_common.h>
 
 #include "app_config_pvt.h"
+#include "ccm_defaults.h"
+#include "failover_defaults.h"
 
-/* The failover monitor's mailbox has a slot for node ids 1 and 2 (lib/clients/failover.c). */
-#define FAILOVER_ID_MAX	2
+/* The rules are the libraries'; the messages name them in words. */
+static_assert(CCM_LINK_TIMEOUT_MIN_KEEPALIVES == 2, "the message says \"twice keepalive_us\"");
+static_assert(FO_TIMEOUT_MIN_HEARTBEATS == 2, "the message says \"twice heartbeat_us\"");
+static_assert(FO_NODE_ID_MIN == 1 && FO_NODE_ID_MAX == 2, "the message says \"1 or 2\"");
 
 /* Where to point at a rule between two keys: the second if given, else the first. */
 static struct cfg_pos
@@ -26,18 +31,18 @@ either(const struct cfg_pos *pos, unsigned int second, unsigned int first)
 static int
 check_cluster(struct cfg_msg *m, const struct cluster_def *c)
 {
-	if (c->link_timeout_us < 2 * c->keepalive_us)
+	if (!ccm_link_timeout_ok(c->keepalive_us, c->link_timeout_us))
 		return cfg_fail_at(m, either(c->pos, CF_LINK_TIMEOUT, CF_KEEPALIVE),
 				   "cluster.timings: link_timeout_us (%" PRIu64
 				   ") must be at least twice keepalive_us (%" PRIu64 ")",
 				   c->link_timeout_us, c->keepalive_us);
-	if (c->partner_timeout_us < 2 * c->heartbeat_us)
+	if (!failover_timeout_ok(c->heartbeat_us, c->partner_timeout_us))
 		return cfg_fail_at(m, either(c->pos, CF_PARTNER_TIMEOUT, CF_HEARTBEAT),
 				   "cluster.timings: partner_timeout_us (%" PRIu64
 				   ") must be at least twice heartbeat_us (%" PRIu64 ")",
 				   c->partner_timeout_us, c->heartbeat_us);
 	if (cfg_given(c->pos[CF_PARTNER_FAST_TIMEOUT]) &&
-	    (c->partner_fast_timeout_us < 2 * c->heartbeat_us ||
+	    (!failover_timeout_ok(c->heartbeat_us, c->partner_fast_timeout_us) ||
 	     c->partner_fast_timeout_us > c->partner_timeout_us))
 		return cfg_fail_at(m, c->pos[CF_PARTNER_FAST_TIMEOUT],
 				   "cluster.timings: partner_fast_timeout_us (%" PRIu64
@@ -51,11 +56,9 @@ check_cluster(struct cfg_msg *m, const struct cluster_def *c)
 uint64_t
 app_config_fast_timeout_us(const struct cluster_def *c)
 {
-	/* Not given: half the timeout, but never below two heartbeats. */
 	if (cfg_given(c->pos[CF_PARTNER_FAST_TIMEOUT]))
 		return c->partner_fast_timeout_us;
-	return RTE_MIN(c->partner_timeout_us,
-		       RTE_MAX(c->partner_timeout_us / 2, 2 * c->heartbeat_us));
+	return failover_default_fast(c->partner_timeout_us, c->heartbeat_us);
 }
 
 /* Within one node: ports distinct, the log and the shadow distinct. */
@@ -187,7 +190,7 @@ check_nodes(struct cfg_msg *m, const struct app_config_doc *d)
 	}
 	if (node_has(a, NF_FAILOVER))
 		for (ni = 0; ni < NB_NODES; ni++)
-			if (d->node[ni].id > FAILOVER_ID_MAX)
+			if (!failover_node_id_ok(d->node[ni].id))
 				return cfg_fail_at(m, d->node[ni].pos[NF_ID],
 						   "nodes[%u].id: %" PRIu64 " is not 1 or 2 (with a failover section the node ids are 1 and 2: one mailbox slot each)",
 						   ni, d->node[ni].id);

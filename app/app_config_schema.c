@@ -4,28 +4,31 @@
  * mapping, in document order: key, kind, required, range, where the value
  * goes. The walker (app_config_walk.c) checks a file against them.
  */
+#include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <rte_common.h>
 
 #include "app_config_pvt.h"
+#include "ccm.h"
+#include "ccm_defaults.h"
+#include "failover.h"
+#include "failover_defaults.h"
+#include "nvram_limits.h"
 #include "roce_fault.h"
 
 /*
- * The transport's limits on the boot QP and key (lib/roce/roce_dev.c,
- * DEFAULT_MAX_QP and MAX_MR; the CCM creates its device with the
- * defaults): QPNs 2..1023 (0 and 1 are IBTA's special QPs), and keys
- * whose index (key >> 8) is 1..4095.
+ * Limits and defaults are the libraries' (ccm_defaults.h,
+ * failover_defaults.h, nvram_limits.h); only what is this application's
+ * own choice is here: the NVRAM size range and default, the mirror mode.
  */
-#define BOOT_QPN_MIN	2
-#define BOOT_QPN_MAX	1023
-#define BOOT_RKEY_MIN	0x100
-#define BOOT_RKEY_MAX	0xfffff
-#define BOOT_REGION_LEN	256		/* struct ccm_boot_region */
-
-/* NVRAM files are mapped whole pages (lib/clients/nvram_shadow.c). */
-#define NVRAM_ALIGN	4096
+#define NVRAM_SIZE_MIN		(64 * CFG_KIB)
+#define NVRAM_SIZE_MAX		CFG_GIB
+#define NVRAM_SIZE_DEFAULT	(16 * CFG_MIB)
+static_assert(NVRAM_SIZE_MIN >= NVRAM_LOG_MIN && NVRAM_SIZE_MIN % NVRAM_SIZE_ALIGN == 0 &&
+	      NVRAM_SIZE_MAX % NVRAM_SIZE_ALIGN == 0 && NVRAM_SIZE_DEFAULT % NVRAM_SIZE_ALIGN == 0,
+	      "the application's sizes are sizes the NVRAM shadow accepts");
 
 #define UINT(k, i, type, m, lo, hi) \
 	{ .key = (k), .kind = CFG_UINT, .idx = (i), .off = offsetof(type, m), \
@@ -59,17 +62,18 @@ is_fault_spec(const char *s)
 
 /* cluster: */
 static const struct cfg_field boot_fields[] = {
-	UINT("qpn", CF_QPN, struct cluster_def, qpn, BOOT_QPN_MIN, BOOT_QPN_MAX),
-	UINT_HEX("rkey", CF_RKEY, struct cluster_def, rkey, BOOT_RKEY_MIN, BOOT_RKEY_MAX),
-	UINT_HEX("address", CF_ADDR, struct cluster_def, addr, 0, UINT64_MAX - BOOT_REGION_LEN + 1),
+	UINT("qpn", CF_QPN, struct cluster_def, qpn, CCM_BOOT_QPN_MIN, CCM_BOOT_QPN_MAX),
+	UINT_HEX("rkey", CF_RKEY, struct cluster_def, rkey, CCM_BOOT_RKEY_MIN, CCM_BOOT_RKEY_MAX),
+	UINT_HEX("address", CF_ADDR, struct cluster_def, addr, 0, CCM_BOOT_ADDR_MAX),
 };
 static const struct cfg_schema boot_schema = CFG_SCHEMA(boot_fields);
 
 static const struct cfg_field transport_fields[] = {
 	{ .key = "mtu", .kind = CFG_UINT, .idx = CF_MTU, .off = offsetof(struct cluster_def, mtu),
 	  .choices = mtus, .nb_choices = RTE_DIM(mtus) },
-	UINT("ack_timeout", CF_ACK_TIMEOUT, struct cluster_def, ack_timeout, 1, 31),
-	UINT("retry_count", CF_RETRY_COUNT, struct cluster_def, retry_count, 0, 7),
+	UINT("ack_timeout", CF_ACK_TIMEOUT, struct cluster_def, ack_timeout, CCM_ACK_TIMEOUT_MIN,
+	     CCM_ACK_TIMEOUT_MAX),
+	UINT("retry_count", CF_RETRY_COUNT, struct cluster_def, retry_count, 0, CCM_RETRY_CNT_MAX),
 };
 static const struct cfg_schema transport_schema = CFG_SCHEMA(transport_fields);
 
@@ -129,8 +133,8 @@ static const struct cfg_field nvram_fields[] = {
 	STRING("file", NF_NV_FILE, struct node_def, nvram_file, 1),
 	STRING("shadow", NF_NV_SHADOW, struct node_def, shadow_file, 1),
 	{ .key = "size", .kind = CFG_SIZE, .idx = NF_NV_SIZE,
-	  .off = offsetof(struct node_def, nvram_size), .min = 64 * CFG_KIB, .max = CFG_GIB,
-	  .align = NVRAM_ALIGN },
+	  .off = offsetof(struct node_def, nvram_size), .min = NVRAM_SIZE_MIN,
+	  .max = NVRAM_SIZE_MAX, .align = NVRAM_SIZE_ALIGN },
 	{ .key = "mirror", .kind = CFG_ENUM, .idx = NF_NV_MIRROR,
 	  .off = offsetof(struct node_def, mirror), .names = cfg_mirror_names,
 	  .nb_names = RTE_DIM(cfg_mirror_names) },
@@ -173,27 +177,33 @@ static const struct cfg_field top_fields[] = {
 };
 const struct cfg_schema app_config_schema = CFG_SCHEMA(top_fields);
 
+/* The libraries' defaults, asked of them (the CCM's, the failover monitor's). */
 void
 app_config_defaults(struct app_config_doc *d)
 {
 	struct cluster_def *c = &d->cluster;
+	struct failover_conf fo = { 0 };
+	struct ccm_conf cc = { 0 };
 	unsigned int i;
 
-	c->qpn = 8;
-	c->rkey = 0x7700;
-	c->addr = 0x10000000;
-	c->mtu = 1024;
-	c->ack_timeout = 12;
-	c->retry_count = 3;
-	c->keepalive_us = 1000;
-	c->link_timeout_us = 5000;
-	c->heartbeat_us = 1000;
-	c->partner_timeout_us = 8000;
-	c->giveback_delay_ms = 2000;
-	c->balance = CFG_BALANCE_ROUND_ROBIN;
-	c->failback = true;
+	ccm_conf_defaults(&cc);
+	failover_conf_resolve(&fo);
+	c->qpn = CCM_DEFAULT_BOOT_QPN;
+	c->rkey = CCM_DEFAULT_BOOT_RKEY;
+	c->addr = CCM_DEFAULT_BOOT_ADDR;
+	c->mtu = 128u << cc.mtu;	/* IBTA's encoding: IBV_MTU_256 is 1 */
+	c->ack_timeout = cc.ack_timeout;
+	c->retry_count = cc.retry_cnt;
+	c->keepalive_us = cc.keepalive_ns / 1000;
+	c->link_timeout_us = cc.link_timeout_ns / 1000;
+	c->heartbeat_us = fo.heartbeat_ns / 1000;
+	c->partner_timeout_us = fo.down_ns / 1000;
+	c->giveback_delay_ms = fo.giveback_delay_ns / 1000000;
+	c->balance = cc.balance == CCM_BALANCE_ACTIVE_STANDBY ? CFG_BALANCE_ACTIVE_STANDBY :
+								   CFG_BALANCE_ROUND_ROBIN;
+	c->failback = cc.failback;
 	for (i = 0; i < NB_NODES; i++) {
-		d->node[i].nvram_size = 16 * CFG_MIB;
+		d->node[i].nvram_size = NVRAM_SIZE_DEFAULT;
 		d->node[i].mirror = CFG_MIRROR_SYNC;
 	}
 }

@@ -214,7 +214,6 @@ build(struct app *app)
 			.node_id = cfg->node_id, .peer_node_id = cfg->peer_node_id,
 			.mailbox = cfg->mailbox, .heartbeat_ns = cfg->heartbeat_us * 1000,
 			.down_ns = cfg->partner_timeout_us * 1000,
-			.suspect_ns = cfg->partner_timeout_us * 500,
 			.fast_ns = cfg->partner_fast_timeout_us * 1000,
 			/* 0 there means "the default": 1 ns is "at once". */
 			.giveback_delay_ns = cfg->giveback_delay_ms != 0 ?
