@@ -16,7 +16,7 @@
 #include "failover.h"
 #include "failover_defaults.h"
 #include "nvram_limits.h"
-#include "roce_fault.h"
+#include "roce_fault_spec.h"
 
 /*
  * Limits and defaults are the libraries' (ccm_defaults.h,
