@@ -18,6 +18,7 @@
 #include <rte_log.h>
 #include <rte_malloc.h>
 
+#include "nvram_limits.h"
 #include "nvram_shadow.h"
 
 RTE_LOG_REGISTER(nvram_logtype, nvram, INFO);
@@ -99,8 +100,7 @@ nvram_shadow_create(struct ccm *ccm, const struct nvram_shadow_conf *conf)
 	struct ccm_client_conf cc = { .name = "nvram", .nports = 1 };
 	struct nvram_shadow *s;
 
-	if (conf->file == NULL || conf->shadow_file == NULL || conf->size < NVRAM_LOG_MIN ||
-	    conf->size % 4096 != 0) {
+	if (conf->file == NULL || conf->shadow_file == NULL || !nvram_size_ok(conf->size)) {
 		rte_errno = EINVAL;
 		return NULL;
 	}
