@@ -405,7 +405,8 @@ walk_list(struct walk *w, const char *path, yaml_node_t *v, const struct cfg_fie
 		yaml_node_t *n = yaml_document_get_node(w->doc, it[i]);
 		char *item = items + i * f->stride;
 
-		snprintf(sub, sizeof(sub), "%s[%u]", path, i);
+		if (snprintf(sub, sizeof(sub), "%s[%u]", path, i) >= (int)sizeof(sub))
+			return cfg_fail_at(w->m, pos_of(n), "%s: nested too deep", path);
 		*(struct cfg_pos *)(void *)(item + f->at_off) = pos_of(n);
 		if (walk_map(w, sub, n, f->sub, item, (struct cfg_pos *)(void *)(item + f->pos_off)) < 0)
 			return -EINVAL;
