@@ -19,7 +19,7 @@
 #include <rte_spinlock.h>
 
 #include "ccm.h"
-#include "roce_arp.h"
+#include "roce_verbs.h"
 #include "roce_psn.h"
 
 RTE_LOG_REGISTER(ccm_logtype, ccm, INFO);

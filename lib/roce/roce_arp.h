@@ -13,11 +13,12 @@
 
 #include <rte_ether.h>
 
+#include "roce_verbs.h"	/* ROCE_ECHO_DATA_MAX */
+
 struct rte_mbuf;
 struct rte_mempool;
 
 #define ROCE_ARP_ENTRIES 32
-#define ROCE_ARP_NOTE_MAX 32	/* bytes of echo data kept per neighbour */
 #define ROCE_ARP_RETRY_NS (100ull * 1000 * 1000)	/* one request per 100 ms */
 
 enum roce_neigh_state {

@@ -86,6 +86,10 @@ enum roce_counter {
 
 extern const char *const roce_counter_names[ROCE_CNT_NCOUNTERS];
 
+/* The device in /roce/ telemetry: roce_dev_create / roce_dev_destroy. */
+int roce_stats_register(struct roce_dev *dev);
+void roce_stats_unregister(struct roce_dev *dev);
+
 /* ---- Device and ports ------------------------------------------------- */
 
 #define ROCE_RX_BURST		32

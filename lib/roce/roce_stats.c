@@ -60,12 +60,6 @@ const char *const roce_counter_names[ROCE_CNT_NCOUNTERS] = {
 };
 static_assert(RTE_DIM(roce_counter_names) == ROCE_CNT_NCOUNTERS, "a name per counter");
 
-const char *
-roce_stats_name(unsigned int id)
-{
-	return id < ROCE_CNT_NCOUNTERS ? roce_counter_names[id] : NULL;
-}
-
 uint64_t
 roce_stats_get(const struct roce_dev *dev, const char *name)
 {

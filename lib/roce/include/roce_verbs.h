@@ -59,6 +59,8 @@ struct roce_port_conf {
 
 #define ROCE_MAX_PORTS 8
 #define ROCE_DEV_NAME_MAX 16
+/* Bytes of echo request data a port keeps per neighbour. */
+#define ROCE_ECHO_DATA_MAX 32
 
 /**
  * Create a device.
@@ -300,5 +302,9 @@ roce_ack_timeout_ns(uint8_t timeout)
 
 /** RNR NAK timer code (IBTA table 45) in nanoseconds. */
 uint64_t roce_rnr_timer_ns(uint8_t code);
+
+/* ---- Former names ------------------------------------------------------
+ * Kept until lib/ccm uses the names above; nothing else may use them. */
+#define ROCE_ARP_NOTE_MAX ROCE_ECHO_DATA_MAX
 
 #endif /* ROCE_VERBS_H */
