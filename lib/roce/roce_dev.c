@@ -219,7 +219,7 @@ roce_dev_port_link(const struct roce_dev *dev, uint8_t num)
 
 int
 roce_dev_port_ping(struct roce_dev *dev, uint8_t num, uint32_t ipv4, uint16_t seq,
-		   const void *note, uint8_t note_len)
+		   const void *data, uint8_t len)
 {
 	struct roce_port *port = roce_dev_port(dev, num);
 	struct rte_mbuf *m = NULL;
@@ -227,7 +227,7 @@ roce_dev_port_ping(struct roce_dev *dev, uint8_t num, uint32_t ipv4, uint16_t se
 
 	if (port == NULL)
 		return -EINVAL;
-	rc = roce_arp_echo_request(&port->arp, ipv4, num, seq, note, note_len, dev->now_ns, &m);
+	rc = roce_echo_request(&port->arp, ipv4, num, seq, data, len, dev->now_ns, &m);
 	if (m != NULL)
 		roce_port_xmit(port, m);
 	return rc;
@@ -238,11 +238,11 @@ roce_dev_port_pongs(const struct roce_dev *dev, uint8_t num, uint32_t ipv4)
 {
 	if (num < 1 || num > dev->nb_ports)
 		return 0;
-	return roce_arp_echo_replies(&dev->port[num - 1].arp, ipv4);
+	return roce_echo_replies(&dev->port[num - 1].arp, ipv4);
 }
 
 unsigned int
-roce_dev_port_peer_note(const struct roce_dev *dev, uint8_t num, uint32_t ipv4, void *note,
+roce_dev_port_echo_data(const struct roce_dev *dev, uint8_t num, uint32_t ipv4, void *data,
 			unsigned int len, uint64_t *count)
 {
 	if (num < 1 || num > dev->nb_ports) {
@@ -250,7 +250,7 @@ roce_dev_port_peer_note(const struct roce_dev *dev, uint8_t num, uint32_t ipv4, 
 			*count = 0;
 		return 0;
 	}
-	return roce_arp_echo_note(&dev->port[num - 1].arp, ipv4, note, len, count);
+	return roce_echo_data(&dev->port[num - 1].arp, ipv4, data, len, count);
 }
 
 int

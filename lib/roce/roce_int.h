@@ -15,7 +15,7 @@
 #include <rte_log.h>
 #include <rte_mbuf.h>
 
-#include "roce_arp.h"
+#include "roce_neigh.h"
 #include "roce_fault.h"
 #include "roce_mbuf.h"
 #include "roce_pkt.h"
@@ -399,7 +399,7 @@ roce_sq_wqe(struct roce_qp *qp, uint32_t idx)
 	return &qp->sq[idx & qp->sq_mask];
 }
 
-/* qp.c */
+/* qp_tx.c */
 /* Keep the QP on the timer list while PSNs are in flight or an RNR wait
  * runs, off it otherwise. */
 void roce_qp_arm(struct roce_qp *qp);
@@ -409,15 +409,6 @@ void roce_qp_arm(struct roce_qp *qp);
 void roce_qp_wake(struct roce_qp *qp);
 /* Anything for the requester or responder to send now? */
 bool roce_qp_wants_tx(const struct roce_qp *qp);
-void roce_qp_to_error(struct roce_qp *qp);
-void roce_qp_fail(struct roce_qp *qp, uint32_t wqe_idx, enum ibv_wc_status status);
-void roce_qp_migrate(struct roce_qp *qp, struct roce_port *port, uint32_t peer_ip);
-void roce_qp_complete_send(struct roce_qp *qp, struct roce_send_wqe *wqe,
-			   enum ibv_wc_status status);
-bool roce_qp_rq_pop(struct roce_qp *qp, struct roce_recv_wqe *rwqe);
-void roce_qp_complete_recv(struct roce_qp *qp, const struct roce_recv_wqe *rwqe,
-			   enum ibv_wc_status status, enum ibv_wc_opcode opcode, uint32_t byte_len,
-			   const struct roce_pkt *pkt);
 /* Every field of a frame this QP sends but the frame's own. */
 void roce_qp_pkt_fill(struct roce_qp *qp, struct roce_pkt *pkt,
 		      const struct rte_ether_addr *dst_mac);
@@ -437,6 +428,19 @@ roce_qp_pkt_init(struct roce_qp *qp, struct roce_pkt *pkt, uint8_t opcode, uint3
 /* May the QP send now? False while its neighbour's MAC is unknown (an ARP
  * request is sent when due): the QP is held, nothing is built to be lost. */
 bool roce_qp_path_ready(struct roce_qp *qp);
+
+/* qp.c */
+void roce_qp_to_error(struct roce_qp *qp);
+void roce_qp_fail(struct roce_qp *qp, uint32_t wqe_idx, enum ibv_wc_status status);
+void roce_qp_migrate(struct roce_qp *qp, struct roce_port *port, uint32_t peer_ip);
+
+/* post.c */
+void roce_qp_complete_send(struct roce_qp *qp, struct roce_send_wqe *wqe,
+			   enum ibv_wc_status status);
+bool roce_qp_rq_pop(struct roce_qp *qp, struct roce_recv_wqe *rwqe);
+void roce_qp_complete_recv(struct roce_qp *qp, const struct roce_recv_wqe *rwqe,
+			   enum ibv_wc_status status, enum ibv_wc_opcode opcode, uint32_t byte_len,
+			   const struct roce_pkt *pkt);
 
 /* recv.c */
 void roce_recv(struct roce_port *port, struct rte_mbuf *m);
