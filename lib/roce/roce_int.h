@@ -428,6 +428,12 @@ roce_qp_pkt_init(struct roce_qp *qp, struct roce_pkt *pkt, uint8_t opcode, uint3
 /* May the QP send now? False while its neighbour's MAC is unknown (an ARP
  * request is sent when due): the QP is held, nothing is built to be lost. */
 bool roce_qp_path_ready(struct roce_qp *qp);
+/* Build @p pkt on the QP's header template in front of @p payload (NULL:
+ * none; taken over either way), stage it on the QP's port and count it
+ * under @p c: the one way requester and responder send. @return 0, or
+ * -ENOMEM (no mbuf: counted as tx_no_mbuf, nothing staged). */
+int roce_qp_xmit(struct roce_qp *qp, struct roce_pkt *pkt, struct rte_mbuf *payload,
+		 enum roce_counter c);
 
 /* qp.c */
 void roce_qp_to_error(struct roce_qp *qp);

@@ -73,6 +73,18 @@ roce_qp_state(const struct roce_qp *qp)
 	return qp->state;
 }
 
+const char *
+roce_qp_state_str(enum ibv_qp_state state)
+{
+	static const char *const name[] = {
+		[IBV_QPS_RESET] = "RESET", [IBV_QPS_INIT] = "INIT", [IBV_QPS_RTR] = "RTR",
+		[IBV_QPS_RTS] = "RTS", [IBV_QPS_SQD] = "SQD", [IBV_QPS_SQE] = "SQE",
+		[IBV_QPS_ERR] = "ERR",
+	};
+
+	return (unsigned int)state < RTE_DIM(name) && name[state] != NULL ? name[state] : "?";
+}
+
 unsigned int
 roce_dev_qp_info(const struct roce_dev *dev, struct roce_qp_info *out, unsigned int n)
 {
@@ -453,6 +465,46 @@ roce_modify_qp(struct roce_qp *qp, struct ibv_qp_attr *attr, int mask)
 		roce_req_rewind(qp, qp->comp.psn);
 	}
 	return 0;
+}
+
+int
+roce_qp_connect(struct roce_qp *qp, const struct roce_qp_conn *c)
+{
+	struct ibv_qp_attr attr;
+	int rc;
+
+	if (qp->state != IBV_QPS_RESET && qp->state != IBV_QPS_INIT)
+		return -EINVAL;
+	memset(&attr, 0, sizeof(attr));
+	attr.qp_state = IBV_QPS_INIT;
+	attr.port_num = c->port;
+	attr.qp_access_flags = c->access;
+	rc = roce_modify_qp(qp, &attr, INIT_MASK);
+	if (rc != 0)
+		return rc;
+	memset(&attr, 0, sizeof(attr));
+	attr.qp_state = IBV_QPS_RTR;
+	attr.path_mtu = c->path_mtu;
+	attr.dest_qp_num = c->dest_qpn;
+	attr.rq_psn = c->rq_psn;
+	attr.max_dest_rd_atomic = c->max_dest_rd_atomic;
+	attr.min_rnr_timer = c->min_rnr_timer;
+	attr.ah_attr.is_global = 1;
+	attr.ah_attr.grh.sgid_index = 1;
+	attr.ah_attr.grh.hop_limit = 64;
+	attr.ah_attr.port_num = c->port;
+	roce_gid_from_ipv4(&attr.ah_attr.grh.dgid, c->dest_ip);
+	rc = roce_modify_qp(qp, &attr, RTR_MASK);
+	if (rc != 0)
+		return rc;
+	memset(&attr, 0, sizeof(attr));
+	attr.qp_state = IBV_QPS_RTS;
+	attr.sq_psn = c->sq_psn;
+	attr.timeout = c->timeout;
+	attr.retry_cnt = c->retry_cnt;
+	attr.rnr_retry = c->rnr_retry;
+	attr.max_rd_atomic = c->max_rd_atomic;
+	return roce_modify_qp(qp, &attr, RTS_MASK);
 }
 
 int

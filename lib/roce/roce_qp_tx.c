@@ -5,6 +5,7 @@
  * its path (neighbour resolved, header template built), and the one way
  * requester and responder build, stage and count a frame.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "roce_int.h"
@@ -64,6 +65,24 @@ roce_qp_pkt_fill(struct roce_qp *qp, struct roce_pkt *pkt, const struct rte_ethe
 	pkt->udp_sport = qp->sport;
 	pkt->pkey = ROCE_DEFAULT_PKEY;
 	pkt->dqpn = qp->dest_qpn;
+}
+
+int
+roce_qp_xmit(struct roce_qp *qp, struct roce_pkt *pkt, struct rte_mbuf *payload,
+	     enum roce_counter c)
+{
+	struct roce_dev *dev = qp->dev;
+	struct rte_mbuf *m;
+
+	m = roce_mbuf_build(&roce_crc32_isal, dev->hdr_pool, &qp->tmpl, pkt, payload);
+	if (m == NULL) {
+		rte_pktmbuf_free(payload);
+		roce_count(dev, ROCE_CNT_TX_NO_MBUF);
+		return -ENOMEM;
+	}
+	roce_port_xmit(qp->port, m);
+	roce_count(dev, c);
+	return 0;
 }
 
 bool

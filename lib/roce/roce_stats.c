@@ -141,11 +141,6 @@ static int
 telemetry_qps(const char *cmd __rte_unused, const char *params __rte_unused,
 	      struct rte_tel_data *d)
 {
-	static const char *const state_name[] = {
-		[IBV_QPS_RESET] = "RESET", [IBV_QPS_INIT] = "INIT", [IBV_QPS_RTR] = "RTR",
-		[IBV_QPS_RTS] = "RTS", [IBV_QPS_SQD] = "SQD", [IBV_QPS_SQE] = "SQE",
-		[IBV_QPS_ERR] = "ERR",
-	};
 	unsigned int i;
 	char key[48];
 
@@ -163,7 +158,7 @@ telemetry_qps(const char *cmd __rte_unused, const char *params __rte_unused,
 			if (q == NULL)
 				break;
 			rte_tel_data_start_dict(q);
-			rte_tel_data_add_dict_string(q, "state", state_name[qp->state]);
+			rte_tel_data_add_dict_string(q, "state", roce_qp_state_str(qp->state));
 			rte_tel_data_add_dict_u64(q, "port", qp->port ? qp->port->num : 0);
 			rte_tel_data_add_dict_u64(q, "dest_qpn", qp->dest_qpn);
 			rte_tel_data_add_dict_u64(q, "sq_psn", qp->req.psn);

@@ -231,6 +231,35 @@ struct roce_qp *roce_create_qp(struct roce_pd *pd, const struct roce_qp_init_att
  */
 int roce_modify_qp(struct roce_qp *qp, struct ibv_qp_attr *attr, int attr_mask);
 
+/* What roce_qp_connect() needs to bring an RC QP up to its partner. */
+struct roce_qp_conn {
+	uint8_t port;			/* ours, 1-based, as ibv_qp_attr.port_num */
+	unsigned int access;		/* IBV_ACCESS_REMOTE_*: what the partner may do */
+	enum ibv_mtu path_mtu;
+	uint32_t dest_ip;		/* the partner's IPv4 address, host order */
+	uint32_t dest_qpn;
+	uint32_t rq_psn;		/* first PSN expected from the partner */
+	uint32_t sq_psn;		/* our first PSN */
+	uint8_t max_rd_atomic;		/* our READs and atomics outstanding at once */
+	uint8_t max_dest_rd_atomic;	/* the partner's READs and atomics kept at once */
+	uint8_t min_rnr_timer;		/* RNR NAK timer code we send (IBTA table 45) */
+	uint8_t timeout;		/* local ACK timeout, 4.096 us * 2^timeout; 0: never */
+	uint8_t retry_cnt;		/* 0..7 */
+	uint8_t rnr_retry;		/* 0..7; 7: forever */
+};
+
+/**
+ * Bring an RC QP from RESET or INIT to RTS, the three roce_modify_qp()
+ * steps an application makes after the out-of-band exchange: INIT (port,
+ * access), RTR (path, partner's QPN and first PSN, responder resources),
+ * RTS (our first PSN, timers, retries). The destination GID is the
+ * IPv4-mapped one (GID index 1 on Linux), hop limit 64.
+ * @return 0; -EINVAL if the QP is in neither RESET nor INIT or an attribute
+ *   is out of range, -ENOMEM. On error the QP stays in the last state it
+ *   reached (roce_qp_state() says which step failed).
+ */
+int roce_qp_connect(struct roce_qp *qp, const struct roce_qp_conn *conn);
+
 /** Current attributes and state. */
 int roce_query_qp(const struct roce_qp *qp, struct ibv_qp_attr *attr);
 
@@ -262,6 +291,8 @@ int roce_destroy_qp(struct roce_qp *qp);
 
 uint32_t roce_qp_num(const struct roce_qp *qp);
 enum ibv_qp_state roce_qp_state(const struct roce_qp *qp);
+/** "RESET", "INIT", "RTR", "RTS", "SQD", "SQE", "ERR"; "?" for anything else. */
+const char *roce_qp_state_str(enum ibv_qp_state state);
 
 /* A QP as `show qp` and telemetry see it. */
 struct roce_qp_info {
