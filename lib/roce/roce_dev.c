@@ -5,6 +5,7 @@
  * transmit.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 
@@ -55,8 +56,10 @@ roce_dev_create(const struct roce_dev_conf *conf)
 	dev->max_mr = MAX_MR;
 	dev->qp_table = rte_zmalloc("roce_qpn", max_qp * sizeof(*dev->qp_table), 0);
 	dev->mr_table = rte_zmalloc("roce_mr", MAX_MR * sizeof(*dev->mr_table), 0);
-	if (dev->qp_table == NULL || dev->mr_table == NULL)
+	dev->qps_snap = rte_zmalloc("roce_qps", sizeof(*dev->qps_snap), 0);
+	if (dev->qp_table == NULL || dev->mr_table == NULL || dev->qps_snap == NULL)
 		goto nomem;
+	rte_spinlock_init(&dev->qps_snap->lock);
 	snprintf(pool_name, sizeof(pool_name), "rh_%.16s", conf->name);
 	dev->hdr_pool = rte_pktmbuf_pool_create(pool_name, nb_mbufs, 256, 0, HDR_DATA_ROOM,
 						conf->socket_id);
@@ -73,6 +76,7 @@ nomem:
 		rte_mempool_free(dev->ext_pool);
 		rte_free(dev->qp_table);
 		rte_free(dev->mr_table);
+		rte_free(dev->qps_snap);
 		rte_free(dev);
 	}
 	rte_errno = ENOMEM;
@@ -284,6 +288,8 @@ capture_close(struct roce_port *port)
 		pcap_close(port->cap_handle);
 	port->cap_dumper = NULL;
 	port->cap_handle = NULL;
+	free(port->cap_buf);
+	port->cap_buf = NULL;
 }
 
 int
@@ -296,10 +302,13 @@ roce_dev_capture(struct roce_dev *dev, uint8_t num, const char *path)
 	capture_close(port);
 	if (path == NULL)
 		return 0;
-	port->cap_handle = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, 65535,
+	port->cap_handle = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, ROCE_CAPTURE_MAX,
 								 PCAP_TSTAMP_PRECISION_NANO);
-	if (port->cap_handle == NULL)
+	port->cap_buf = malloc(ROCE_CAPTURE_MAX);
+	if (port->cap_handle == NULL || port->cap_buf == NULL) {
+		capture_close(port);
 		return -ENOMEM;
+	}
 	port->cap_dumper = pcap_dump_open(port->cap_handle, path);
 	if (port->cap_dumper == NULL) {
 		ROCE_LOG(ERR, "%s: capture %s: %s", dev->name, path, pcap_geterr(port->cap_handle));
@@ -310,11 +319,12 @@ roce_dev_capture(struct roce_dev *dev, uint8_t num, const char *path)
 	return 0;
 }
 
-/* Capture is I/O for a person to read: wall-clock timestamps are right. */
+/* Capture is I/O for a person to read: wall-clock timestamps are right.
+ * A segmented frame is gathered into the port's own buffer: ports may be
+ * polled by different lcores. */
 static void
 capture_frames(struct roce_port *port, struct rte_mbuf **m, uint32_t n)
 {
-	static uint8_t buf[65536];
 	struct pcap_pkthdr h;
 	struct timespec ts;
 	uint32_t i;
@@ -323,10 +333,10 @@ capture_frames(struct roce_port *port, struct rte_mbuf **m, uint32_t n)
 	h.ts.tv_sec = ts.tv_sec;
 	h.ts.tv_usec = ts.tv_nsec;	/* nanosecond precision dumper */
 	for (i = 0; i < n; i++) {
-		const void *data = rte_pktmbuf_read(m[i], 0, RTE_MIN((size_t)m[i]->pkt_len, sizeof(buf)),
-						    buf);
+		uint32_t len = RTE_MIN(m[i]->pkt_len, (uint32_t)ROCE_CAPTURE_MAX);
+		const void *data = rte_pktmbuf_read(m[i], 0, len, port->cap_buf);
 
-		h.caplen = h.len = RTE_MIN((size_t)m[i]->pkt_len, sizeof(buf));
+		h.caplen = h.len = len;
 		pcap_dump((u_char *)port->cap_dumper, &h, data);
 	}
 	pcap_dump_flush(port->cap_dumper);
@@ -456,6 +466,8 @@ roce_dev_poll(struct roce_dev *dev, uint64_t now_ns)
 	}
 	for (i = 0; i < dev->nb_ports; i++)
 		work += port_flush(&dev->port[i]);
+	if (dev->qps_changed || now_ns - dev->qps_snap_ns >= ROCE_QPS_SNAPSHOT_NS)
+		roce_stats_snapshot_qps(dev);
 	return work;
 }
 
@@ -512,6 +524,7 @@ roce_dev_destroy(struct roce_dev *dev)
 	rte_mempool_free(dev->copy_pool);
 	rte_free(dev->qp_table);
 	rte_free(dev->mr_table);
+	rte_free(dev->qps_snap);
 	rte_free(dev);
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <pcap/pcap.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
+#include <rte_spinlock.h>
 
 #include "roce_neigh.h"
 #include "roce_fault.h"
@@ -90,6 +91,27 @@ extern const char *const roce_counter_names[ROCE_CNT_NCOUNTERS];
 int roce_stats_register(struct roce_dev *dev);
 void roce_stats_unregister(struct roce_dev *dev);
 
+/*
+ * What /roce/qps shows, copied from the QPs by the lcore that owns them:
+ * the telemetry thread reads this, never the QPs themselves, which the
+ * lcore creates, changes and frees while it runs. The lcore refreshes it
+ * in roce_dev_poll() when QPs came, went or changed state, and every
+ * ROCE_QPS_SNAPSHOT_NS for their PSNs and queues. It only tries the lock:
+ * while a reader copies, the refresh waits for the next poll, so telemetry
+ * never delays the data path.
+ */
+#define ROCE_QPS_SNAPSHOT_MAX	256	/* a telemetry dict holds 256 entries */
+#define ROCE_QPS_SNAPSHOT_NS	100000000ull	/* 100 ms */
+
+struct roce_qps_snapshot {
+	rte_spinlock_t lock;
+	uint32_t n;			/* entries in qp[] */
+	struct roce_qp_info qp[ROCE_QPS_SNAPSHOT_MAX];
+};
+
+/* Owning lcore: refresh dev->qps_snap if it is due (roce_dev_poll). */
+void roce_stats_snapshot_qps(struct roce_dev *dev);
+
 /* ---- Device and ports ------------------------------------------------- */
 
 #define ROCE_RX_BURST		32
@@ -105,6 +127,7 @@ void roce_stats_unregister(struct roce_dev *dev);
 #define ROCE_RX_BURSTS		4	/* receive bursts per port per poll, at most */
 #define ROCE_READ_OOO_PKTS	8192	/* READ responses kept ahead of a gap (8 MiB at MTU 1024) */
 #define ROCE_ALIVE_TIMEOUTS	16	/* signs of life hold the timers off this many timeouts */
+#define ROCE_CAPTURE_MAX	65535	/* bytes of a frame captured (the pcap snap length) */
 
 struct roce_port {
 	struct roce_dev *dev;
@@ -120,6 +143,7 @@ struct roce_port {
 	struct roce_fault fault[ROCE_FAULT_NDIR];
 	pcap_t *cap_handle;
 	pcap_dumper_t *cap_dumper;
+	uint8_t *cap_buf;		/* a segmented frame made flat for the capture */
 	struct rte_mempool *rx_pool;	/* when we configured the port */
 	/* Frames to transmit, oldest first; what tx_burst did not take stays.
 	 * The first tx_seen went through faults and capture already. */
@@ -153,6 +177,10 @@ struct roce_dev {
 	uint64_t next_timer_scan_ns;
 	uint64_t now_ns;		/* time of the current poll */
 	uint64_t count[ROCE_CNT_NCOUNTERS];
+	/* /roce/qps reads this copy, never the lists above (roce_stats.c). */
+	struct roce_qps_snapshot *qps_snap;
+	bool qps_changed;		/* a QP came, went or changed state */
+	uint64_t qps_snap_ns;		/* when the copy was last taken */
 };
 
 static inline void

@@ -213,6 +213,7 @@ qp_unlive(struct roce_qp *qp)
 	if (qp->on_live_list) {
 		TAILQ_REMOVE(&qp->dev->live_qps, qp, live);
 		qp->on_live_list = false;
+		qp->dev->qps_changed = true;
 	}
 }
 
@@ -455,6 +456,7 @@ roce_modify_qp(struct roce_qp *qp, struct ibv_qp_attr *attr, int mask)
 		qp->comp.progress_ns = qp->comp.data_ns = dev->now_ns;
 	qp->state = to;
 	qp->attr.qp_state = to;
+	dev->qps_changed = true;	/* for the telemetry snapshot */
 	qp->tmpl_valid = false;		/* addresses or path may have changed */
 	/* A new path in RTS: resend everything not yet acknowledged on it. */
 	if (path_change)

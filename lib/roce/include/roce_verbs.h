@@ -6,8 +6,9 @@
  *
  * Threading: a device and everything created on it (PDs, MRs, CQs, QPs)
  * belong to the one lcore that calls roce_dev_poll(). Every function here
- * must be called from that lcore, except roce_dev_stats_read() and
- * telemetry, which only read counters.
+ * must be called from that lcore. Other threads read counters
+ * (roce_stats.h) and telemetry, which shows a copy of the QPs the lcore
+ * takes in its poll, never the QPs themselves.
  *
  * Errors: functions return 0 or a negative errno; constructors return NULL
  * and set rte_errno.
