@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Neighbours of one port (lib/roce/roce_arp.c) under a real EAL
+ * Neighbours of one port (lib/roce/roce_neigh.c, roce_echo.c) under a real EAL
  * (--no-huge): ARP requests answered byte for byte, senders learnt by
  * the RFC 826 merge rule, static entries kept, rate-limited resolution
  * with injected times, a full table, ICMP echo answered (checksums

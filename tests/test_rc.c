@@ -1057,6 +1057,58 @@ START_TEST(telemetry_reports_counters_and_qps)
 }
 END_TEST
 
+/* The entry of QP @p qpn of device @p dev in a /roce/qps reply, cut at its
+ * closing brace into @p out; false if it is not there. */
+static bool
+telemetry_qp_entry(const char *reply, const char *dev, uint32_t qpn, char *out, size_t len)
+{
+	char key[48];
+	const char *p, *end;
+
+	snprintf(key, sizeof(key), "\"%s/%u\":{", dev, qpn);
+	p = strstr(reply, key);
+	if (p == NULL)
+		return false;
+	end = strchr(p, '}');
+	snprintf(out, len, "%.*s", end != NULL ? (int)(end - p + 1) : (int)strlen(p), p);
+	return true;
+}
+
+/* /roce/qps shows what the owning lcore copied in its polls: a QP's PSNs
+ * within 100 ms, a QP destroyed gone after the next poll. */
+START_TEST(telemetry_qps_follow_the_lcore)
+{
+	static char reply[65536];
+	struct ibv_qp_attr attr;
+	char entry[512], want[48];
+	uint64_t end;
+	uint32_t qpn;
+
+	connect_pair(&default_opts);
+	qpn = roce_qp_num(A.qp);
+	poll_both();
+	telemetry_query("/roce/qps", reply, sizeof(reply));
+	ck_assert_msg(telemetry_qp_entry(reply, "A", qpn, entry, sizeof(entry)) &&
+		      strstr(entry, "\"state\":\"RTS\"") != NULL,
+		      "expected QP A/%u in RTS in %.300s", qpn, reply);
+	transfer_and_verify(IBV_WR_RDMA_WRITE, 10000, 2);
+	ck_assert_int_eq(roce_query_qp(A.qp, &attr), 0);
+	end = now_ns + ROCE_QPS_SNAPSHOT_NS;
+	while (now_ns <= end)
+		poll_both();
+	telemetry_query("/roce/qps", reply, sizeof(reply));
+	snprintf(want, sizeof(want), "\"sq_psn\":%u", attr.sq_psn);
+	ck_assert_msg(telemetry_qp_entry(reply, "A", qpn, entry, sizeof(entry)) &&
+		      strstr(entry, want) != NULL, "expected %s for A/%u, saw %s", want, qpn,
+		      entry);
+	disconnect_pair();	/* destroys both QPs, then polls */
+	telemetry_query("/roce/qps", reply, sizeof(reply));
+	ck_assert_msg(!telemetry_qp_entry(reply, "A", qpn, entry, sizeof(entry)),
+		      "QP A/%u destroyed, still shown: %s", qpn, entry);
+	assert_pools_full();
+}
+END_TEST
+
 /* ---- Exactly once, in order, under faults ------------------------------ */
 
 /*
@@ -1302,6 +1354,7 @@ rc_suite(void)
 	tcase_add_test(ops, ecn_ce_gets_a_cnp);
 	tcase_add_test(ops, file_backed_region);
 	tcase_add_test(ops, telemetry_reports_counters_and_qps);
+	tcase_add_test(ops, telemetry_qps_follow_the_lcore);
 	tcase_add_test(faults, qp_follows_partner_to_other_link);
 	tcase_add_test(errors, foreign_address_is_not_a_path);
 	tcase_add_test(ops, link_state_reported);

@@ -20,6 +20,7 @@
 #include "roce_neigh_frame.h"
 
 /* ---- mbufs ---- */
+
 /* Copy @p len bytes at frame offset @p off into the segments. */
 static void
 mbuf_write(struct rte_mbuf *m, uint32_t off, uint32_t len, const uint8_t *src)

@@ -184,8 +184,9 @@ roce_neigh_drop(struct roce_arp *arp, struct rte_mbuf *m, enum roce_arp_counter 
  * frame. NULL, counted, if no mbuf.
  */
 static struct rte_mbuf *
-arp_frame(struct roce_arp *arp, struct rte_mbuf *m, const struct roce_neigh_frame *f, uint16_t op,
-	  const struct rte_ether_addr *dst, const struct rte_ether_addr *tha, uint32_t tip)
+arp_frame(struct roce_arp *arp, struct rte_mbuf *m, const struct roce_neigh_frame *f,
+	  uint16_t op, const struct rte_ether_addr *dst, const struct rte_ether_addr *tha,
+	  uint32_t tip)
 {
 	uint32_t l3_off = ETH_HLEN, len;
 	struct rte_ether_hdr *eth;
@@ -231,7 +232,8 @@ arp_frame(struct roce_arp *arp, struct rte_mbuf *m, const struct roce_neigh_fram
 }
 
 static struct rte_mbuf *
-arp_input(struct roce_arp *arp, struct rte_mbuf *m, const struct roce_neigh_frame *f, uint64_t now_ns)
+arp_input(struct roce_arp *arp, struct rte_mbuf *m, const struct roce_neigh_frame *f,
+	  uint64_t now_ns)
 {
 	const struct rte_arp_hdr *ah;
 	struct rte_ether_addr sha;
