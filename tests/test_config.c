@@ -207,14 +207,14 @@ expect_demo_node(const struct ccm_app_config *c, char me)
 	EXPECT_UINT("lcore_failover", c->lcore_failover, 0);
 	EXPECT_UINT("lcore_nvram", c->lcore_nvram, 0);
 	EXPECT_UINT("nvram_enabled", c->nvram_enabled, true);
-	snprintf(file, sizeof(file), "/tmp/ccm-%c.nvram", me);
+	snprintf(file, sizeof(file), "/dev/shm/ccm-%c.nvram", me);
 	EXPECT_STR("nvram_file", c->nvram_file, file);
-	snprintf(file, sizeof(file), "/tmp/ccm-%c.shadow", me);
+	snprintf(file, sizeof(file), "/dev/shm/ccm-%c.shadow", me);
 	EXPECT_STR("shadow_file", c->shadow_file, file);
 	EXPECT_UINT("nvram_size", c->nvram_size, 16u << 20);
 	EXPECT_UINT("mirror", c->mirror, CFG_MIRROR_SYNC);
 	EXPECT_UINT("failover_enabled", c->failover_enabled, true);
-	EXPECT_STR("mailbox", c->mailbox, "/tmp/ccm-mailbox");
+	EXPECT_STR("mailbox", c->mailbox, "/dev/shm/ccm-mailbox");
 }
 
 /* ---- the shipped configuration ------------------------------------------- */
@@ -569,8 +569,8 @@ START_TEST(print_shows_every_key)
 		"partner_fast_timeout_us: 4000", "giveback_delay_ms: 2000",
 		"round-robin", "failback: true", "name: a", "net_memif0", "net_memif1",
 		"10.90.0.1", "10.90.1.1", "peer_ip: 10.90.0.2", "peer_ip: 10.90.1.2",
-		"02:00:00:00:00:01", "peer_mac: 02:00:00:00:01:02", "/tmp/ccm-a.nvram",
-		"/tmp/ccm-a.shadow", "16MiB", "mirror: sync", "/tmp/ccm-mailbox", "name: b",
+		"02:00:00:00:00:01", "peer_mac: 02:00:00:00:01:02", "/dev/shm/ccm-a.nvram",
+		"/dev/shm/ccm-a.shadow", "16MiB", "mirror: sync", "/dev/shm/ccm-mailbox", "name: b",
 	};
 	struct print_buf *p = calloc(1, sizeof(*p));
 	struct ccm_app_config c;

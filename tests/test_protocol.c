@@ -18,6 +18,7 @@
 #include <rte_malloc.h>
 
 #include "roce_stats.h"
+#include "roce_window.h"
 #include "script_peer.h"
 #include "test_eal.h"
 
@@ -620,6 +621,47 @@ START_TEST(read_keeps_responses_after_a_gap)
 }
 END_TEST
 
+/*
+ * After a timer the window is ROCE_WINDOW_MIN PSNs, fewer than the AckReq
+ * interval: the packet that fills it asks for an ACK. Otherwise a responder
+ * that holds its ACKs until asked (ours, a coalescing RNIC) leaves the
+ * sender waiting for the next timer, once per round trip.
+ */
+START_TEST(packet_filling_the_window_asks_for_an_ack)
+{
+	struct ibv_sge sge = { .addr = (uintptr_t)buf, .length = 40 * MTU,
+			       .lkey = roce_mr_lkey(mr) };
+	struct ibv_send_wr wr = { .wr_id = 1, .sg_list = &sge, .num_sge = 1,
+				  .opcode = IBV_WR_RDMA_WRITE, .send_flags = IBV_SEND_SIGNALED },
+			   *bad;
+	uint64_t rtos = stat("req_rto");
+	struct sp_frame f, resent[4];
+	unsigned int sent = 0, t;
+
+	wr.wr.rdma.remote_addr = 0x100000;
+	wr.wr.rdma.rkey = 0x4242;
+	ck_assert_int_eq(roce_post_send(S.qp, &wr, &bad), 0);
+	/* The first flight, never acknowledged; then the timer and what it
+	 * sends again. */
+	for (t = 0; t < 100 && (stat("req_rto") == rtos || t % 10 != 0); t++) {
+		sp_poll(&S, 20000);
+		while (sp_recv(&S, &f)) {
+			if (sent >= 40 && sent < 40 + RTE_DIM(resent))
+				resent[sent - 40] = f;
+			sent++;
+		}
+	}
+	ck_assert_msg(stat("req_rto") == rtos + 1, "%lu retransmission timers in 2 ms",
+		      (unsigned long)(stat("req_rto") - rtos));
+	ck_assert_msg(sent == 40 + ROCE_WINDOW_MIN, "%u frames, expected 40 and %u again", sent,
+		      ROCE_WINDOW_MIN);
+	ck_assert(resent[0].pkt.opcode == ROCE_OP_WRITE_FIRST && resent[0].pkt.psn == dut_psn(0));
+	ck_assert(resent[1].pkt.opcode == ROCE_OP_WRITE_MIDDLE && resent[1].pkt.psn == dut_psn(1));
+	ck_assert_msg(resent[1].pkt.ackreq, "the packet filling a window of %u PSNs asks for no ACK",
+		      ROCE_WINDOW_MIN);
+}
+END_TEST
+
 /* Local ACK timeout of the QP under test (sp_connect(..., 10)). */
 #define TIMEOUT_NS	roce_ack_timeout_ns(10)
 
@@ -644,8 +686,9 @@ count_requests(uint64_t ns, uint32_t psn)
 /*
  * A READ already asked for again, the responder silent: rxe would be
  * streaming, or paused (a slow peer), and would replay the whole rest for
- * each more request. The retransmission timer asks again at most twice
- * per local ACK timeout then, not every few hundred microseconds.
+ * each more request. The retransmission timer waits ROCE_REREAD_RTO_MIN_NS
+ * (at most half the local ACK timeout) then, not a few hundred
+ * microseconds.
  */
 START_TEST(read_asked_again_is_not_asked_every_rto)
 {
@@ -659,10 +702,53 @@ START_TEST(read_asked_again_is_not_asked_every_rto)
 	response(ROCE_OP_READ_RESP_FIRST, dut_psn(0), ROCE_AETH_ACK_NO_CREDIT, remote, MTU);
 	response(ROCE_OP_READ_RESP_MIDDLE, dut_psn(2), 0, remote + 2 * MTU, MTU);
 	ck_assert_uint_eq(count_requests(100000, dut_psn(1)), 1);	/* the gap: asked once */
-	n = count_requests(TIMEOUT_NS / 2 - 200000, dut_psn(1));
-	ck_assert_msg(n == 0, "%u more requests within half a timeout", n);
+	n = count_requests(RTE_MIN(ROCE_REREAD_RTO_MIN_NS, TIMEOUT_NS / 2) - 200000, dut_psn(1));
+	ck_assert_msg(n == 0, "%u more requests before the reread timer", n);
 	n = count_requests(TIMEOUT_NS, dut_psn(1));
 	ck_assert_msg(n >= 1 && n <= 3, "%u requests in one more timeout", n);
+}
+END_TEST
+
+/*
+ * The packet a READ was asked again for is lost again: the replay's end
+ * (its LAST, with the gap still open) says so, and the READ is asked again
+ * at once, not after the retransmission timer (ROCE_REREAD_RTO_MIN_NS).
+ * The end of the stream that was still coming when the gap was seen says
+ * nothing: it is not a replay.
+ */
+START_TEST(read_gap_lost_again_is_asked_again_when_replay_ends)
+{
+	uint64_t rtos = stat("req_rto");
+	uint8_t remote[8 * MTU];
+	struct sp_frame f;
+	struct ibv_wc wc;
+	uint32_t i;
+
+	pattern(remote, sizeof(remote), 10);
+	post_read(1, 0, 0x100000, sizeof(remote));
+	expect_frame(&f, ROCE_OP_READ_REQUEST, dut_psn(0), "READ");
+	response(ROCE_OP_READ_RESP_FIRST, dut_psn(0), ROCE_AETH_ACK_NO_CREDIT, remote, MTU);
+	/* psn 1 is lost; psn 2 shows the gap, mid-stream. */
+	response(ROCE_OP_READ_RESP_MIDDLE, dut_psn(2), 0, remote + 2 * MTU, MTU);
+	ck_assert_uint_eq(count_requests(100000, dut_psn(1)), 1);
+	/* The original stream's end: no news of the request for psn 1. */
+	for (i = 3; i < 8; i++)
+		response(i == 7 ? ROCE_OP_READ_RESP_LAST : ROCE_OP_READ_RESP_MIDDLE, dut_psn(i),
+			 ROCE_AETH_ACK_NO_CREDIT, remote + i * MTU, MTU);
+	ck_assert_uint_eq(count_requests(100000, dut_psn(1)), 0);
+	/* The replay from psn 1, which is lost again: asked again at once. */
+	for (i = 2; i < 8; i++)
+		response(i == 7 ? ROCE_OP_READ_RESP_LAST : ROCE_OP_READ_RESP_MIDDLE, dut_psn(i),
+			 ROCE_AETH_ACK_NO_CREDIT, remote + i * MTU, MTU);
+	ck_assert_uint_eq(count_requests(100000, dut_psn(1)), 1);
+	/* The second replay arrives whole. */
+	for (i = 1; i < 8; i++)
+		response(i == 7 ? ROCE_OP_READ_RESP_LAST : ROCE_OP_READ_RESP_MIDDLE, dut_psn(i),
+			 ROCE_AETH_ACK_NO_CREDIT, remote + i * MTU, MTU);
+	ck_assert_int_eq(poll_wc(&wc, 1), 1);
+	ck_assert_msg(wc.status == IBV_WC_SUCCESS, "READ: %s", ibv_wc_status_str(wc.status));
+	ck_assert_int_eq(memcmp(buf, remote, sizeof(remote)), 0);
+	ck_assert_uint_eq(stat("req_rto"), rtos);
 }
 END_TEST
 
@@ -800,6 +886,8 @@ protocol_suite(void)
 	tcase_add_test(comp, completer_refuses_misshapen_read_response);
 	tcase_add_test(comp, read_keeps_responses_after_a_gap);
 	tcase_add_test(comp, read_asked_again_is_not_asked_every_rto);
+	tcase_add_test(comp, read_gap_lost_again_is_asked_again_when_replay_ends);
+	tcase_add_test(comp, packet_filling_the_window_asks_for_an_ack);
 	tcase_add_test(comp, stale_responses_hold_timers_only_for_a_while);
 	tcase_add_test(comp, error_nak_blames_its_own_wr);
 	tcase_add_test(comp, atomic_needs_one_8_byte_sge);

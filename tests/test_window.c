@@ -118,6 +118,47 @@ START_TEST(timer_loss_drops_to_minimum_and_regrows)
 }
 END_TEST
 
+/*
+ * A timer fires while the responder only stalled: the ACK that follows
+ * covers PSNs the resend never carried, so the originals arrived and the
+ * window before the timer comes back (F-RTO). An ACK for no more than the
+ * resend proves nothing; a NAK after the timer is a loss for sure.
+ */
+START_TEST(spurious_timer_gives_the_window_back)
+{
+	struct roce_window w;
+	uint32_t before;
+
+	roce_window_init(&w);
+	before = roce_window_size(&w);
+	roce_window_loss(&w, 100 + before, true);
+	roce_window_timer_undoable(&w, 100, before);
+	ck_assert_uint_eq(roce_window_size(&w), ROCE_WINDOW_MIN);
+	/* A second timer, no progress: the window before the first counts. */
+	roce_window_loss(&w, 100 + before, true);
+	roce_window_timer_undoable(&w, 100, roce_window_size(&w));
+	ck_assert(roce_window_acked(&w, 100 + 10, 10, 1 * MS));
+	ck_assert_uint_ge(roce_window_size(&w), before);
+	ck_assert(!w.recovering);
+
+	/* Acknowledged no further than the resend: a real loss, maybe. */
+	roce_window_loss(&w, 200 + before, true);
+	roce_window_timer_undoable(&w, 110, roce_window_size(&w));
+	ck_assert(!roce_window_acked(&w, 110 + ROCE_WINDOW_MIN, ROCE_WINDOW_MIN, 2 * MS));
+	ck_assert_uint_eq(roce_window_size(&w), 2 * ROCE_WINDOW_MIN);
+	/* ... and the arming is spent: a later ACK proves nothing either. */
+	ck_assert(!roce_window_acked(&w, 110 + 40, 40 - ROCE_WINDOW_MIN, 3 * MS));
+
+	/* A NAK after the timer: a loss, whatever ACK comes next. */
+	before = roce_window_size(&w);
+	roce_window_loss(&w, 300, true);
+	roce_window_timer_undoable(&w, 150, before);
+	roce_window_loss(&w, 300, false);
+	ck_assert(!roce_window_acked(&w, 150 + 20, 20, 4 * MS));
+	ck_assert_uint_lt(roce_window_size(&w), before);
+}
+END_TEST
+
 /* The window never exceeds twice the bandwidth-delay product measured. */
 START_TEST(capped_near_the_bandwidth_delay_product)
 {
@@ -232,6 +273,7 @@ main(void)
 	tcase_add_test(tc, timer_backs_off_and_resends_four_times_per_ibta_timeout);
 	tcase_add_test(tc, sample_ends_at_its_answer);
 	tcase_add_test(tc, psn_wrap);
+	tcase_add_test(tc, spurious_timer_gives_the_window_back);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

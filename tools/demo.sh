@@ -17,8 +17,8 @@ ninja -C "$builddir"
 ccm=$builddir/app/ccm
 
 # The paths config/ccm.yaml names: start from empty NVRAM.
-rm -f /tmp/ccm-a.nvram /tmp/ccm-a.shadow /tmp/ccm-b.nvram /tmp/ccm-b.shadow \
-    /tmp/ccm-mailbox /tmp/ccm-l0.sock /tmp/ccm-l1.sock /tmp/ccm-demo-replayed.txt
+rm -f /dev/shm/ccm-a.nvram /dev/shm/ccm-a.shadow /dev/shm/ccm-b.nvram /dev/shm/ccm-b.shadow \
+    /dev/shm/ccm-mailbox /tmp/ccm-l0.sock /tmp/ccm-l1.sock /tmp/ccm-demo-replayed.txt
 log=$(mktemp -d)
 apid= bpid=
 trap 'kill -9 $apid $bpid 2>/dev/null || true' EXIT

@@ -190,8 +190,8 @@ ccm_lat() {
 # With an argument SPEC, every link of both nodes gets fault_rx SPEC.
 ccm_nvram() {
 	local config=$src/config/ccm.yaml
-	rm -f /tmp/ccm-a.nvram /tmp/ccm-a.shadow /tmp/ccm-b.nvram /tmp/ccm-b.shadow \
-		/tmp/ccm-mailbox /tmp/ccm-l0.sock /tmp/ccm-l1.sock
+	rm -f /dev/shm/ccm-a.nvram /dev/shm/ccm-a.shadow /dev/shm/ccm-b.nvram /dev/shm/ccm-b.shadow \
+		/dev/shm/ccm-mailbox /tmp/ccm-l0.sock /tmp/ccm-l1.sock
 	if [ -n "${1:-}" ]; then
 		config=$work/ccm-fault.yaml
 		sed -E "s/^( +)- port: (.*)$/&\n\1  fault_rx: \"$1\"/" "$src/config/ccm.yaml" >"$config"

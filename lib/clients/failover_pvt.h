@@ -44,6 +44,7 @@ struct failover {
 	uint8_t *theirs;		/* the partner WRITEs its beat here, a slot per link */
 	int mailbox_fd;
 	uint8_t mailbox_cut;		/* fault injection, from any lcore */
+	uint64_t mailbox_next_ns;	/* the monitor's next read of the mailbox */
 	enum fo_state state;
 	uint32_t session;
 	uint16_t nports;

@@ -25,7 +25,8 @@ advance(struct roce_qp *qp, uint32_t psn)
 
 	if (n > 0) {
 		qp->comp.psn = psn;
-		roce_window_acked(&qp->win, psn, n, qp->dev->now_ns);
+		if (roce_window_acked(&qp->win, psn, n, qp->dev->now_ns))
+			roce_count(qp->dev, ROCE_CNT_REQ_RTO_SPURIOUS);
 	}
 	qp->comp.progress_ns = qp->dev->now_ns;
 	qp->comp.data_ns = qp->dev->now_ns;
@@ -66,9 +67,10 @@ wqe_last_psn(const struct roce_send_wqe *wqe)
 }
 
 /* A response of a READ or atomic is missing: ask that WR again, once per
- * missing PSN. */
+ * missing PSN. @p lasts_due: READ responses ending the message still to
+ * come from streams sent before this request (read_stream_ended). */
 static void
-rd_atomic_lost(struct roce_qp *qp, struct roce_send_wqe *wqe)
+rd_atomic_lost(struct roce_qp *qp, struct roce_send_wqe *wqe, uint8_t lasts_due)
 {
 	uint32_t psn = roce_wqe_resp_psn(qp, wqe);
 
@@ -76,6 +78,7 @@ rd_atomic_lost(struct roce_qp *qp, struct roce_send_wqe *wqe)
 		return;
 	wqe->reread_armed = true;
 	wqe->reread_psn = psn;
+	wqe->reread_lasts_due = lasts_due;
 	roce_count(qp->dev, ROCE_CNT_REQ_READ_GAP);
 	roce_window_loss(&qp->win, qp->req.max_psn, false);
 	roce_req_reread(qp, wqe);
@@ -137,7 +140,7 @@ ack_through(struct roce_qp *qp, uint32_t psn)
 			break;
 		if (roce_wqe_is_rd_atomic(wqe) && !wqe->resp_done &&
 		    roce_psn_le(roce_wqe_resp_psn(qp, wqe), psn))
-			rd_atomic_lost(qp, wqe);
+			rd_atomic_lost(qp, wqe, 0);
 	}
 	roce_req_catch_up(qp);
 	return moved;
@@ -353,6 +356,35 @@ read_keep_ahead(struct roce_qp *qp, uint32_t idx, struct roce_send_wqe *wqe,
 	return true;
 }
 
+/* Is the response ending @p wqe kept ahead of its gap? */
+static bool
+read_last_kept(const struct roce_qp *qp, uint32_t idx, const struct roce_send_wqe *wqe)
+{
+	int32_t off = roce_psn_diff(wqe_last_psn(wqe), qp->comp.ooo.base);
+
+	return qp->comp.ooo.used && qp->comp.ooo.wqe_idx == idx && off >= 0 &&
+	       (uint32_t)off <= qp->comp.ooo.high &&
+	       (qp->comp.ooo.bits[off / 64] & (1ull << (off % 64)));
+}
+
+/*
+ * A response ending the message arrived while its gap is still open. If
+ * it ends the stream our request for the gap started (every stream sent
+ * before that request has ended), the responder answered and the gap's
+ * packet was lost again: ask again now, not after a timer (the timer
+ * waits at least ROCE_REREAD_RTO_MIN_NS here, see roce_comp_timer()).
+ */
+static void
+read_stream_ended(struct roce_send_wqe *wqe)
+{
+	if (!wqe->reread_armed)
+		return;
+	if (wqe->reread_lasts_due > 0)
+		wqe->reread_lasts_due--;
+	else
+		wqe->reread_armed = false;
+}
+
 /* The expected response came: take the ones kept after it, in order. */
 static void
 read_catch_up(struct roce_qp *qp, uint32_t idx, struct roce_send_wqe *wqe)
@@ -421,9 +453,13 @@ comp_read_resp(struct roce_qp *qp, const struct roce_pkt *pkt, const struct rte_
 	if (pkt->psn != roce_wqe_resp_psn(qp, wqe)) {
 		/* One before it was lost: ask again from there; what is ahead
 		 * is kept, and new data is progress. */
+		bool last = pkt->psn == wqe_last_psn(wqe);
+
 		if (read_keep_ahead(qp, idx, wqe, pkt, m))
 			advance(qp, qp->comp.psn);
-		rd_atomic_lost(qp, wqe);
+		if (last)
+			read_stream_ended(wqe);
+		rd_atomic_lost(qp, wqe, last || read_last_kept(qp, idx, wqe) ? 0 : 1);
 		return;
 	}
 	if (place_response(qp, wqe, m, pkt, wqe->resp_bytes, pkt->payload_len) != 0) {
@@ -506,6 +542,7 @@ roce_comp_timer(struct roce_qp *qp)
 {
 	struct roce_dev *dev = qp->dev;
 	uint64_t timeout = roce_ack_timeout_ns(qp->attr.timeout), rto, base;
+	uint32_t cwnd;
 
 	if (qp->state != IBV_QPS_RTS || qp->comp.psn == qp->req.max_psn)
 		return 0;
@@ -527,15 +564,16 @@ roce_comp_timer(struct roce_qp *qp)
 	/* The oldest WR is a READ already asked for again at the PSN it
 	 * waits for, with more than one packet to come: a responder such as
 	 * rxe serves that only after what it streams now (a slow one pauses),
-	 * and each more copy costs a whole replay. Ask again at most twice per
-	 * local ACK timeout then. */
+	 * and each more copy costs a whole replay. Wait for it at least
+	 * ROCE_REREAD_RTO_MIN_NS (at most half the local ACK timeout): a lost
+	 * request for a gap costs that, not a timeout. */
 	if (rto != 0 && qp->sq_tail != qp->sq_head) {
 		const struct roce_send_wqe *wqe = roce_sq_wqe(qp, qp->sq_tail);
 
 		if (wqe->state != ROCE_WQE_POSTED && wqe->wr.opcode == IBV_WR_RDMA_READ &&
 		    wqe->reread_armed && wqe->reread_psn == roce_wqe_resp_psn(qp, wqe) &&
 		    roce_psn_lt(wqe->reread_psn, wqe_last_psn(wqe)))
-			rto = RTE_MAX(rto, timeout / 2);
+			rto = RTE_MAX(rto, RTE_MIN(ROCE_REREAD_RTO_MIN_NS, timeout / 2));
 	}
 	base = RTE_MAX(qp->comp.progress_ns, qp->comp.rto_base_ns);
 	if (rto == 0 || dev->now_ns - base < rto)
@@ -543,6 +581,9 @@ roce_comp_timer(struct roce_qp *qp)
 	roce_count(dev, ROCE_CNT_REQ_RTO);
 	roce_window_rto_fired(&qp->win);
 	qp->comp.rto_base_ns = dev->now_ns;
+	cwnd = qp->win.cwnd;
 	resend_after_loss(qp, qp->comp.psn, true);
+	if (qp->sq_tail != qp->sq_head && !roce_wqe_is_rd_atomic(roce_sq_wqe(qp, qp->sq_tail)))
+		roce_window_timer_undoable(&qp->win, qp->comp.psn, cwnd);
 	return 1;
 }

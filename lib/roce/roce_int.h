@@ -52,6 +52,7 @@ enum roce_counter {
 	ROCE_CNT_REQ_RETRANSMITS,	/* packets sent again */
 	ROCE_CNT_REQ_TIMEOUTS,		/* local ACK timeouts (IBTA; use up retry_cnt) */
 	ROCE_CNT_REQ_RTO,		/* retransmission timer (round trip based) */
+	ROCE_CNT_REQ_RTO_SPURIOUS,	/* ... proven needless by a later ACK */
 	ROCE_CNT_REQ_SEQ_NAK_RCVD,
 	ROCE_CNT_REQ_RNR_NAK_RCVD,
 	ROCE_CNT_REQ_ERR_NAK_RCVD,	/* invalid request / access / operational */
@@ -280,6 +281,7 @@ struct roce_send_wqe {
 	uint32_t read_req_psn;		/* PSN of the last READ request sent */
 	bool reread;			/* ask again from resp_bytes, alone */
 	bool reread_armed;		/* asked again at reread_psn: once per gap */
+	uint8_t reread_lasts_due;	/* LASTs of earlier streams still to come */
 	uint32_t reread_psn;
 };
 

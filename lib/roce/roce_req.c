@@ -166,10 +166,15 @@ send_packet(struct roce_qp *qp, struct roce_send_wqe *wqe, uint32_t idx, uint32_
 		len = RTE_MIN(qp->mtu, wqe->length - offset);
 	pkt.payload_len = len;
 	pkt.se = (info->mask & ROCE_OPF_END) && (wr->send_flags & IBV_SEND_SOLICITED);
-	/* AckReq on the last packet of a message and now and then within a
-	 * long one, so the sender learns of progress (IBTA 9.7.4.1.4). */
+	/* AckReq on the last packet of a message, now and then within a long
+	 * one, and on the packet that fills the window, so the sender learns
+	 * of progress (IBTA 9.7.4.1.4): a responder may hold its ACK until
+	 * asked, and a window smaller than the interval (after a loss) would
+	 * then wait for the retransmission timer. */
 	pkt.ackreq = (info->mask & ROCE_OPF_END) ||
-		     ++qp->req.ackreq_count % ROCE_ACKREQ_INTERVAL == 0;
+		     ++qp->req.ackreq_count % ROCE_ACKREQ_INTERVAL == 0 ||
+		     roce_psn_diff(roce_psn_add(psn, 1), qp->comp.psn) >=
+		     (int32_t)roce_window_size(&qp->win);
 	if (info->mask & ROCE_OPF_RETH) {
 		pkt.reth.va = wr->wr.rdma.remote_addr + offset;
 		pkt.reth.rkey = wr->wr.rdma.rkey;

@@ -33,6 +33,7 @@ const char *const roce_counter_names[ROCE_CNT_NCOUNTERS] = {
 	[ROCE_CNT_REQ_RETRANSMITS] = "req_retransmits",
 	[ROCE_CNT_REQ_TIMEOUTS] = "req_timeouts",
 	[ROCE_CNT_REQ_RTO] = "req_rto",
+	[ROCE_CNT_REQ_RTO_SPURIOUS] = "req_rto_spurious",
 	[ROCE_CNT_REQ_SEQ_NAK_RCVD] = "req_seq_nak_rcvd",
 	[ROCE_CNT_REQ_RNR_NAK_RCVD] = "req_rnr_nak_rcvd",
 	[ROCE_CNT_REQ_ERR_NAK_RCVD] = "req_err_nak_rcvd",

@@ -71,12 +71,33 @@ rtt_sample(struct roce_window *w, uint64_t rtt, uint64_t delivered)
 }
 
 void
+roce_window_timer_undoable(struct roce_window *w, uint32_t una, uint32_t cwnd_before)
+{
+	/* Timers in a row without progress: the window before the first. */
+	if (w->undo_armed && cwnd_before < w->undo_cwnd)
+		cwnd_before = w->undo_cwnd;
+	w->undo_armed = true;
+	w->undo_psn = roce_psn_add(una, ROCE_WINDOW_MIN);
+	w->undo_cwnd = cwnd_before;
+}
+
+bool
 roce_window_acked(struct roce_window *w, uint32_t una, uint32_t n, uint64_t now_ns)
 {
+	bool spurious = false;
 	uint32_t limit;
 
 	if (n == 0)
-		return;
+		return false;
+	if (w->undo_armed) {
+		w->undo_armed = false;
+		if (roce_psn_gt(una, w->undo_psn)) {
+			spurious = true;
+			w->recovering = false;
+			if (w->cwnd < w->undo_cwnd)
+				w->cwnd = w->undo_cwnd;
+		}
+	}
 	w->acked_total += n;
 	w->backoff = 0;
 	roce_window_answered(w, roce_psn_add(una, ROCE_PSN_MASK), now_ns);
@@ -86,6 +107,7 @@ roce_window_acked(struct roce_window *w, uint32_t una, uint32_t n, uint64_t now_
 	 * round trip, up to the cap. */
 	limit = cap(w);
 	w->cwnd = w->cwnd + n > limit ? limit : w->cwnd + n;
+	return spurious;
 }
 
 void
@@ -102,6 +124,8 @@ roce_window_loss(struct roce_window *w, uint32_t max_psn, bool timer)
 {
 	/* Karn: a resend makes the sample in progress ambiguous. */
 	w->sampling = false;
+	if (!timer)
+		w->undo_armed = false;	/* a NAK or a gap: a loss for sure */
 	if (timer)
 		w->cwnd = ROCE_WINDOW_MIN;
 	if (w->recovering)

@@ -29,6 +29,7 @@
 #define ROCE_RTO_INITIAL_NS	1000000ull	/* before any round trip is measured */
 #define ROCE_RTO_MAX_BACKOFF	10	/* doublings without progress */
 #define ROCE_RTO_PER_TIMEOUT	4	/* resends per IBTA local ACK timeout, at least */
+#define ROCE_REREAD_RTO_MIN_NS	2000000ull	/* 2 ms: a READ asked again, before again */
 
 struct roce_window {
 	uint32_t cwnd;			/* PSNs that may be in flight */
@@ -45,6 +46,10 @@ struct roce_window {
 	/* bandwidth-delay product in PSNs: the largest of recent samples */
 	uint32_t bdp_cur, bdp_prev;
 	uint8_t backoff;		/* timer doublings since the last progress */
+	/* A timer that may prove spurious (roce_window_timer_undoable) */
+	bool undo_armed;
+	uint32_t undo_psn;		/* the first PSN the resend does not cover */
+	uint32_t undo_cwnd;		/* the window before the timer */
 };
 
 void roce_window_init(struct roce_window *w);
@@ -54,8 +59,22 @@ void roce_window_init(struct roce_window *w);
 void roce_window_sent(struct roce_window *w, uint32_t psn, bool first_time, bool ackreq,
 		      uint64_t now_ns);
 
-/** The oldest unacknowledged PSN moved to @p una, @p n PSNs acknowledged. */
-void roce_window_acked(struct roce_window *w, uint32_t una, uint32_t n, uint64_t now_ns);
+/** The oldest unacknowledged PSN moved to @p una, @p n PSNs acknowledged.
+ * @return true if that proves the last timer spurious (the window is
+ * given back). */
+bool roce_window_acked(struct roce_window *w, uint32_t una, uint32_t n, uint64_t now_ns);
+
+/**
+ * The retransmission timer fired, the window was @p cwnd_before, and PSNs
+ * from @p una go out again ROCE_WINDOW_MIN at a time. A go-back-N
+ * responder drops what follows a gap, so an ACK past that resend can only
+ * come from originals it had: the timer was spurious (a stalled peer or a
+ * late ACK), or at most the packets after the ACK were lost (the sender
+ * goes on from there). Either way it was no sign of a full path, and the
+ * window before it is given back (F-RTO, RFC 5682). Only for SENDs and
+ * WRITEs: one READ request is answered by many PSNs.
+ */
+void roce_window_timer_undoable(struct roce_window *w, uint32_t una, uint32_t cwnd_before);
 
 /** The responder answered everything up to @p psn (an ACK, or the first
  * response to a READ at @p psn): the round trip sample ends there, even
