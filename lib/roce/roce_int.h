@@ -461,9 +461,25 @@ bool roce_qp_path_ready(struct roce_qp *qp);
 /* Build @p pkt on the QP's header template in front of @p payload (NULL:
  * none; taken over either way), stage it on the QP's port and count it
  * under @p c: the one way requester and responder send. @return 0, or
- * -ENOMEM (no mbuf: counted as tx_no_mbuf, nothing staged). */
-int roce_qp_xmit(struct roce_qp *qp, struct roce_pkt *pkt, struct rte_mbuf *payload,
-		 enum roce_counter c);
+ * -ENOMEM (no mbuf: counted as tx_no_mbuf, nothing staged). Inline: it is
+ * on every data frame's path, and a call costs 1 % of the instructions. */
+static inline int
+roce_qp_xmit(struct roce_qp *qp, struct roce_pkt *pkt, struct rte_mbuf *payload,
+	     enum roce_counter c)
+{
+	struct roce_dev *dev = qp->dev;
+	struct rte_mbuf *m;
+
+	m = roce_mbuf_build(&roce_crc32_isal, dev->hdr_pool, &qp->tmpl, pkt, payload);
+	if (m == NULL) {
+		rte_pktmbuf_free(payload);
+		roce_count(dev, ROCE_CNT_TX_NO_MBUF);
+		return -ENOMEM;
+	}
+	roce_port_xmit(qp->port, m);
+	roce_count(dev, c);
+	return 0;
+}
 
 /* qp.c */
 void roce_qp_to_error(struct roce_qp *qp);

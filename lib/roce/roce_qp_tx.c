@@ -2,10 +2,10 @@
 /*
  * What a QP sends: whether it has something to send now (the device's
  * ready and armed lists, so a poll visits only QPs with work or timers),
- * its path (neighbour resolved, header template built), and the one way
- * requester and responder build, stage and count a frame.
+ * and its path (neighbour resolved, header template built). The one way
+ * requester and responder build, stage and count a frame, roce_qp_xmit(),
+ * is inline in roce_int.h: it is on every frame's path.
  */
-#include <errno.h>
 #include <string.h>
 
 #include "roce_int.h"
@@ -65,24 +65,6 @@ roce_qp_pkt_fill(struct roce_qp *qp, struct roce_pkt *pkt, const struct rte_ethe
 	pkt->udp_sport = qp->sport;
 	pkt->pkey = ROCE_DEFAULT_PKEY;
 	pkt->dqpn = qp->dest_qpn;
-}
-
-int
-roce_qp_xmit(struct roce_qp *qp, struct roce_pkt *pkt, struct rte_mbuf *payload,
-	     enum roce_counter c)
-{
-	struct roce_dev *dev = qp->dev;
-	struct rte_mbuf *m;
-
-	m = roce_mbuf_build(&roce_crc32_isal, dev->hdr_pool, &qp->tmpl, pkt, payload);
-	if (m == NULL) {
-		rte_pktmbuf_free(payload);
-		roce_count(dev, ROCE_CNT_TX_NO_MBUF);
-		return -ENOMEM;
-	}
-	roce_port_xmit(qp->port, m);
-	roce_count(dev, c);
-	return 0;
 }
 
 bool
