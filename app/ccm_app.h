@@ -57,7 +57,25 @@ int app_console_wait(struct app *app, uint64_t ms, bool (*done)(struct app *app,
 /** Parse a whole unsigned number (decimal or 0x). @return 0, -EINVAL. */
 int app_parse_u64(const char *s, uint64_t max, uint64_t *out);
 
-/* Statistics (ccm_stats.c): the periodic line, and /ccm/ telemetry. */
+/* The CCM as the console and --stats show it: a snapshot taken on the
+ * CCM's lcore, which owns it (ccm_stats.c). */
+struct app_ccm_view {
+	enum ccm_state state;
+	uint32_t session;
+	uint16_t version;
+	uint64_t incarnation;
+	uint64_t sessions_up, terminations, peer_restarts;
+	uint64_t tx_frames, rx_frames, req_retransmits;	/* the transport's */
+	unsigned int nb_links;
+	struct {
+		enum ccm_link_state state;
+		int carrier;		/* 1 up, 0 down, < 0 not known */
+	} link[CCM_MAX_LINKS];
+};
+/** Fill @p v on the CCM's lcore (from the main lcore). @return 0, -errno. */
+int app_ccm_view(struct app *app, struct app_ccm_view *v);
+
+/* Statistics (ccm_stats.c): the periodic line, and /app/node telemetry. */
 void app_stats_print(struct app *app);
 int app_telemetry_register(struct app *app);
 

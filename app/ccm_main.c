@@ -184,8 +184,8 @@ build(struct app *app)
 			if (spec[d][0] == '\0')
 				continue;
 			if (roce_fault_parse(spec[d], &f) != 0 ||
-			    roce_dev_set_fault(ccm_dev(app->ccm), l + 1,
-					       d == 0 ? ROCE_FAULT_RX : ROCE_FAULT_TX, &f) != 0) {
+			    ccm_link_set_fault(app->ccm, l, d == 0 ? ROCE_FAULT_RX : ROCE_FAULT_TX,
+					       &f) != 0) {
 				fprintf(stderr, "ccm: %s: link %u: %s: bad fault spec \"%s\" "
 					"(e.g. drop=0.01,dup=0.001,seed=7)\n", cfg->path, l,
 					dir_name[d], spec[d]);

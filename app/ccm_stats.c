@@ -1,33 +1,73 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Statistics: the periodic line (--stats) and the /ccm/ telemetry
- * endpoints (dpdk-telemetry.py). Reads only: counters and states are
- * plain loads of values other lcores write.
+ * Statistics: the CCM's view taken on its lcore, the periodic line
+ * (--stats) made from it, and the /app/node telemetry endpoint
+ * (dpdk-telemetry.py); lib/ccm registers /ccm/ itself.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_common.h>
 #include <rte_telemetry.h>
 
 #include "ccm_app.h"
-#include "roce_stats.h"
 
 static struct app *telemetry_app;	/* telemetry callbacks take no context */
+
+struct view_call {
+	struct app *app;
+	struct app_ccm_view *v;
+};
+
+static int
+do_ccm_view(void *arg)
+{
+	struct view_call *c = arg;
+	struct ccm *ccm = c->app->ccm;
+	struct app_ccm_view *v = c->v;
+	unsigned int l;
+
+	memset(v, 0, sizeof(*v));
+	v->state = ccm_state(ccm);
+	v->session = ccm_session(ccm);
+	v->version = ccm_version(ccm);
+	v->incarnation = ccm_incarnation(ccm);
+	v->sessions_up = ccm_stat(ccm, "sessions_up");
+	v->terminations = ccm_stat(ccm, "terminations");
+	v->peer_restarts = ccm_stat(ccm, "peer_restarts");
+	v->tx_frames = ccm_transport_stat(ccm, "tx_frames");
+	v->rx_frames = ccm_transport_stat(ccm, "rx_frames");
+	v->req_retransmits = ccm_transport_stat(ccm, "req_retransmits");
+	v->nb_links = RTE_MIN(ccm_nb_links(ccm), (unsigned int)CCM_MAX_LINKS);
+	for (l = 0; l < v->nb_links; l++) {
+		v->link[l].state = ccm_link_state(ccm, l);
+		v->link[l].carrier = ccm_link_carrier(ccm, l);
+	}
+	return 0;
+}
+
+int
+app_ccm_view(struct app *app, struct app_ccm_view *v)
+{
+	struct view_call c = { .app = app, .v = v };
+
+	return app_call(app->loops, APP_ROLE_CCM, do_ccm_view, &c);
+}
 
 void
 app_stats_print(struct app *app)
 {
-	struct roce_dev *dev = ccm_dev(app->ccm);
+	struct app_ccm_view v;
 	unsigned int l;
 
-	printf("stats: session %s #%u", ccm_state_name(ccm_state(app->ccm)),
-	       ccm_session(app->ccm));
-	for (l = 0; l < app->cfg.nb_links; l++)
-		printf(" link%u %s", l, ccm_link_state_name(ccm_link_state(app->ccm, l)));
-	printf(" tx %" PRIu64 " rx %" PRIu64 " retx %" PRIu64,
-	       roce_stats_get(dev, "tx_frames"), roce_stats_get(dev, "rx_frames"),
-	       roce_stats_get(dev, "req_retransmits"));
+	if (app_ccm_view(app, &v) != 0)
+		return;
+	printf("stats: session %s #%u", ccm_state_name(v.state), v.session);
+	for (l = 0; l < v.nb_links; l++)
+		printf(" link%u %s", l, ccm_link_state_name(v.link[l].state));
+	printf(" tx %" PRIu64 " rx %" PRIu64 " retx %" PRIu64, v.tx_frames, v.rx_frames,
+	       v.req_retransmits);
 	if (app->nvram != NULL)
 		printf(" nvram acked %" PRIu64 " unmirrored %" PRIu64 " %s",
 		       nvram_shadow_acked(app->nvram), nvram_shadow_unmirrored(app->nvram),
@@ -38,8 +78,10 @@ app_stats_print(struct app *app)
 	fflush(stdout);
 }
 
+/* What the application adds to the CCM's own /ccm/ endpoints (lib/ccm):
+ * the names it was configured with, its NVRAM mirror and failover monitor. */
 static int
-tel_session(const char *cmd, const char *params, struct rte_tel_data *d)
+tel_node(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	struct app *app = telemetry_app;
 
@@ -48,13 +90,6 @@ tel_session(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_string(d, "node", app->cfg.node_name);
 	rte_tel_data_add_dict_string(d, "partner", app->cfg.peer_name);
-	rte_tel_data_add_dict_string(d, "state", ccm_state_name(ccm_state(app->ccm)));
-	rte_tel_data_add_dict_u64(d, "session", ccm_session(app->ccm));
-	rte_tel_data_add_dict_u64(d, "version", ccm_version(app->ccm));
-	rte_tel_data_add_dict_u64(d, "incarnation", ccm_incarnation(app->ccm));
-	rte_tel_data_add_dict_u64(d, "sessions_up", ccm_stat(app->ccm, "sessions_up"));
-	rte_tel_data_add_dict_u64(d, "terminations", ccm_stat(app->ccm, "terminations"));
-	rte_tel_data_add_dict_u64(d, "peer_restarts", ccm_stat(app->ccm, "peer_restarts"));
 	if (app->nvram != NULL) {
 		rte_tel_data_add_dict_u64(d, "nvram_acked", nvram_shadow_acked(app->nvram));
 		rte_tel_data_add_dict_u64(d, "nvram_unmirrored",
@@ -66,38 +101,12 @@ tel_session(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
-static int
-tel_links(const char *cmd, const char *params, struct rte_tel_data *d)
-{
-	struct app *app = telemetry_app;
-	unsigned int l;
-
-	(void)cmd;
-	(void)params;
-	rte_tel_data_start_dict(d);
-	for (l = 0; l < app->cfg.nb_links; l++) {
-		struct rte_tel_data *lk = rte_tel_data_alloc();
-		char key[16];
-
-		if (lk == NULL)
-			return -ENOMEM;
-		rte_tel_data_start_dict(lk);
-		rte_tel_data_add_dict_string(lk, "port", app->cfg.link[l].port);
-		rte_tel_data_add_dict_string(lk, "state",
-					     ccm_link_state_name(ccm_link_state(app->ccm, l)));
-		snprintf(key, sizeof(key), "link%u", l);
-		rte_tel_data_add_dict_container(d, key, lk, 0);
-	}
-	return 0;
-}
-
 int
 app_telemetry_register(struct app *app)
 {
 	telemetry_app = app;
-	rte_telemetry_register_cmd("/ccm/session", tel_session,
-				   "The session with the partner. Takes no parameters");
-	rte_telemetry_register_cmd("/ccm/links", tel_links,
-				   "Each link's state. Takes no parameters");
+	rte_telemetry_register_cmd("/app/node", tel_node,
+				   "This node: names, NVRAM mirror, partner as the failover "
+				   "monitor sees it. Takes no parameters");
 	return 0;
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Console commands of the session and its links (docs/console.md).
- * Reads are plain loads of what the CCM's lcore writes; anything that
- * changes state runs on the CCM's lcore through app_call().
+ * What the CCM's lcore owns is read there, into a snapshot, and anything
+ * that changes state runs there: both through app_call().
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -14,7 +14,6 @@
 
 #include "ccm_app.h"
 #include "roce_fault.h"
-#include "roce_stats.h"
 
 #define STATS_MAX	256
 
@@ -41,39 +40,78 @@ parse_link(struct app *app, const char *s, unsigned int *idx)
 static int
 cmd_show_session(struct app *app, int argc, char **argv)
 {
+	struct app_ccm_view v;
+	int rc;
+
 	(void)argc;
 	(void)argv;
+	rc = app_ccm_view(app, &v);
+	if (rc != 0) {
+		printf("error: show session: %s\n", strerror(-rc));
+		return rc;
+	}
 	printf("node %s (id %u), partner %s (id %u)\n", app->cfg.node_name, app->cfg.node_id,
 	       app->cfg.peer_name, app->cfg.peer_node_id);
-	printf("  state        %s\n", ccm_state_name(ccm_state(app->ccm)));
-	printf("  session      #%u\n", ccm_session(app->ccm));
-	printf("  version      %u\n", ccm_version(app->ccm));
-	printf("  incarnation  %016" PRIx64 "\n", ccm_incarnation(app->ccm));
+	printf("  state        %s\n", ccm_state_name(v.state));
+	printf("  session      #%u\n", v.session);
+	printf("  version      %u\n", v.version);
+	printf("  incarnation  %016" PRIx64 "\n", v.incarnation);
 	printf("  sessions up  %" PRIu64 ", terminations %" PRIu64 ", partner restarts %"
-	       PRIu64 "\n", ccm_stat(app->ccm, "sessions_up"), ccm_stat(app->ccm, "terminations"),
-	       ccm_stat(app->ccm, "peer_restarts"));
+	       PRIu64 "\n", v.sessions_up, v.terminations, v.peer_restarts);
 	return 0;
 }
 
 static int
 cmd_show_links(struct app *app, int argc, char **argv)
 {
-	struct roce_dev *dev = ccm_dev(app->ccm);
+	struct app_ccm_view v;
 	unsigned int l;
+	int rc;
 
 	(void)argc;
 	(void)argv;
+	rc = app_ccm_view(app, &v);
+	if (rc != 0) {
+		printf("error: show links: %s\n", strerror(-rc));
+		return rc;
+	}
 	printf("link  port            state        carrier  local            partner\n");
-	for (l = 0; l < app->cfg.nb_links; l++) {
+	for (l = 0; l < app->cfg.nb_links && l < v.nb_links; l++) {
 		const struct cfg_link *cl = &app->cfg.link[l];
 		char local[16], peer[16];
-		int carrier = roce_dev_port_link(dev, l + 1);
+		int carrier = v.link[l].carrier;
 
 		ip_str(cl->local_ip, local, sizeof(local));
 		ip_str(cl->peer_ip, peer, sizeof(peer));
 		printf("%-5u %-15s %-12s %-8s %-16s %s\n", l, cl->port,
-		       ccm_link_state_name(ccm_link_state(app->ccm, l)),
+		       ccm_link_state_name(v.link[l].state),
 		       carrier > 0 ? "up" : carrier == 0 ? "down" : "?", local, peer);
+	}
+	return 0;
+}
+
+/* Each link's port: its MAC and ethdev counters, read on the CCM's lcore. */
+struct ports_snapshot {
+	struct app *app;
+	struct {
+		uint16_t port_id;
+		struct rte_ether_addr mac;
+		struct rte_eth_stats st;
+	} link[CCM_MAX_LINKS];
+};
+
+static int
+do_snapshot_ports(void *arg)
+{
+	struct ports_snapshot *sn = arg;
+	struct app *app = sn->app;
+	unsigned int l;
+
+	for (l = 0; l < app->cfg.nb_links && l < CCM_MAX_LINKS; l++) {
+		sn->link[l].port_id = RTE_MAX_ETHPORTS;
+		rte_eth_dev_get_port_by_name(app->cfg.link[l].port, &sn->link[l].port_id);
+		ccm_link_mac(app->ccm, l, &sn->link[l].mac);
+		rte_eth_stats_get(sn->link[l].port_id, &sn->link[l].st);
 	}
 	return 0;
 }
@@ -81,50 +119,78 @@ cmd_show_links(struct app *app, int argc, char **argv)
 static int
 cmd_show_ports(struct app *app, int argc, char **argv)
 {
-	struct roce_dev *dev = ccm_dev(app->ccm);
+	struct ports_snapshot sn = { .app = app };
 	unsigned int l;
+	int rc;
 
 	(void)argc;
 	(void)argv;
-	for (l = 0; l < app->cfg.nb_links; l++) {
-		struct rte_ether_addr mac = { 0 };
-		struct rte_eth_stats st = { 0 };
-		uint16_t port_id = RTE_MAX_ETHPORTS;
-
-		rte_eth_dev_get_port_by_name(app->cfg.link[l].port, &port_id);
-		roce_dev_port_mac(dev, l + 1, &mac);
-		rte_eth_stats_get(port_id, &st);
-		printf("link %u: %s (DPDK port %u) mac " RTE_ETHER_ADDR_PRT_FMT "\n", l,
-		       app->cfg.link[l].port, port_id, RTE_ETHER_ADDR_BYTES(&mac));
-		printf("  rx %" PRIu64 " pkts %" PRIu64 " bytes, missed %" PRIu64 ", errors %"
-		       PRIu64 "\n", st.ipackets, st.ibytes, st.imissed, st.ierrors);
-		printf("  tx %" PRIu64 " pkts %" PRIu64 " bytes, errors %" PRIu64 "\n",
-		       st.opackets, st.obytes, st.oerrors);
+	rc = app_call(app->loops, APP_ROLE_CCM, do_snapshot_ports, &sn);
+	if (rc != 0) {
+		printf("error: show ports: %s\n", strerror(-rc));
+		return rc;
 	}
+	for (l = 0; l < app->cfg.nb_links && l < CCM_MAX_LINKS; l++) {
+		const struct rte_eth_stats *st = &sn.link[l].st;
+
+		printf("link %u: %s (DPDK port %u) mac " RTE_ETHER_ADDR_PRT_FMT "\n", l,
+		       app->cfg.link[l].port, sn.link[l].port_id,
+		       RTE_ETHER_ADDR_BYTES(&sn.link[l].mac));
+		printf("  rx %" PRIu64 " pkts %" PRIu64 " bytes, missed %" PRIu64 ", errors %"
+		       PRIu64 "\n", st->ipackets, st->ibytes, st->imissed, st->ierrors);
+		printf("  tx %" PRIu64 " pkts %" PRIu64 " bytes, errors %" PRIu64 "\n",
+		       st->opackets, st->obytes, st->oerrors);
+	}
+	return 0;
+}
+
+/* The CCM's and the transport's counters, read on the CCM's lcore. */
+struct stats_snapshot {
+	struct app *app;
+	struct ccm_stat_entry cs[STATS_MAX];
+	struct roce_stats_entry rs[STATS_MAX];
+	int ncs, nrs;
+};
+
+static int
+do_snapshot_stats(void *arg)
+{
+	struct stats_snapshot *sn = arg;
+
+	sn->ncs = RTE_MIN(ccm_stats_read(sn->app->ccm, sn->cs, STATS_MAX), STATS_MAX);
+	sn->nrs = RTE_MIN(ccm_transport_stats_read(sn->app->ccm, sn->rs, STATS_MAX), STATS_MAX);
 	return 0;
 }
 
 static int
 cmd_show_stats(struct app *app, int argc, char **argv)
 {
-	struct roce_stats_entry rs[STATS_MAX];
-	struct ccm_stat_entry cs[STATS_MAX];
 	bool all = argc == 1 && strcmp(argv[0], "all") == 0;
-	int n, i;
+	struct stats_snapshot *sn;
+	int i, rc;
 
 	if (argc == 1 && !all) {
 		printf("error: usage: show stats [all]\n");
 		return -EINVAL;
 	}
+	sn = calloc(1, sizeof(*sn));
+	if (sn == NULL)
+		return -ENOMEM;
+	sn->app = app;
+	rc = app_call(app->loops, APP_ROLE_CCM, do_snapshot_stats, sn);
+	if (rc != 0) {
+		printf("error: show stats: %s\n", strerror(-rc));
+		free(sn);
+		return rc;
+	}
 	/* Zero counters are noise unless asked for. */
-	n = RTE_MIN(ccm_stats_read(app->ccm, cs, STATS_MAX), STATS_MAX);
-	for (i = 0; i < n; i++)
-		if (all || cs[i].value != 0)
-			printf("  ccm.%-32s %" PRIu64 "\n", cs[i].name, cs[i].value);
-	n = RTE_MIN(roce_stats_read(ccm_dev(app->ccm), rs, STATS_MAX), STATS_MAX);
-	for (i = 0; i < n; i++)
-		if (all || rs[i].value != 0)
-			printf("  roce.%-31s %" PRIu64 "\n", rs[i].name, rs[i].value);
+	for (i = 0; i < sn->ncs; i++)
+		if (all || sn->cs[i].value != 0)
+			printf("  ccm.%-32s %" PRIu64 "\n", sn->cs[i].name, sn->cs[i].value);
+	for (i = 0; i < sn->nrs; i++)
+		if (all || sn->rs[i].value != 0)
+			printf("  roce.%-31s %" PRIu64 "\n", sn->rs[i].name, sn->rs[i].value);
+	free(sn);
 	return 0;
 }
 
@@ -142,7 +208,7 @@ cmd_stats(struct app *app, int argc, char **argv)
 
 struct snapshot {
 	struct app *app;
-	struct roce_qp_info qp[SHOW_MAX];
+	struct ccm_qp_info qp[SHOW_MAX];
 	struct ccm_client_status client[8];
 	unsigned int n;
 };
@@ -152,7 +218,11 @@ do_snapshot_qps(void *arg)
 {
 	struct snapshot *sn = arg;
 
-	sn->n = roce_dev_qp_info(ccm_dev(sn->app->ccm), sn->qp, SHOW_MAX);
+	int n = ccm_qp_info(sn->app->ccm, sn->qp, SHOW_MAX);
+
+	if (n < 0)
+		return n;
+	sn->n = n;
 	return 0;
 }
 
@@ -162,6 +232,7 @@ cmd_show_qp(struct app *app, int argc, char **argv)
 	struct snapshot *sn;
 	uint64_t want = 0;
 	unsigned int i, shown = 0;
+	int rc;
 
 	if (argc == 1 && app_parse_u64(argv[0], 0xffffff, &want) != 0) {
 		printf("error: show qp [QPN], not \"%s\"\n", argv[0]);
@@ -171,11 +242,16 @@ cmd_show_qp(struct app *app, int argc, char **argv)
 	if (sn == NULL)
 		return -ENOMEM;
 	sn->app = app;
-	app_call(app->loops, APP_ROLE_CCM, do_snapshot_qps, sn);
+	rc = app_call(app->loops, APP_ROLE_CCM, do_snapshot_qps, sn);
+	if (rc != 0) {
+		printf("error: show qp: %s\n", strerror(-rc));
+		free(sn);
+		return rc;
+	}
 	printf("qpn     state link  dest qpn  dest ip          sq psn   unacked  rq psn   "
 	       "sq out  rq posted\n");
 	for (i = 0; i < RTE_MIN(sn->n, (unsigned int)SHOW_MAX); i++) {
-		const struct roce_qp_info *q = &sn->qp[i];
+		const struct roce_qp_info *q = &sn->qp[i].qp;
 		char ip[16];
 
 		if (argc == 1 && q->qpn != want)
@@ -183,7 +259,7 @@ cmd_show_qp(struct app *app, int argc, char **argv)
 		ip_str(q->dest_ip, ip, sizeof(ip));
 		printf("%-7u %-5s %-5d %-9u %-16s %-8u %-8u %-8u %-7u %u\n", q->qpn,
 		       roce_qp_state_str(q->state),
-		       (int)q->port - 1, q->dest_qpn, ip, q->sq_psn, q->unacked_psn, q->rq_psn,
+		       sn->qp[i].link, q->dest_qpn, ip, q->sq_psn, q->unacked_psn, q->rq_psn,
 		       q->sq_outstanding, q->rq_posted);
 		shown++;
 	}
@@ -277,7 +353,7 @@ do_set_fault(void *arg)
 {
 	struct link_change *c = arg;
 
-	return roce_dev_set_fault(ccm_dev(c->app->ccm), c->idx + 1, c->dir, &c->fault);
+	return ccm_link_set_fault(c->app->ccm, c->idx, c->dir, &c->fault);
 }
 
 static int
@@ -312,7 +388,7 @@ do_capture(void *arg)
 {
 	struct link_change *c = arg;
 
-	return roce_dev_capture(ccm_dev(c->app->ccm), c->idx + 1, c->path);
+	return ccm_link_capture(c->app->ccm, c->idx, c->path);
 }
 
 static int
@@ -349,7 +425,7 @@ cmd_session_restart(struct app *app, int argc, char **argv)
 static int
 do_clear_stats(void *arg)
 {
-	roce_stats_reset(ccm_dev(((struct app *)arg)->ccm));
+	ccm_transport_stats_reset(((struct app *)arg)->ccm);
 	return 0;
 }
 

@@ -189,14 +189,18 @@ s.recv(4096)
 def ask(cmd):
     s.send(cmd.encode())
     return json.loads(s.recv(65536).decode())[cmd.split(",")[0]]
-session = ask("/ccm/session")
-assert session["state"] == "UP" and session["partner"] == "b", session
-assert session["nvram_acked"] == 2000, session
-links = json.dumps(ask("/ccm/links"))
+# lib/ccm registers /ccm/ (by CCM name, as lib/roce does /roce/); the
+# application adds /app/node.
+session = ask("/ccm/session")["a"]
+node = ask("/app/node")
+assert session["state"] == "UP" and node["partner"] == "b", (session, node)
+assert session["partner"] == "b", session
+assert node["nvram_acked"] == 2000, node
+links = json.dumps(ask("/ccm/links")["a"])
 assert "ADMIN_DOWN" in links and '"UP"' in links, links
 stats = ask("/roce/stats")["a"]
 assert stats.get("tx_frames", 0) > 0 and stats.get("rx_frames", 0) > 0, stats
-print("ok telemetry: /ccm/session, /ccm/links, /roce/stats")
+print("ok telemetry: /ccm/session, /ccm/links, /app/node, /roce/stats")
 EOF
 
 # ---- SIGKILL: the partner takes over and replays --------------------------------

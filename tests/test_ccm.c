@@ -20,6 +20,7 @@
 #include <rte_ring.h>
 
 #include "ccm.h"
+#include "ccm_pvt.h"	/* ccm_dev(): the transport's mbufs and QPs */
 #include "roce_int.h"
 #include "test_eal.h"
 
@@ -44,6 +45,13 @@ static struct rte_ring *rings[4];
 static struct rte_mempool *rx_pool;
 static uint64_t now_ns = SEC;
 static uint16_t versions[2][2];	/* per node: min, max for the next create */
+static bool fixed_macs;		/* next create: link l of node n has mac_of(n, l) */
+
+static struct rte_ether_addr
+mac_of(uint16_t node, unsigned int link)
+{
+	return (struct rte_ether_addr){ { 0x02, 0xcc, 0, 0, node, link } };
+}
 
 static void
 node_create(struct node *n, const struct node *peer)
@@ -61,6 +69,8 @@ node_create(struct node *n, const struct node *peer)
 		conf.link[l].port_id = n->port_id[l];
 		conf.link[l].local_ip = n->ip[l];
 		conf.link[l].peer_ip = peer->ip[l];
+		if (fixed_macs)
+			conf.link[l].local_mac = mac_of(n->id, l);
 	}
 	conf.boot_qpn = 8;
 	conf.boot_rkey = 0x7700;
@@ -160,6 +170,7 @@ teardown_nodes(void)
 	node_destroy(&B);
 	drain_rings();
 	memset(versions, 0, sizeof(versions));
+	fixed_macs = false;
 }
 
 /* Wait for a client event of @p type; other events are skipped. */
@@ -288,6 +299,34 @@ START_TEST(clients_get_ports_and_memory)
 	ck_assert_uint_eq(ccm_client_post(A.client, &w, 1), 1);
 	ck_assert(wait_event(&A, CCM_EV_COMPLETION, &ev, SEC));
 	ck_assert_uint_eq(ev.u.wc.status, IBV_WC_WR_FLUSH_ERR);
+	teardown_nodes();
+}
+END_TEST
+
+START_TEST(work_ids_come_back_whole)
+{
+	/* Every bit of a client's wr_id is its own: the CCM names the client
+	 * beside the work, not inside the id. */
+	static const uint64_t ids[] = { 0xff00000000000001ull, 0x0100000000000002ull,
+					UINT64_MAX };
+	struct ccm_client_event ra, ev;
+	unsigned int i;
+
+	both_with_client();
+	ck_assert(wait_event(&A, CCM_EV_PARTNER_READY, &ra, SEC));
+	ck_assert(wait_event(&B, CCM_EV_PARTNER_READY, &ev, SEC));
+	for (i = 0; i < RTE_DIM(ids); i++) {
+		struct ccm_work w = { .wr_id = ids[i], .session = ra.session, .port = 0,
+				      .opcode = IBV_WR_RDMA_WRITE, .local = A.local, .len = 64,
+				      .remote_off = 64 * i };
+
+		ck_assert_uint_eq(ccm_client_post(A.client, &w, 1), 1);
+		ck_assert_msg(wait_event(&A, CCM_EV_COMPLETION, &ev, SEC),
+			      "work %u: no completion", i);
+		ck_assert_msg(ev.u.wc.wr_id == ids[i] && ev.u.wc.status == IBV_WC_SUCCESS,
+			      "work %u: expected wr_id %016lx, success; got %016lx, status %u", i,
+			      (unsigned long)ids[i], (unsigned long)ev.u.wc.wr_id, ev.u.wc.status);
+	}
 	teardown_nodes();
 }
 END_TEST
@@ -479,8 +518,8 @@ silence_link0(void)
 {
 	struct roce_fault_conf dead = { .drop = 1.0, .seed = 3 };
 
-	roce_dev_set_fault(ccm_dev(A.ccm), 1, ROCE_FAULT_TX, &dead);
-	roce_dev_set_fault(ccm_dev(B.ccm), 1, ROCE_FAULT_TX, &dead);
+	ccm_link_set_fault(A.ccm, 0, ROCE_FAULT_TX, &dead);
+	ccm_link_set_fault(B.ccm, 0, ROCE_FAULT_TX, &dead);
 }
 
 static void
@@ -488,9 +527,54 @@ heal_link0(void)
 {
 	struct roce_fault_conf off = { 0 };
 
-	roce_dev_set_fault(ccm_dev(A.ccm), 1, ROCE_FAULT_TX, &off);
-	roce_dev_set_fault(ccm_dev(B.ccm), 1, ROCE_FAULT_TX, &off);
+	ccm_link_set_fault(A.ccm, 0, ROCE_FAULT_TX, &off);
+	ccm_link_set_fault(B.ccm, 0, ROCE_FAULT_TX, &off);
 }
+
+START_TEST(links_by_index_not_by_port)
+{
+	/* The application names links 0..n-1; which transport port carries
+	 * each is the CCM's: every call by link index reaches that link. */
+	struct roce_fault_conf off = { 0 };
+	struct ccm_client_status cs;
+	struct ccm_qp_info q[16];
+	struct ccm_client_event ev;
+	struct rte_ether_addr mac, want;
+	unsigned int l, p, i;
+	int n;
+
+	fixed_macs = true;
+	both_with_client();
+	ck_assert(wait_event(&A, CCM_EV_PARTNER_READY, &ev, SEC));
+	for (l = 0; l < 2; l++) {
+		ck_assert_int_eq(ccm_link_mac(A.ccm, l, &mac), 0);
+		want = mac_of(A.id, l);
+		ck_assert_msg(rte_is_same_ether_addr(&mac, &want), "link %u: MAC "
+			      RTE_ETHER_ADDR_PRT_FMT ", its port's is " RTE_ETHER_ADDR_PRT_FMT, l,
+			      RTE_ETHER_ADDR_BYTES(&mac), RTE_ETHER_ADDR_BYTES(&want));
+		ck_assert_int_eq(ccm_link_carrier(A.ccm, l), 1);
+	}
+	/* Each client port's QP is reported on the link the CCM put it on. */
+	ck_assert_uint_eq(ccm_clients_status(A.ccm, &cs, 1), 1);
+	n = ccm_qp_info(A.ccm, q, RTE_DIM(q));
+	ck_assert_int_ge(n, 3);
+	for (p = 0; p < cs.nports; p++) {
+		for (i = 0; i < (unsigned int)n && q[i].qp.qpn != cs.qpn[p]; i++)
+			;
+		ck_assert_msg(i < (unsigned int)n, "port %u: QP %u not listed", p, cs.qpn[p]);
+		ck_assert_msg(q[i].link == cs.link[p], "port %u: QP %u on link %d, expected %u", p,
+			      cs.qpn[p], q[i].link, cs.link[p]);
+	}
+	ck_assert_msg(cs.link[0] != cs.link[1], "round robin: both ports on link %u",
+		      cs.link[0]);
+	/* No link 2. */
+	ck_assert_int_eq(ccm_link_set_fault(A.ccm, 2, ROCE_FAULT_TX, &off), -EINVAL);
+	ck_assert_int_eq(ccm_link_capture(A.ccm, 2, NULL), -EINVAL);
+	ck_assert_int_eq(ccm_link_carrier(A.ccm, 2), -EINVAL);
+	ck_assert_int_eq(ccm_link_mac(A.ccm, 2, &mac), -EINVAL);
+	teardown_nodes();
+}
+END_TEST
 
 START_TEST(silent_link_loss_fails_over_without_loss)
 {
@@ -673,11 +757,13 @@ main(int argc, char **argv)
 	tcase_add_test(start, simultaneous);
 	tcase_add_test(start, partner_created_but_not_started);
 	tcase_add_test(clients, clients_get_ports_and_memory);
+	tcase_add_test(clients, work_ids_come_back_whole);
 	tcase_add_test(clients, client_registering_late_renegotiates);
 	tcase_add_test(restart, partner_restart_mid_session);
 	tcase_add_test(restart, partner_restart_mid_handshake);
 	tcase_add_test(restart, version_mismatch_refused);
 	tcase_add_test(restart, compatible_versions_meet_at_highest_common);
+	tcase_add_test(links, links_by_index_not_by_port);
 	tcase_add_test(links, silent_link_loss_fails_over_without_loss);
 	tcase_add_test(links, carrier_loss_fails_over_and_back);
 	tcase_add_test(links, every_link_lost_then_back);

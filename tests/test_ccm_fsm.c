@@ -11,6 +11,7 @@
 #include <check.h>
 
 #include "ccm_fsm.h"
+#include "ccm_rules.h"
 
 struct step {
 	enum ccm_event e;
@@ -294,6 +295,132 @@ START_TEST(backoff_grows_caps_and_jitters)
 }
 END_TEST
 
+/* ---- Rules beside the tables (ccm_rules.c) ----------------------------- */
+
+static const char *
+verdict_name(enum ccm_peer_verdict v)
+{
+	return v == CCM_PEER_SAME ? "SAME" : v == CCM_PEER_LEARN ? "LEARN" :
+	       v == CCM_PEER_RESTARTED ? "RESTARTED" : "?";
+}
+
+START_TEST(peer_restart_only_past_the_first_read)
+{
+	const uint64_t known = 0x1111, other = 0x2222;
+	int s;
+
+	for (s = 0; s < CCM_S_NSTATES; s++) {
+		/* Past the first READ: ANNOUNCE up to TERMINATING. */
+		bool past = s >= CCM_S_ANNOUNCE && s <= CCM_S_TERMINATING;
+		enum ccm_peer_verdict want = past ? CCM_PEER_RESTARTED : CCM_PEER_LEARN;
+		enum ccm_peer_verdict got = ccm_peer_incarnation_check(s, known, other);
+
+		ck_assert_msg(got == want, "%s, known %lx, seen %lx: expected %s, got %s",
+			      ccm_state_name(s), (unsigned long)known, (unsigned long)other,
+			      verdict_name(want), verdict_name(got));
+		got = ccm_peer_incarnation_check(s, known, known);
+		ck_assert_msg(got == CCM_PEER_SAME, "%s, the same incarnation: expected SAME, got %s",
+			      ccm_state_name(s), verdict_name(got));
+		/* Nothing known yet: the first incarnation heard is learnt. */
+		got = ccm_peer_incarnation_check(s, 0, other);
+		ck_assert_msg(got == CCM_PEER_LEARN, "%s, nothing known: expected LEARN, got %s",
+			      ccm_state_name(s), verdict_name(got));
+		ck_assert_msg(ccm_state_past_probe(s) == past, "%s: past the first READ %d, "
+			      "expected %d", ccm_state_name(s), ccm_state_past_probe(s), past);
+	}
+}
+END_TEST
+
+START_TEST(follower_starts_over_leader_waits)
+{
+	int s;
+
+	for (s = 0; s < CCM_S_NSTATES; s++) {
+		bool low = ccm_peer_new_attempt_ends_ours(s, 1, 2);
+		bool high = ccm_peer_new_attempt_ends_ours(s, 2, 1);
+
+		if (s == CCM_S_UP) {
+			/* A session that was up ends on either side. */
+			ck_assert_msg(low && high, "UP: leader ends %d, follower ends %d; "
+				      "expected both", low, high);
+		} else if (s >= CCM_S_HELLO && s < CCM_S_UP) {
+			/* Exactly one follows, or the two restarts chase each other. */
+			ck_assert_msg(!low && high, "%s: leader (node 1) ends %d, follower "
+				      "(node 2) ends %d; expected only the follower",
+				      ccm_state_name(s), low, high);
+		} else {
+			ck_assert_msg(!low && !high, "%s: leader ends %d, follower ends %d; "
+				      "expected neither (no exchange under way)",
+				      ccm_state_name(s), low, high);
+		}
+	}
+}
+END_TEST
+
+static void
+held_expect(enum ccm_state s, unsigned int held, uint16_t peer_max, int event,
+	    unsigned int consume, uint16_t version)
+{
+	struct ccm_held_step h = ccm_held_message_step(s, held, 1, 2, 1, peer_max);
+
+	ck_assert_msg(h.event == event && h.consume == consume &&
+		      (event != CCM_E_HELLO_OK || h.version == version),
+		      "%s, held 0x%x, partner 1..%u: expected %s (uses 0x%x, version %u), "
+		      "got %s (uses 0x%x, version %u)", ccm_state_name(s), held, peer_max,
+		      event == CCM_E_NEVENTS ? "nothing" : ccm_event_name(event), consume,
+		      version, h.event == CCM_E_NEVENTS ? "nothing" : ccm_event_name(h.event),
+		      h.consume, h.version);
+}
+
+START_TEST(held_messages_run_in_their_state)
+{
+	const unsigned int all = CCM_HELD_HELLO | CCM_HELD_CLIENTS | CCM_HELD_PORTS |
+				 CCM_HELD_READY;
+	int s;
+
+	/* Each message raises its event in the state that waits for it. */
+	held_expect(CCM_S_HELLO, all, 2, CCM_E_HELLO_OK, CCM_HELD_HELLO, 2);
+	held_expect(CCM_S_HELLO, all, 1, CCM_E_HELLO_OK, CCM_HELD_HELLO, 1);
+	held_expect(CCM_S_CLIENTS, all, 2, CCM_E_CLIENTS, CCM_HELD_CLIENTS, 0);
+	held_expect(CCM_S_PORTS, all, 2, CCM_E_PORTS, CCM_HELD_PORTS, 0);
+	held_expect(CCM_S_READY_WAIT, all, 2, CCM_E_READY, CCM_HELD_READY, 0);
+	/* Claim 16: no common version is a refusal. */
+	{
+		struct ccm_held_step h = ccm_held_message_step(CCM_S_HELLO, CCM_HELD_HELLO, 2, 3,
+							       4, 5);
+
+		ck_assert_msg(h.event == CCM_E_HELLO_BAD && h.version == 0,
+			      "versions 2..3 against 4..5: expected HELLO_BAD, version 0; got "
+			      "%s, version %u", ccm_event_name(h.event), h.version);
+	}
+	/* The partner's refusal first, while versions are being settled. */
+	held_expect(CCM_S_HELLO, all | CCM_HELD_REFUSE, 2, CCM_E_HELLO_BAD, CCM_HELD_REFUSE, 0);
+	held_expect(CCM_S_CLIENTS, all | CCM_HELD_REFUSE, 2, CCM_E_HELLO_BAD,
+		    CCM_HELD_REFUSE, 0);
+	held_expect(CCM_S_PORTS, CCM_HELD_REFUSE, 2, CCM_E_NEVENTS, 0, 0);
+	/* A message ahead of its state waits. */
+	held_expect(CCM_S_HELLO, CCM_HELD_CLIENTS | CCM_HELD_PORTS | CCM_HELD_READY, 2,
+		    CCM_E_NEVENTS, 0, 0);
+	held_expect(CCM_S_PORTS, CCM_HELD_READY, 2, CCM_E_NEVENTS, 0, 0);
+	/* Outside the exchange nothing held runs; what runs moves the table. */
+	for (s = 0; s < CCM_S_NSTATES; s++) {
+		struct ccm_held_step h = ccm_held_message_step(s, all | CCM_HELD_REFUSE, 1, 2, 1,
+							       2);
+
+		if (s < CCM_S_HELLO || s > CCM_S_READY_WAIT) {
+			ck_assert_msg(h.event == CCM_E_NEVENTS, "%s: expected nothing, got %s",
+				      ccm_state_name(s), ccm_event_name(h.event));
+			continue;
+		}
+		ck_assert_msg(h.event != CCM_E_NEVENTS && h.consume != 0,
+			      "%s with every message held: nothing ran", ccm_state_name(s));
+		ck_assert_msg(ccm_session_step(s, h.event).next != s,
+			      "%s + %s (held): the table stays", ccm_state_name(s),
+			      ccm_event_name(h.event));
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -301,6 +428,7 @@ main(void)
 	TCase *tables = tcase_create("tables");
 	TCase *paths = tcase_create("paths");
 	TCase *links = tcase_create("links");
+	TCase *rules = tcase_create("rules");
 	SRunner *sr;
 	int failed;
 
@@ -317,7 +445,11 @@ main(void)
 	tcase_add_test(links, backoff_grows_caps_and_jitters);
 	suite_add_tcase(s, tables);
 	suite_add_tcase(s, paths);
+	tcase_add_test(rules, peer_restart_only_past_the_first_read);
+	tcase_add_test(rules, follower_starts_over_leader_waits);
+	tcase_add_test(rules, held_messages_run_in_their_state);
 	suite_add_tcase(s, links);
+	suite_add_tcase(s, rules);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -27,6 +27,7 @@
 
 #include "ccm_fsm.h"
 #include "ccm_proto.h"
+#include "roce_stats.h"
 #include "roce_verbs.h"
 
 struct ccm;
@@ -127,7 +128,41 @@ struct ccm_link_health {
 };
 /** @return 0, -EINVAL (no such link). */
 int ccm_link_health(const struct ccm *ccm, unsigned int idx, struct ccm_link_health *out);
-struct roce_dev *ccm_dev(struct ccm *ccm);
+
+/* ---- Links and transport, for the operator (the CCM's lcore) ------------
+ * Links are numbered 0..nb_links-1 as in the configuration; which transport
+ * port carries each is the CCM's business. */
+
+/** Inject faults on link @p idx (off: a zeroed @p conf).
+ * @return 0, -EINVAL (no such link, bad rates). */
+int ccm_link_set_fault(struct ccm *ccm, unsigned int idx, enum roce_fault_dir dir,
+		       const struct roce_fault_conf *conf);
+/** Write link @p idx's frames to a pcap file, or stop (@p path NULL).
+ * @return 0, -EINVAL (no such link), -EIO (cannot open). */
+int ccm_link_capture(struct ccm *ccm, unsigned int idx, const char *path);
+/** Carrier of link @p idx as its driver says now: 1 up, 0 down, or -errno
+ * (-EINVAL: no such link). */
+int ccm_link_carrier(const struct ccm *ccm, unsigned int idx);
+/** Our MAC address on link @p idx. @return 0, -EINVAL (no such link). */
+int ccm_link_mac(const struct ccm *ccm, unsigned int idx, struct rte_ether_addr *mac);
+
+/** The transport's counters (names as roce_stats.h); @return how many there are. */
+int ccm_transport_stats_read(const struct ccm *ccm, struct roce_stats_entry *out,
+			     unsigned int n);
+/** One transport counter by name; UINT64_MAX if unknown. */
+uint64_t ccm_transport_stat(const struct ccm *ccm, const char *name);
+/** Zero the transport's counters. */
+void ccm_transport_stats_reset(struct ccm *ccm);
+
+/* A transport QP as `show qp` sees it, with the link it is on. */
+struct ccm_qp_info {
+	struct roce_qp_info qp;		/* qp.port: the transport's, not a link */
+	int link;			/* -1: no path yet */
+};
+/** Snapshot of the QPs out of RESET. @return how many there are (only
+ * @p n written), or -ENOMEM. */
+int ccm_qp_info(const struct ccm *ccm, struct ccm_qp_info *out, unsigned int n);
+
 /** Sessions brought up so far (the current one's number while UP). */
 uint32_t ccm_session(const struct ccm *ccm);
 uint64_t ccm_incarnation(const struct ccm *ccm);
@@ -206,7 +241,7 @@ unsigned int ccm_client_events(struct ccm_client *client, struct ccm_client_even
 
 /* Work on one of the client's ports, done by the CCM's lcore. */
 struct ccm_work {
-	uint64_t wr_id;			/* returned in the completion event */
+	uint64_t wr_id;			/* returned whole in the completion event */
 	uint32_t session;		/* from PARTNER_READY; stale work is failed */
 	uint16_t port;
 	uint16_t opcode;		/* IBV_WR_RDMA_WRITE[_WITH_IMM], IBV_WR_RDMA_READ */

@@ -154,8 +154,8 @@ trial(uint64_t *detect_ns, uint64_t *resume_ns)
 		if (ccm_client_post(a.client, &w, 1) == 1)
 			sent++;
 		if (t0 == 0 && sent >= 200) {
-			roce_dev_set_fault(ccm_dev(a.ccm), 1, ROCE_FAULT_TX, &dead);
-			roce_dev_set_fault(ccm_dev(b.ccm), 1, ROCE_FAULT_TX, &dead);
+			ccm_link_set_fault(a.ccm, 0, ROCE_FAULT_TX, &dead);
+			ccm_link_set_fault(b.ccm, 0, ROCE_FAULT_TX, &dead);
 			t0 = now_ns();
 			cut_seq = sent;		/* records from here on were sent after the cut */
 		}
@@ -171,8 +171,8 @@ trial(uint64_t *detect_ns, uint64_t *resume_ns)
 	}
 	rc = *detect_ns != 0 && *resume_ns != 0 ? 0 : -1;
 out:
-	roce_dev_set_fault(ccm_dev(a.ccm), 1, ROCE_FAULT_TX, &off);
-	roce_dev_set_fault(ccm_dev(b.ccm), 1, ROCE_FAULT_TX, &off);
+	ccm_link_set_fault(a.ccm, 0, ROCE_FAULT_TX, &off);
+	ccm_link_set_fault(b.ccm, 0, ROCE_FAULT_TX, &off);
 	for (unsigned int i = 0; i < 4; i++) {
 		void *m = NULL;
 

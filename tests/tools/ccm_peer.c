@@ -34,6 +34,7 @@
 #include <rte_malloc.h>
 
 #include "ccm.h"
+#include "ccm_pvt.h"	/* ccm_dev(): the transport's mbufs and QPs */
 #include "peer_exit.h"
 #include "roce_int.h"
 

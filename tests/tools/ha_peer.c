@@ -343,9 +343,9 @@ apply_cuts(struct pair *p)
 	if (want == p->cut)
 		return;
 	p->cut = want;
-	for (l = 1; l <= p->nports; l++) {
-		roce_dev_set_fault(ccm_dev(p->ccm), l, ROCE_FAULT_RX, want ? &dead : &off);
-		roce_dev_set_fault(ccm_dev(p->ccm), l, ROCE_FAULT_TX, want ? &dead : &off);
+	for (l = 0; l < p->nports; l++) {
+		ccm_link_set_fault(p->ccm, l, ROCE_FAULT_RX, want ? &dead : &off);
+		ccm_link_set_fault(p->ccm, l, ROCE_FAULT_TX, want ? &dead : &off);
 	}
 	printf("event %s %s %" PRIu64 "\n", p->label, want ? "cut" : "healed", now_ns());
 	fflush(stdout);
