@@ -7,13 +7,13 @@
 #include <stdint.h>
 
 #include "ccm.h"
-#include "ccm_config.h"
+#include "app_config.h"
 #include "ccm_lcore.h"
 #include "failover.h"
 #include "nvram_shadow.h"
 
 struct app {
-	struct ccm_app_config cfg;
+	struct app_config cfg;
 	struct ccm *ccm;
 	struct nvram_shadow *nvram;	/* NULL when not configured */
 	struct failover *failover;	/* NULL when not configured */

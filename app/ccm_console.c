@@ -215,7 +215,7 @@ cmd_show_config(struct app *app, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	ccm_config_print(&app->cfg, print_line, NULL);
+	app_config_print(&app->cfg, print_line, NULL);
 	return 0;
 }
 

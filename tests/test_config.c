@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The YAML configuration loader (app/ccm_config.c), without EAL: the
+ * The YAML configuration loader (app/app_config*.c), without EAL: the
  * shipped config/ccm.yaml from both nodes' side, defaults, the forms
  * numbers take, both bounds of every numeric key, one bad file per error
  * kind (tests/data/config/) with its exact message and position, and the
@@ -19,7 +19,7 @@
 #include <check.h>
 #include <rte_common.h>
 
-#include "ccm_config.h"
+#include "app_config.h"
 
 #define ERR_LEN 512
 
@@ -58,7 +58,7 @@ demo_file(void)
 
 /* Load @p text from a temporary file; its name is left in @p path. */
 static int
-load_text(const char *text, const char *node, struct ccm_app_config *cfg, char *err,
+load_text(const char *text, const char *node, struct app_config *cfg, char *err,
 	  char path[PATH_MAX])
 {
 	const char *tmp = getenv("TMPDIR");
@@ -73,7 +73,7 @@ load_text(const char *text, const char *node, struct ccm_app_config *cfg, char *
 	f = fdopen(fd, "w");
 	ck_assert_msg(f != NULL && fwrite(text, 1, len, f) == len && fclose(f) == 0,
 		      "writing %s failed", path);
-	rc = ccm_config_load(path, node, cfg, err, ERR_LEN);
+	rc = app_config_load(path, node, cfg, err, ERR_LEN);
 	unlink(path);
 	return rc;
 }
@@ -84,7 +84,7 @@ load_text(const char *text, const char *node, struct ccm_app_config *cfg, char *
  * @p b the nodes' keys after their links (their ids when NULL).
  */
 static int
-load_parts(const char *cluster, const char *a, const char *b, struct ccm_app_config *cfg,
+load_parts(const char *cluster, const char *a, const char *b, struct app_config *cfg,
 	   char *err, char path[PATH_MAX])
 {
 	char text[4096];
@@ -145,7 +145,7 @@ ip_str(uint32_t ip, char out[16])
 
 /* The cluster section of config/ccm.yaml, the same from both nodes. */
 static void
-expect_demo_cluster(const struct ccm_app_config *c)
+expect_demo_cluster(const struct app_config *c)
 {
 	EXPECT_UINT("cluster_id", c->cluster_id, 0x5eed);
 	EXPECT_UINT("boot_qpn", c->boot_qpn, 8);
@@ -166,7 +166,7 @@ expect_demo_cluster(const struct ccm_app_config *c)
 
 /* Node @p me ("a" or "b") of config/ccm.yaml, its partner the other. */
 static void
-expect_demo_node(const struct ccm_app_config *c, char me)
+expect_demo_node(const struct app_config *c, char me)
 {
 	const char *ip[2][2] = { { "10.90.0.1", "10.90.1.1" }, { "10.90.0.2", "10.90.1.2" } };
 	const char *mac[2][2] = { { "02:00:00:00:00:01", "02:00:00:00:01:01" },
@@ -221,11 +221,11 @@ expect_demo_node(const struct ccm_app_config *c, char me)
 
 START_TEST(demo_config_loads_as_node_a)
 {
-	struct ccm_app_config c;
+	struct app_config c;
 	char err[ERR_LEN];
 	int rc;
 
-	rc = ccm_config_load(demo_file(), "a", &c, err, sizeof(err));
+	rc = app_config_load(demo_file(), "a", &c, err, sizeof(err));
 	EXPECT_LOADED(rc, err);
 	EXPECT_STR("path", c.path, demo_file());
 	expect_demo_cluster(&c);
@@ -235,11 +235,11 @@ END_TEST
 
 START_TEST(demo_config_loads_as_node_b)
 {
-	struct ccm_app_config c;
+	struct app_config c;
 	char err[ERR_LEN];
 	int rc;
 
-	rc = ccm_config_load(demo_file(), "b", &c, err, sizeof(err));
+	rc = app_config_load(demo_file(), "b", &c, err, sizeof(err));
 	EXPECT_LOADED(rc, err);
 	expect_demo_cluster(&c);
 	expect_demo_node(&c, 'b');
@@ -260,7 +260,7 @@ is_node_name(const char *s)
 
 START_TEST(no_node_given_picks_the_host_name_else_the_first)
 {
-	struct ccm_app_config c;
+	struct app_config c;
 	char err[ERR_LEN], host[256] = "", text[512], path[PATH_MAX];
 	const char *want;
 	int rc;
@@ -268,7 +268,7 @@ START_TEST(no_node_given_picks_the_host_name_else_the_first)
 	ck_assert_msg(gethostname(host, sizeof(host) - 1) == 0, "gethostname: %s",
 		      strerror(errno));
 	want = strcmp(host, "b") == 0 ? "b" : "a";
-	rc = ccm_config_load(demo_file(), NULL, &c, err, sizeof(err));
+	rc = app_config_load(demo_file(), NULL, &c, err, sizeof(err));
 	EXPECT_LOADED(rc, err);
 	snprintf(text, sizeof(text), "node_name (host name \"%s\")", host);
 	EXPECT_STR(text, c.node_name, want);
@@ -292,7 +292,7 @@ END_TEST
 
 START_TEST(defaults_when_optional_sections_absent)
 {
-	struct ccm_app_config c;
+	struct app_config c;
 	char err[ERR_LEN], path[PATH_MAX];
 	unsigned int l;
 	int rc;
@@ -360,7 +360,7 @@ END_TEST
 
 START_TEST(empty_sections_take_their_defaults)
 {
-	struct ccm_app_config c;
+	struct app_config c;
 	char err[ERR_LEN], path[PATH_MAX];
 	int rc;
 
@@ -387,7 +387,7 @@ END_TEST
 
 START_TEST(every_key_in_flow_style_with_other_values)
 {
-	struct ccm_app_config c;
+	struct app_config c;
 	char err[ERR_LEN], path[PATH_MAX];
 	int rc;
 
@@ -474,7 +474,7 @@ START_TEST(numbers_in_decimal_or_hex_sizes_with_suffixes)
 		{ "24301", 0x5eed }, { "0x5eed", 0x5eed }, { "0x5EED", 0x5eed },
 		{ "0x00005eed", 0x5eed }, { "0", 0 }, { "4294967295", UINT32_MAX },
 	};
-	struct ccm_app_config c;
+	struct app_config c;
 	char err[ERR_LEN], path[PATH_MAX], a[256], b[256], cl[64];
 	unsigned int i;
 	int rc;
@@ -573,15 +573,15 @@ START_TEST(print_shows_every_key)
 		"/dev/shm/ccm-a.shadow", "16MiB", "mirror: sync", "/dev/shm/ccm-mailbox", "name: b",
 	};
 	struct print_buf *p = calloc(1, sizeof(*p));
-	struct ccm_app_config c;
+	struct app_config c;
 	char err[ERR_LEN];
 	unsigned int i;
 	int rc;
 
 	ck_assert(p != NULL);
-	rc = ccm_config_load(demo_file(), "a", &c, err, sizeof(err));
+	rc = app_config_load(demo_file(), "a", &c, err, sizeof(err));
 	EXPECT_LOADED(rc, err);
-	ccm_config_print(&c, collect, p);
+	app_config_print(&c, collect, p);
 	for (i = 0; i < RTE_DIM(keys); i++)
 		ck_assert_msg(has_key(p->text, keys[i]), "expected key \"%s:\" in:\n%s", keys[i],
 			      p->text);
@@ -595,14 +595,14 @@ END_TEST
 START_TEST(print_shows_absent_sections_as_none)
 {
 	struct print_buf *p = calloc(1, sizeof(*p));
-	struct ccm_app_config c;
+	struct app_config c;
 	char err[ERR_LEN], path[PATH_MAX];
 	int rc;
 
 	ck_assert(p != NULL);
 	rc = load_parts(NULL, NULL, NULL, &c, err, path);
 	EXPECT_LOADED(rc, err);
-	ccm_config_print(&c, collect, p);
+	app_config_print(&c, collect, p);
 	ck_assert_msg(strstr(p->text, "  nvram: ~") != NULL, "expected \"nvram: ~\" in:\n%s",
 		      p->text);
 	ck_assert_msg(strstr(p->text, "  failover: ~") != NULL,
@@ -610,8 +610,8 @@ START_TEST(print_shows_absent_sections_as_none)
 	ck_assert_msg(strstr(p->text, "      mac: ~") != NULL && strstr(p->text, "peer_mac: ~"),
 		      "expected \"mac: ~\" and \"peer_mac: ~\" in:\n%s", p->text);
 	ck_assert_msg(p->lines > 20, "expected more than 20 lines, got %u", p->lines);
-	ccm_config_print(NULL, collect, p);	/* nothing, no crash */
-	ccm_config_print(&c, NULL, NULL);
+	app_config_print(NULL, collect, p);	/* nothing, no crash */
+	app_config_print(&c, NULL, NULL);
 	free(p);
 }
 END_TEST
@@ -782,13 +782,13 @@ START_TEST(each_bad_file_gives_its_message_and_position)
 {
 	const struct bad *b = &bad_files[_i];
 	const char *path = bad_file(b->file), *rest;
-	struct ccm_app_config c;
+	struct app_config c;
 	char err[ERR_LEN];
 	unsigned int line, col;
 	int rc;
 
 	memset(err, 'x', sizeof(err));
-	rc = ccm_config_load(path, NULL, &c, err, sizeof(err));
+	rc = app_config_load(path, NULL, &c, err, sizeof(err));
 	ck_assert_msg(rc == -EINVAL, "%s: expected -EINVAL (%d), got %d: %s", b->file, -EINVAL, rc,
 		      rc == 0 ? "(loaded)" : err);
 	rest = split_message(err, path, &line, &col);
@@ -843,7 +843,7 @@ struct bound {
 };
 
 #define CL(s) "  id: 1\n" s
-#define FIELD(m) offsetof(struct ccm_app_config, m), sizeof(((struct ccm_app_config *)0)->m)
+#define FIELD(m) offsetof(struct app_config, m), sizeof(((struct app_config *)0)->m)
 #define NV_A(size) "    id: 1\n    nvram: { file: /a, shadow: /as, size: " size " }\n"
 #define NV_B(size) "    id: 2\n    nvram: { file: /b, shadow: /bs, size: " size " }\n"
 
@@ -965,7 +965,7 @@ static const struct bound bounds[] = {
 START_TEST(each_numeric_bound)
 {
 	const struct bound *b = &bounds[_i];
-	struct ccm_app_config c;
+	struct app_config c;
 	char err[ERR_LEN], path[PATH_MAX], row[256];
 	unsigned int line, col;
 	const char *rest;
@@ -996,11 +996,11 @@ END_TEST
 START_TEST(missing_file_is_enoent_and_named)
 {
 	const char *path = bad_file("no-such-file.yaml");
-	struct ccm_app_config c;
+	struct app_config c;
 	char err[ERR_LEN], want[PATH_MAX + 64];
 	int rc;
 
-	rc = ccm_config_load(path, "a", &c, err, sizeof(err));
+	rc = app_config_load(path, "a", &c, err, sizeof(err));
 	ck_assert_msg(rc == -ENOENT, "expected -ENOENT (%d), got %d", -ENOENT, rc);
 	snprintf(want, sizeof(want), "%s: cannot open: %s", path, strerror(ENOENT));
 	EXPECT_STR("message", err, want);
@@ -1010,11 +1010,11 @@ END_TEST
 START_TEST(a_directory_is_not_a_configuration)
 {
 	char path[PATH_MAX], err[ERR_LEN];
-	struct ccm_app_config c;
+	struct app_config c;
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/config", data_dir());
-	rc = ccm_config_load(path, "a", &c, err, sizeof(err));
+	rc = app_config_load(path, "a", &c, err, sizeof(err));
 	ck_assert_msg(rc == -EISDIR, "expected -EISDIR (%d), got %d: %s", -EISDIR, rc, err);
 	ck_assert_msg(strncmp(err, path, strlen(path)) == 0, "expected \"%s: ...\", got \"%s\"",
 		      path, err);
@@ -1023,7 +1023,7 @@ END_TEST
 
 START_TEST(comments_only_is_an_empty_file)
 {
-	struct ccm_app_config c;
+	struct app_config c;
 	char err[ERR_LEN], path[PATH_MAX], want[PATH_MAX + 64];
 	int rc;
 
@@ -1036,32 +1036,32 @@ END_TEST
 
 START_TEST(unknown_node_is_named_with_the_choices)
 {
-	struct ccm_app_config c;
+	struct app_config c;
 	char err[ERR_LEN], want[PATH_MAX + 64];
 	int rc;
 
-	rc = ccm_config_load(demo_file(), "c", &c, err, sizeof(err));
+	rc = app_config_load(demo_file(), "c", &c, err, sizeof(err));
 	ck_assert_msg(rc == -EINVAL, "expected -EINVAL, got %d", rc);
 	snprintf(want, sizeof(want), "%s: no node named \"c\" (nodes: a, b)", demo_file());
 	EXPECT_STR("message", err, want);
-	rc = ccm_config_load(demo_file(), "", &c, err, sizeof(err));
+	rc = app_config_load(demo_file(), "", &c, err, sizeof(err));
 	ck_assert_msg(rc == -EINVAL, "\"\": expected -EINVAL, got %d", rc);
 }
 END_TEST
 
 START_TEST(failed_load_leaves_config_untouched)
 {
-	struct ccm_app_config c, before;
+	struct app_config c, before;
 	char err[ERR_LEN];
 	int rc;
 
-	rc = ccm_config_load(demo_file(), "b", &c, err, sizeof(err));
+	rc = app_config_load(demo_file(), "b", &c, err, sizeof(err));
 	EXPECT_LOADED(rc, err);
 	before = c;
-	rc = ccm_config_load(bad_file("duplicate-ip.yaml"), "a", &c, err, sizeof(err));
+	rc = app_config_load(bad_file("duplicate-ip.yaml"), "a", &c, err, sizeof(err));
 	ck_assert_msg(rc == -EINVAL, "expected -EINVAL, got %d", rc);
 	ck_assert_msg(memcmp(&c, &before, sizeof(c)) == 0, "the config changed on a failed load");
-	rc = ccm_config_load(demo_file(), "c", &c, err, sizeof(err));
+	rc = app_config_load(demo_file(), "c", &c, err, sizeof(err));
 	ck_assert_msg(rc == -EINVAL, "expected -EINVAL, got %d", rc);
 	ck_assert_msg(memcmp(&c, &before, sizeof(c)) == 0,
 		      "the config changed when the node was not found");
@@ -1070,37 +1070,37 @@ END_TEST
 
 START_TEST(short_or_absent_error_buffer)
 {
-	struct ccm_app_config c;
+	struct app_config c;
 	char err[16];
 	int rc;
 
 	memset(err, 'x', sizeof(err));
-	rc = ccm_config_load(bad_file("bad-ip.yaml"), NULL, &c, err, sizeof(err));
+	rc = app_config_load(bad_file("bad-ip.yaml"), NULL, &c, err, sizeof(err));
 	ck_assert_msg(rc == -EINVAL, "expected -EINVAL, got %d", rc);
 	ck_assert_msg(memchr(err, '\0', sizeof(err)) != NULL && strlen(err) == sizeof(err) - 1,
 		      "expected a truncated, terminated message of %zu characters, got \"%.16s\"",
 		      sizeof(err) - 1, err);
-	rc = ccm_config_load(bad_file("bad-ip.yaml"), NULL, &c, NULL, 0);
+	rc = app_config_load(bad_file("bad-ip.yaml"), NULL, &c, NULL, 0);
 	ck_assert_msg(rc == -EINVAL, "no buffer: expected -EINVAL, got %d", rc);
-	rc = ccm_config_load(bad_file("no-such-file.yaml"), NULL, &c, err, 1);
+	rc = app_config_load(bad_file("no-such-file.yaml"), NULL, &c, err, 1);
 	ck_assert_msg(rc == -ENOENT && err[0] == '\0',
 		      "one byte: expected -ENOENT and \"\", got %d and \"%s\"", rc, err);
-	rc = ccm_config_load(NULL, NULL, &c, err, sizeof(err));
+	rc = app_config_load(NULL, NULL, &c, err, sizeof(err));
 	ck_assert_msg(rc == -EINVAL, "no path: expected -EINVAL, got %d", rc);
-	rc = ccm_config_load(demo_file(), NULL, NULL, err, sizeof(err));
+	rc = app_config_load(demo_file(), NULL, NULL, err, sizeof(err));
 	ck_assert_msg(rc == -EINVAL, "no config: expected -EINVAL, got %d", rc);
 }
 END_TEST
 
 START_TEST(path_longer_than_the_config_holds)
 {
-	struct ccm_app_config c;
+	struct app_config c;
 	char path[CFG_PATH_LEN + 1], err[ERR_LEN];
 	int rc;
 
 	memset(path, 'x', sizeof(path) - 1);
 	path[sizeof(path) - 1] = '\0';
-	rc = ccm_config_load(path, NULL, &c, err, sizeof(err));
+	rc = app_config_load(path, NULL, &c, err, sizeof(err));
 	ck_assert_msg(rc == -ENAMETOOLONG, "expected -ENAMETOOLONG (%d), got %d: %s",
 		      -ENAMETOOLONG, rc, err);
 }

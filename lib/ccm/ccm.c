@@ -55,25 +55,6 @@ ccm_version(const struct ccm *ccm)
 	return ccm->version;
 }
 
-void
-ccm_conf_defaults(struct ccm_conf *conf)
-{
-	conf->mtu = IBV_MTU_1024;
-	conf->ack_timeout = 12;			/* 16.8 ms */
-	conf->retry_cnt = 3;
-	conf->keepalive_ns = 1000000;		/* 1 ms */
-	conf->link_timeout_ns = 5000000;	/* 5 keepalives */
-	conf->probe_min_ns = 10000000;		/* 10 ms */
-	conf->probe_max_ns = 1000000000;	/* 1 s */
-	conf->session_check_ns = 100000000;	/* 100 ms */
-	conf->step_timeout_ns = 2000000000ull;	/* 2 s */
-	conf->terminate_timeout_ns = 1000000000;	/* 1 s */
-	conf->balance = CCM_BALANCE_ROUND_ROBIN;
-	conf->failback = true;
-	conf->version_min = CCM_PROTO_VERSION_MIN;
-	conf->version_max = CCM_PROTO_VERSION_MAX;
-}
-
 /* TERMINATE (claim 22): tell the clients, tell the partner, wait. */
 static void
 terminate(struct ccm *ccm, enum ccm_event cause)

@@ -16,6 +16,7 @@
 #include <rte_log.h>
 #include <rte_malloc.h>
 
+#include "failover_defaults.h"
 #include "failover_pvt.h"
 
 RTE_LOG_REGISTER(failover_logtype, failover, INFO);
@@ -83,11 +84,12 @@ failover_create(struct ccm *ccm, const struct failover_conf *conf)
 {
 	struct ccm_client_conf cc = { .name = "failover", .peer_mem_bytes = SLOTS * BEAT_LEN,
 				      .port_per_link = true };
+	struct failover_conf resolved = *conf;
 	struct failover *fo;
 
-	if (conf->node_id == 0 || conf->node_id > 2 || conf->peer_node_id == 0 ||
-	    conf->peer_node_id > 2 || conf->node_id == conf->peer_node_id) {
-		rte_errno = EINVAL;	/* the mailbox has a slot for nodes 1 and 2 */
+	failover_conf_resolve(&resolved);
+	if (failover_conf_check(&resolved) != 0) {
+		rte_errno = EINVAL;
 		return NULL;
 	}
 	fo = rte_zmalloc("failover", sizeof(*fo), RTE_CACHE_LINE_SIZE);
@@ -95,20 +97,9 @@ failover_create(struct ccm *ccm, const struct failover_conf *conf)
 		rte_errno = ENOMEM;
 		return NULL;
 	}
-	fo->conf = *conf;
+	fo->conf = resolved;
 	fo->ccm = ccm;
 	fo->mailbox_fd = -1;
-	if (fo->conf.heartbeat_ns == 0)
-		fo->conf.heartbeat_ns = 1 * MS;
-	if (fo->conf.down_ns == 0)
-		fo->conf.down_ns = 8 * MS;
-	if (fo->conf.suspect_ns == 0)
-		fo->conf.suspect_ns = fo->conf.down_ns / 2;
-	if (fo->conf.fast_ns == 0 || fo->conf.fast_ns > fo->conf.down_ns)
-		fo->conf.fast_ns = RTE_MIN(fo->conf.down_ns,
-					   RTE_MAX(fo->conf.down_ns / 2, 2 * fo->conf.heartbeat_ns));
-	if (fo->conf.giveback_delay_ns == 0)
-		fo->conf.giveback_delay_ns = 2000 * MS;
 	fo->timing = (struct fo_timing){ .suspect_ns = fo->conf.suspect_ns,
 					 .down_ns = fo->conf.down_ns,
 					 .fast_ns = fo->conf.fast_ns };

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "roce_fault_spec.h"
+
 struct rte_mbuf;
 struct rte_mempool;
 
@@ -23,16 +25,6 @@ enum roce_fault_dir {
 	ROCE_FAULT_RX,
 	ROCE_FAULT_TX,
 	ROCE_FAULT_NDIR,
-};
-
-struct roce_fault_conf {
-	double drop;		/* probability per frame, 0..1 */
-	double dup;		/* frame sent twice */
-	double reorder;		/* frame held back and sent after the next one */
-	double corrupt;		/* one random bit of the frame inverted */
-	double delay;		/* frame held for delay_ns */
-	uint64_t delay_ns;
-	uint64_t seed;		/* 0: a fixed default seed */
 };
 
 enum roce_fault_counter {
@@ -67,19 +59,6 @@ struct roce_fault {
 	uint32_t delayed_head, delayed_count;
 	uint64_t count[ROCE_FAULT_NCOUNTERS];
 };
-
-/**
- * Parse "drop=0.05,dup=0.01,reorder=0.01,corrupt=0.01,delay=0.01,
- * delay_us=200,seed=7" (any subset, any order; rates 0..1; also "off").
- * @return 0, or -EINVAL naming nothing: the caller reports the spec.
- */
-int roce_fault_parse(const char *spec, struct roce_fault_conf *conf);
-
-/**
- * Format @p conf back as a spec string (delay_ns in whole microseconds).
- * @return snprintf's count.
- */
-int roce_fault_format(const struct roce_fault_conf *conf, char *buf, size_t len);
 
 /**
  * Set up (or reconfigure) @p f, which must be zeroed before its first

@@ -3,10 +3,16 @@
  * The application's configuration, loaded from YAML (config/ccm.yaml,
  * docs/configuration.md). One file describes the cluster and both of its
  * nodes; --node says which one this process is, and the other is the
- * partner. libyaml types never leave ccm_config.c.
+ * partner.
+ *
+ * The loader in four parts: app_config_walk.c, a YAML schema walker that
+ * knows nothing of this application (the only file that sees libyaml);
+ * app_config_schema.c, this application's keys; app_config_check.c, the
+ * rules across keys and nodes; app_config.c, which runs them and picks the
+ * node; app_config_print.c writes the result back for `show config`.
  */
-#ifndef CCM_CONFIG_H
-#define CCM_CONFIG_H
+#ifndef APP_CONFIG_H
+#define APP_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -33,7 +39,7 @@ struct cfg_link {
 	char fault_tx[CFG_FAULT_LEN];
 };
 
-struct ccm_app_config {
+struct app_config {
 	char path[CFG_PATH_LEN];
 	/* cluster */
 	uint32_t cluster_id;
@@ -80,11 +86,11 @@ struct ccm_app_config {
  *   missing required key, no such node), or the file's own trouble:
  *   -ENOENT, -EACCES, -EISDIR, -EFBIG (over 1 MiB), -ENAMETOOLONG, -ENOMEM.
  */
-int ccm_config_load(const char *path, const char *node, struct ccm_app_config *cfg, char *err,
+int app_config_load(const char *path, const char *node, struct app_config *cfg, char *err,
 		    size_t errlen);
 
 /** Write the configuration back as YAML-like text (console `show config`). */
-void ccm_config_print(const struct ccm_app_config *cfg, void (*out)(void *arg, const char *line),
+void app_config_print(const struct app_config *cfg, void (*out)(void *arg, const char *line),
 		      void *arg);
 
-#endif /* CCM_CONFIG_H */
+#endif /* APP_CONFIG_H */
