@@ -15,13 +15,12 @@
 
 #include "roce_int.h"
 #include "roce_intr_guard.h"
+#include "roce_limits.h"
 #include "roce_stats.h"
 
 RTE_LOG_REGISTER(roce_logtype, roce, NOTICE);
 
-#define DEFAULT_MAX_QP		1024
 #define DEFAULT_NB_MBUFS	8191
-#define MAX_MR			4096
 #define HDR_DATA_ROOM		(RTE_PKTMBUF_HEADROOM + 256)
 #define RX_DATA_ROOM		(RTE_PKTMBUF_HEADROOM + 4096 + 512)
 #define RX_DESC			1024
@@ -31,7 +30,7 @@ RTE_LOG_REGISTER(roce_logtype, roce, NOTICE);
 struct roce_dev *
 roce_dev_create(const struct roce_dev_conf *conf)
 {
-	uint32_t max_qp = conf->max_qp ? conf->max_qp : DEFAULT_MAX_QP;
+	uint32_t max_qp = conf->max_qp ? conf->max_qp : ROCE_DEFAULT_MAX_QP;
 	uint32_t nb_mbufs = conf->nb_mbufs ? conf->nb_mbufs : DEFAULT_NB_MBUFS;
 	char pool_name[RTE_MEMPOOL_NAMESIZE];
 	struct roce_dev *dev;
@@ -52,10 +51,10 @@ roce_dev_create(const struct roce_dev_conf *conf)
 	TAILQ_INIT(&dev->armed_qps);
 	dev->max_qp = max_qp;
 	dev->rx_burst = conf->rx_burst ? conf->rx_burst : ROCE_RX_BURST;
-	dev->next_qpn = 2;	/* QP0 and QP1 are special in IBTA; never handed out */
-	dev->max_mr = MAX_MR;
+	dev->next_qpn = ROCE_QPN_MIN;	/* QP0 and QP1 are IBTA's special QPs */
+	dev->max_mr = ROCE_MAX_MR;
 	dev->qp_table = rte_zmalloc("roce_qpn", max_qp * sizeof(*dev->qp_table), 0);
-	dev->mr_table = rte_zmalloc("roce_mr", MAX_MR * sizeof(*dev->mr_table), 0);
+	dev->mr_table = rte_zmalloc("roce_mr", ROCE_MAX_MR * sizeof(*dev->mr_table), 0);
 	dev->qps_snap = rte_zmalloc("roce_qps", sizeof(*dev->qps_snap), 0);
 	if (dev->qp_table == NULL || dev->mr_table == NULL || dev->qps_snap == NULL)
 		goto nomem;

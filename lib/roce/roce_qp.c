@@ -11,6 +11,7 @@
 #include <rte_malloc.h>
 
 #include "roce_int.h"
+#include "roce_limits.h"
 
 #define MAX_WR		16384
 #define MAX_INLINE	1024
@@ -114,7 +115,7 @@ qpn_alloc(struct roce_dev *dev, uint32_t want, uint32_t *qpn)
 	uint32_t i, n;
 
 	if (want != 0) {
-		if (want < 2 || want >= dev->max_qp)
+		if (want < ROCE_QPN_MIN || want >= dev->max_qp)
 			return -EINVAL;
 		if (dev->qp_table[want] != NULL)
 			return -EEXIST;
@@ -123,7 +124,7 @@ qpn_alloc(struct roce_dev *dev, uint32_t want, uint32_t *qpn)
 	}
 	for (i = 0; i < dev->max_qp; i++) {
 		n = (dev->next_qpn + i) & (dev->max_qp - 1);
-		if (n >= 2 && dev->qp_table[n] == NULL) {
+		if (n >= ROCE_QPN_MIN && dev->qp_table[n] == NULL) {
 			dev->next_qpn = n + 1;
 			*qpn = n;
 			return 0;
@@ -328,13 +329,13 @@ modify_check(struct roce_qp *qp, const struct ibv_qp_attr *attr, int mask)
 		return -EINVAL;
 	if ((mask & IBV_QP_MAX_QP_RD_ATOMIC) && attr->max_rd_atomic > MAX_RD_ATOMIC)
 		return -EINVAL;
-	if ((mask & IBV_QP_RETRY_CNT) && attr->retry_cnt > 7)
+	if ((mask & IBV_QP_RETRY_CNT) && attr->retry_cnt > ROCE_RETRY_CNT_MAX)
 		return -EINVAL;
-	if ((mask & IBV_QP_RNR_RETRY) && attr->rnr_retry > 7)
+	if ((mask & IBV_QP_RNR_RETRY) && attr->rnr_retry > ROCE_RETRY_CNT_MAX)
 		return -EINVAL;
 	if ((mask & IBV_QP_MIN_RNR_TIMER) && attr->min_rnr_timer > 31)
 		return -EINVAL;
-	if ((mask & IBV_QP_TIMEOUT) && attr->timeout > 31)
+	if ((mask & IBV_QP_TIMEOUT) && attr->timeout > ROCE_ACK_TIMEOUT_MAX)
 		return -EINVAL;
 	return 0;
 }
