@@ -80,14 +80,6 @@ poll_failover(void *obj, uint64_t now)
 	return failover_poll(obj, now);
 }
 
-static int
-nvram_lcore_mates(void *arg)
-{
-	struct app *app = arg;
-
-	return app_loops_poll_others(app->loops, APP_ROLE_NVRAM);
-}
-
 static bool
 nvram_resynced(void *arg)
 {
@@ -198,8 +190,6 @@ build(struct app *app)
 						.shadow_file = cfg->shadow_file,
 						.size = cfg->nvram_size,
 						.sync = cfg->mirror == CFG_MIRROR_SYNC,
-						.progress = nvram_lcore_mates,
-						.progress_arg = app,
 						.gate = nvram_gate, .gate_arg = app };
 
 		app->nvram = nvram_shadow_create(app->ccm, &nc);

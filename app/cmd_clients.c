@@ -2,9 +2,12 @@
 /*
  * Console commands of the CCM's clients: the NVRAM shadow and the
  * failover monitor (docs/console.md). Appends run on the shadow's lcore,
- * through app_call(), like a storage system's write path would.
+ * through app_call(), like a storage system's write path would: the
+ * shadow answers each with a ticket, and the wait for it is the loop here.
+ * The shadow's state is read only on its lcore (a status taken there).
  */
 #include <errno.h>
+#include <sched.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -35,30 +38,85 @@ need_failover(struct app *app)
 	return -ENODEV;
 }
 
+struct status_job {
+	struct app *app;
+	struct nvram_shadow_status st;
+};
+
+/* The shadow's state, taken on its lcore. */
+static int
+do_status(void *arg)
+{
+	struct status_job *j = arg;
+
+	nvram_shadow_status(j->app->nvram, &j->st);
+	return 0;
+}
+
+/* The takeover's figures, written on the failover lcore, read there. */
+struct took_over {
+	struct app *app;
+	bool took_over;
+	uint64_t replayed;
+};
+
+static int
+do_took_over(void *arg)
+{
+	struct took_over *t = arg;
+
+	t->took_over = t->app->took_over;
+	t->replayed = t->app->replayed;
+	return 0;
+}
+
+/* The mirror's state in words: in sync, or why not. */
+static const char *
+mirror_words(enum nvm_state s)
+{
+	switch (s) {
+	case NVM_S_IN_SYNC:
+		return "in sync";
+	case NVM_S_RESYNC:
+		return "degraded: resync under way";
+	case NVM_S_BEHIND:
+		return "degraded: fell behind, resync owed";
+	case NVM_S_BROKEN:
+		return "degraded: a WRITE failed, the session ends";
+	default:
+		return "degraded: no session with the partner";
+	}
+}
+
 static int
 cmd_show_nvram(struct app *app, int argc, char **argv)
 {
-	const struct nvram_log *log;
+	struct took_over to = { .app = app };
+	struct status_job j = { .app = app };
 
 	(void)argc;
 	(void)argv;
 	if (need_nvram(app) != 0)
 		return -ENODEV;
-	log = nvram_shadow_log(app->nvram);
+	app_call(app->loops, APP_ROLE_NVRAM, do_status, &j);
+	if (app->failover != NULL)
+		app_call(app->loops, APP_ROLE_FAILOVER, do_took_over, &to);
 	printf("NVRAM %s (%" PRIu64 " bytes), shadow of %s in %s, %s mirror\n",
 	       app->cfg.nvram_file, app->cfg.nvram_size, app->cfg.peer_name,
 	       app->cfg.shadow_file, app->cfg.mirror == CFG_MIRROR_SYNC ? "sync" : "async");
-	printf("  mirror      %s\n", nvram_shadow_in_sync(app->nvram) ? "in sync" : "degraded");
-	if (log->head_seq > log->tail_seq)
+	printf("  mirror      %s\n", mirror_words(j.st.state));
+	if (j.st.head_seq > j.st.tail_seq)
 		printf("  records     %" PRIu64 "..%" PRIu64 " live, %" PRIu64 " bytes\n",
-		       log->tail_seq, log->head_seq - 1, log->live_bytes);
+		       j.st.tail_seq, j.st.head_seq - 1, j.st.live_bytes);
 	else
-		printf("  records     none live (next %" PRIu64 ")\n", log->head_seq);
-	printf("  acked       %" PRIu64 " (partner has every record up to it)\n",
-	       nvram_shadow_acked(app->nvram));
-	printf("  unmirrored  %" PRIu64 "\n", nvram_shadow_unmirrored(app->nvram));
-	if (app->took_over)
-		printf("  took over   %" PRIu64 " record(s) of %s replayed\n", app->replayed,
+		printf("  records     none live (next %" PRIu64 ")\n", j.st.head_seq);
+	printf("  acked       %" PRIu64 " (partner has every record up to it)\n", j.st.acked);
+	printf("  unmirrored  %" PRIu64 "\n", j.st.unmirrored);
+	printf("  resyncs     %" PRIu64 " (queue overflows %" PRIu64 ", failed WRITEs %" PRIu64
+	       "); %" PRIu64 " WRITE(s) in flight\n", j.st.resyncs, j.st.overflows,
+	       j.st.write_errors, j.st.in_flight);
+	if (to.took_over)
+		printf("  took over   %" PRIu64 " record(s) of %s replayed\n", to.replayed,
 		       app->cfg.peer_name);
 	return 0;
 }
@@ -87,6 +145,33 @@ fill_record(uint8_t *buf, uint32_t len, const char *node, uint64_t n)
 		buf[i] = (uint8_t)('a' + (n + i) % 26);
 }
 
+/* One round while an NVRAM call waits: the shadow, and the roles sharing
+ * its lcore (the CCM, say). @return work. */
+static int
+nvram_round(struct app *app)
+{
+	return nvram_shadow_poll(app->nvram) + app_loops_poll_others(app->loops, APP_ROLE_NVRAM);
+}
+
+/* The write path: append, then wait for the ticket's answer. */
+static int
+append_wait(struct app *app, const void *buf, uint32_t len, struct nvram_ticket *t)
+{
+	int rc = nvram_shadow_append(app->nvram, buf, len, app_now_ns(), APPEND_TIMEOUT_NS, t);
+
+	while (rc == 0) {
+		int work = nvram_round(app);
+
+		rc = nvram_shadow_ticket(app->nvram, t, app_now_ns());
+		if (rc != -EINPROGRESS)
+			return rc;
+		rc = 0;
+		if (work == 0)
+			sched_yield();
+	}
+	return rc;
+}
+
 static int
 do_append(void *arg)
 {
@@ -96,21 +181,19 @@ do_append(void *arg)
 
 	for (i = 0; i < j->count; i++) {
 		const struct nvram_log *log = nvram_shadow_log(j->app->nvram);
-		uint64_t seq;
+		uint64_t t = app_now_ns();
+		struct nvram_ticket tk;
 		int rc;
 
-		uint64_t t = app_now_ns();
-
 		fill_record(buf, (uint32_t)j->size, j->app->cfg.node_name, log->head_seq);
-		rc = nvram_shadow_append(j->app->nvram, buf, (uint32_t)j->size, &seq,
-					 APPEND_TIMEOUT_NS);
+		rc = append_wait(j->app, buf, (uint32_t)j->size, &tk);
 		if (j->lat_ns != NULL && j->nb_lat < APPEND_SAMPLES_MAX)
 			j->lat_ns[j->nb_lat++] = app_now_ns() - t;
 		if (rc < 0) {
 			j->rc = rc;
 			break;
 		}
-		j->last_seq = seq;
+		j->last_seq = tk.seq;
 		if (rc == 1)
 			j->mirrored++;
 		else
@@ -167,14 +250,26 @@ struct barrier_job {
 	struct app *app;
 	uint64_t seq;
 	uint64_t ms;
+	struct nvram_shadow_status st;	/* when it ended */
 };
 
 static int
 do_barrier(void *arg)
 {
 	struct barrier_job *j = arg;
+	uint64_t deadline = app_now_ns() + j->ms * 1000000ull;
+	int rc;
 
-	return nvram_shadow_barrier(j->app->nvram, j->ms * 1000000ull);
+	while ((rc = nvram_shadow_barrier(j->app->nvram)) == -EINPROGRESS) {
+		if (app_now_ns() >= deadline) {
+			rc = -EAGAIN;
+			break;
+		}
+		if (nvram_round(j->app) == 0)
+			sched_yield();
+	}
+	nvram_shadow_status(j->app->nvram, &j->st);
+	return rc;
 }
 
 static int
@@ -192,11 +287,9 @@ cmd_nvram_barrier(struct app *app, int argc, char **argv)
 	rc = app_call(app->loops, APP_ROLE_NVRAM, do_barrier, &j);
 	if (rc != 0)
 		printf("error: %" PRIu64 " record(s) not mirrored after %" PRIu64 " ms (%s)\n",
-		       nvram_shadow_unmirrored(app->nvram), j.ms,
-		       nvram_shadow_in_sync(app->nvram) ? "in sync" : "degraded");
+		       j.st.unmirrored, j.ms, mirror_words(j.st.state));
 	else
-		printf("mirrored: the partner has every record up to %" PRIu64 "\n",
-		       nvram_shadow_acked(app->nvram));
+		printf("mirrored: the partner has every record up to %" PRIu64 "\n", j.st.acked);
 	return rc;
 }
 
@@ -296,6 +389,7 @@ cmd_nvram_verify(struct app *app, int argc, char **argv)
 	return j.own_rc < 0 ? -EBADMSG : 0;
 }
 
+/* The value the shadow publishes (any thread): polled, not called for. */
 static bool
 nvram_in_sync(struct app *app, const void *arg)
 {
@@ -326,12 +420,14 @@ cmd_wait_nvram(struct app *app, int argc, char **argv)
 static int
 cmd_show_failover(struct app *app, int argc, char **argv)
 {
+	struct took_over to = { .app = app };
 	uint64_t last, now = app_now_ns();
 
 	(void)argc;
 	(void)argv;
 	if (need_failover(app) != 0)
 		return -ENODEV;
+	app_call(app->loops, APP_ROLE_FAILOVER, do_took_over, &to);
 	last = failover_last_beat_ns(app->failover);
 	printf("partner %s: %s\n", app->cfg.peer_name,
 	       fo_state_name(failover_state(app->failover)));
@@ -354,7 +450,7 @@ cmd_show_failover(struct app *app, int argc, char **argv)
 	       app->cfg.mailbox[0] != '\0' ? app->cfg.mailbox : "none");
 	if (failover_takeover_ns(app->failover) != 0)
 		printf("  took over       %.1f s ago, %" PRIu64 " record(s) replayed\n",
-		       (now - failover_takeover_ns(app->failover)) / 1e9, app->replayed);
+		       (now - failover_takeover_ns(app->failover)) / 1e9, to.replayed);
 	return 0;
 }
 

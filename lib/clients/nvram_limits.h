@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * What the NVRAM shadow accepts as the size of its two files, for a
- * configuration loader to ask without EAL. Pure.
- *
- * TODO(nvram rework): nvram_shadow_create() checks the same with its own
- * "% 4096"; it should call nvram_size_ok().
+ * configuration loader to ask without EAL; nvram_shadow_create() asks the
+ * same. Pure.
  */
 #ifndef NVRAM_LIMITS_H
 #define NVRAM_LIMITS_H
