@@ -229,11 +229,6 @@ do_snapshot_qps(void *arg)
 static int
 cmd_show_qp(struct app *app, int argc, char **argv)
 {
-	static const char *const state_name[] = {
-		[IBV_QPS_RESET] = "RESET", [IBV_QPS_INIT] = "INIT", [IBV_QPS_RTR] = "RTR",
-		[IBV_QPS_RTS] = "RTS", [IBV_QPS_SQD] = "SQD", [IBV_QPS_SQE] = "SQE",
-		[IBV_QPS_ERR] = "ERR",
-	};
 	struct snapshot *sn;
 	uint64_t want = 0;
 	unsigned int i, shown = 0;
@@ -263,7 +258,7 @@ cmd_show_qp(struct app *app, int argc, char **argv)
 			continue;
 		ip_str(q->dest_ip, ip, sizeof(ip));
 		printf("%-7u %-5s %-5d %-9u %-16s %-8u %-8u %-8u %-7u %u\n", q->qpn,
-		       q->state < RTE_DIM(state_name) ? state_name[q->state] : "?",
+		       roce_qp_state_str(q->state),
 		       sn->qp[i].link, q->dest_qpn, ip, q->sq_psn, q->unacked_psn, q->rq_psn,
 		       q->sq_outstanding, q->rq_posted);
 		shown++;

@@ -70,38 +70,17 @@ sp_create(struct sp *sp, const char *name)
 void
 sp_connect(struct sp *sp, unsigned int access, uint8_t max_rd_atomic, uint8_t timeout)
 {
-	struct ibv_qp_attr attr;
+	struct roce_qp_conn conn = {
+		.port = sp->port, .access = access, .path_mtu = sp->mtu,
+		.dest_ip = SP_PEER_IP, .dest_qpn = SP_PEER_QPN,
+		.rq_psn = sp->peer_psn, .sq_psn = sp->dut_psn,
+		.max_rd_atomic = max_rd_atomic, .max_dest_rd_atomic = max_rd_atomic,
+		.min_rnr_timer = 1, .timeout = timeout, .retry_cnt = 7, .rnr_retry = 7,
+	};
 
-	memset(&attr, 0, sizeof(attr));
-	attr.qp_state = IBV_QPS_INIT;
-	attr.port_num = sp->port;
-	attr.qp_access_flags = access;
-	if (roce_modify_qp(sp->qp, &attr, IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT |
-			   IBV_QP_ACCESS_FLAGS) != 0)
-		die("INIT");
-	memset(&attr, 0, sizeof(attr));
-	attr.qp_state = IBV_QPS_RTR;
-	attr.path_mtu = sp->mtu;
-	attr.dest_qp_num = SP_PEER_QPN;
-	attr.rq_psn = sp->peer_psn;
-	attr.max_dest_rd_atomic = max_rd_atomic;
-	attr.min_rnr_timer = 1;
-	roce_gid_from_ipv4(&attr.ah_attr.grh.dgid, SP_PEER_IP);
-	attr.ah_attr.port_num = sp->port;
-	if (roce_modify_qp(sp->qp, &attr, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU |
-			   IBV_QP_DEST_QPN | IBV_QP_RQ_PSN | IBV_QP_MAX_DEST_RD_ATOMIC |
-			   IBV_QP_MIN_RNR_TIMER) != 0)
-		die("RTR");
-	memset(&attr, 0, sizeof(attr));
-	attr.qp_state = IBV_QPS_RTS;
-	attr.sq_psn = sp->dut_psn;
-	attr.timeout = timeout;
-	attr.retry_cnt = 7;
-	attr.rnr_retry = 7;
-	attr.max_rd_atomic = max_rd_atomic;
-	if (roce_modify_qp(sp->qp, &attr, IBV_QP_STATE | IBV_QP_SQ_PSN | IBV_QP_TIMEOUT |
-			   IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY | IBV_QP_MAX_QP_RD_ATOMIC) != 0)
-		die("RTS");
+	if (roce_qp_connect(sp->qp, &conn) != 0)
+		die(roce_qp_state(sp->qp) == IBV_QPS_RESET ? "INIT" :
+		    roce_qp_state(sp->qp) == IBV_QPS_INIT ? "RTR" : "RTS");
 }
 
 void

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Neighbours of one port (lib/roce/roce_arp.c) under a real EAL
+ * Neighbours of one port (lib/roce/roce_neigh.c, roce_echo.c) under a real EAL
  * (--no-huge): ARP requests answered byte for byte, senders learnt by
  * the RFC 826 merge rule, static entries kept, rate-limited resolution
  * with injected times, a full table, ICMP echo answered (checksums
@@ -23,7 +23,7 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
-#include "roce_arp.h"
+#include "roce_neigh.h"
 #include "test_eal.h"
 
 #define POOL_SIZE 511
@@ -1137,7 +1137,7 @@ START_TEST(icmp_echo_request_and_reply_counted)
 
 	arp_setup(&arp);
 	ck_assert_int_eq(roce_arp_set_static(&arp, PEER_IP, (const struct rte_ether_addr *)peer_mac), 0);
-	ck_assert_int_eq(roce_arp_echo_request(&arp, PEER_IP, 3, 77, NULL, 0, T0, &m), 0);
+	ck_assert_int_eq(roce_echo_request(&arp, PEER_IP, 3, 77, NULL, 0, T0, &m), 0);
 	ck_assert_ptr_nonnull(m);
 	p = rte_pktmbuf_mtod(m, const uint8_t *);
 	ck_assert_uint_ge(m->pkt_len, 60);
@@ -1158,7 +1158,7 @@ START_TEST(icmp_echo_request_and_reply_counted)
 		sum = (sum & 0xffff) + (sum >> 16);
 	ck_assert_uint_eq(sum, 0xffff);
 	rte_pktmbuf_free(m);
-	ck_assert_uint_eq(roce_arp_echo_replies(&arp, PEER_IP), 0);
+	ck_assert_uint_eq(roce_echo_replies(&arp, PEER_IP), 0);
 
 	/* The partner's reply, twice. */
 	len = echo_build(f, 8, false, 0);
@@ -1166,28 +1166,28 @@ START_TEST(icmp_echo_request_and_reply_counted)
 	fix_cksums(f, ETH_LEN);
 	input_none(&arp, f, len, T0);
 	input_none(&arp, f, len, T0 + 1000);
-	ck_assert_uint_eq(roce_arp_echo_replies(&arp, PEER_IP), 2);
-	ck_assert_uint_eq(roce_arp_echo_replies(&arp, PEER_IP + 1), 0);
+	ck_assert_uint_eq(roce_echo_replies(&arp, PEER_IP), 2);
+	ck_assert_uint_eq(roce_echo_replies(&arp, PEER_IP + 1), 0);
 	assert_counts(&arp, COUNTS([ROCE_ARP_ICMP_REQ_SENT] = 1, [ROCE_ARP_ICMP_REPLY_RCVD] = 2));
 	assert_pool_full();
 }
 END_TEST
 
-/* A neighbour's ping carries a note (the CCM's boot QP epoch): kept, and
- * our own pings carry ours, echoed back unchanged. */
-START_TEST(icmp_echo_notes_kept)
+/* A neighbour's ping carries data (a keepalive's message): kept, and our
+ * own pings carry ours, echoed back unchanged. */
+START_TEST(icmp_echo_data_kept)
 {
 	static const uint8_t mine[24] = "our boot epoch note.....";
 	struct rte_mbuf *m = NULL, *r;
 	struct roce_arp arp;
-	uint8_t f[FRAME_MAX], note[ROCE_ARP_NOTE_MAX];
+	uint8_t f[FRAME_MAX], note[ROCE_ECHO_DATA_MAX];
 	uint64_t count;
 	uint32_t len;
 
 	arp_setup(&arp);
-	ck_assert_uint_eq(roce_arp_echo_note(&arp, PEER_IP, note, sizeof(note), &count), 0);
+	ck_assert_uint_eq(roce_echo_data(&arp, PEER_IP, note, sizeof(note), &count), 0);
 	ck_assert_int_eq(roce_arp_set_static(&arp, PEER_IP, (const struct rte_ether_addr *)peer_mac), 0);
-	ck_assert_int_eq(roce_arp_echo_request(&arp, PEER_IP, 1, 2, mine, sizeof(mine), T0, &m), 0);
+	ck_assert_int_eq(roce_echo_request(&arp, PEER_IP, 1, 2, mine, sizeof(mine), T0, &m), 0);
 	ck_assert_int_eq(memcmp(rte_pktmbuf_mtod_offset(m, uint8_t *, ETH_LEN + IP_LEN + 8), mine,
 				sizeof(mine)), 0);
 	rte_pktmbuf_free(m);
@@ -1198,10 +1198,10 @@ START_TEST(icmp_echo_notes_kept)
 	r = roce_arp_input(&arp, r, T0);
 	ck_assert_ptr_nonnull(r);	/* answered, as ever */
 	rte_pktmbuf_free(r);
-	ck_assert_uint_eq(roce_arp_echo_note(&arp, PEER_IP, note, sizeof(note), &count),
-			  ROCE_ARP_NOTE_MAX);
+	ck_assert_uint_eq(roce_echo_data(&arp, PEER_IP, note, sizeof(note), &count),
+			  ROCE_ECHO_DATA_MAX);
 	ck_assert_uint_eq(count, 1);
-	ck_assert_int_eq(memcmp(note, f + ETH_LEN + IP_LEN + 8, ROCE_ARP_NOTE_MAX), 0);
+	ck_assert_int_eq(memcmp(note, f + ETH_LEN + IP_LEN + 8, ROCE_ECHO_DATA_MAX), 0);
 	assert_pool_full();
 }
 END_TEST
@@ -1498,7 +1498,7 @@ arp_suite(void)
 	tcase_add_test(icmp, claims_reads_first_segment_only);
 	tcase_add_test(icmp, icmp_other_than_plain_echo_request_ignored);
 	tcase_add_test(icmp, icmp_echo_request_and_reply_counted);
-	tcase_add_test(icmp, icmp_echo_notes_kept);
+	tcase_add_test(icmp, icmp_echo_data_kept);
 
 	tcase_add_test(neg, arp_truncated_at_every_length_malformed);
 	tcase_add_test(neg, arp_bad_header_fields_malformed);

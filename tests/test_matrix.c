@@ -238,40 +238,24 @@ qp_create(struct node *n)
 	ck_assert_msg(n->qp != NULL, "create_qp: %s", rte_strerror(rte_errno));
 }
 
-/* RESET -> INIT -> RTR -> RTS, as an application does with ibv_modify_qp(). */
+/* RESET -> INIT -> RTR -> RTS (roce_qp_connect: ibv_modify_qp()'s three steps). */
 static void
 qp_up(struct node *n, const struct node *peer, uint32_t mtu, uint32_t my_psn, uint32_t peer_psn)
 {
-	struct ibv_qp_attr attr;
+	struct roce_qp_conn conn = {
+		.port = n->port,
+		.access = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
+			  IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC,
+		.path_mtu = mtu == 4096 ? IBV_MTU_4096 : IBV_MTU_1024,
+		.dest_ip = peer->ip, .dest_qpn = roce_qp_num(peer->qp),
+		.rq_psn = peer_psn, .sq_psn = my_psn,
+		.max_rd_atomic = 16, .max_dest_rd_atomic = 16,
+		.min_rnr_timer = 1, .timeout = QP_TIMEOUT, .retry_cnt = 7, .rnr_retry = 7,
+	};
+	int rc = roce_qp_connect(n->qp, &conn);
 
-	memset(&attr, 0, sizeof(attr));
-	attr.qp_state = IBV_QPS_INIT;
-	attr.port_num = n->port;
-	attr.qp_access_flags = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
-			       IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC;
-	ck_assert_int_eq(roce_modify_qp(n->qp, &attr, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
-					IBV_QP_PORT | IBV_QP_ACCESS_FLAGS), 0);
-	memset(&attr, 0, sizeof(attr));
-	attr.qp_state = IBV_QPS_RTR;
-	attr.path_mtu = mtu == 4096 ? IBV_MTU_4096 : IBV_MTU_1024;
-	attr.dest_qp_num = roce_qp_num(peer->qp);
-	attr.rq_psn = peer_psn;
-	attr.max_dest_rd_atomic = 16;
-	attr.min_rnr_timer = 1;
-	roce_gid_from_ipv4(&attr.ah_attr.grh.dgid, peer->ip);
-	ck_assert_int_eq(roce_modify_qp(n->qp, &attr, IBV_QP_STATE | IBV_QP_AV |
-					IBV_QP_PATH_MTU | IBV_QP_DEST_QPN | IBV_QP_RQ_PSN |
-					IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER), 0);
-	memset(&attr, 0, sizeof(attr));
-	attr.qp_state = IBV_QPS_RTS;
-	attr.sq_psn = my_psn;
-	attr.timeout = QP_TIMEOUT;
-	attr.retry_cnt = 7;
-	attr.rnr_retry = 7;
-	attr.max_rd_atomic = 16;
-	ck_assert_int_eq(roce_modify_qp(n->qp, &attr, IBV_QP_STATE | IBV_QP_SQ_PSN |
-					IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |
-					IBV_QP_MAX_QP_RD_ATOMIC), 0);
+	ck_assert_msg(rc == 0, "QP %u: connect: %d, stopped in %s", roce_qp_num(n->qp), rc,
+		      roce_qp_state_str(roce_qp_state(n->qp)));
 }
 
 /* ---- The model --------------------------------------------------------- */

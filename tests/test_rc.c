@@ -124,42 +124,23 @@ qp_create(struct node *n)
 	ck_assert_msg(n->qp != NULL, "create_qp: %s", rte_strerror(rte_errno));
 }
 
-/* RESET -> INIT -> RTR -> RTS, as an application does with ibv_modify_qp(). */
+/* RESET -> INIT -> RTR -> RTS (roce_qp_connect: ibv_modify_qp()'s three steps). */
 static void
 qp_bring_up(struct node *n, const struct node *peer, const struct qp_opts *o, uint32_t my_psn,
 	    uint32_t peer_psn)
 {
-	struct ibv_qp_attr attr;
+	struct roce_qp_conn conn = {
+		.port = n->port, .access = o->access, .path_mtu = o->mtu,
+		.dest_ip = peer->ip, .dest_qpn = roce_qp_num(peer->qp),
+		.rq_psn = peer_psn, .sq_psn = my_psn,
+		.max_rd_atomic = 16, .max_dest_rd_atomic = 16,
+		.min_rnr_timer = o->min_rnr_timer, .timeout = o->timeout,
+		.retry_cnt = o->retry_cnt, .rnr_retry = o->rnr_retry,
+	};
+	int rc = roce_qp_connect(n->qp, &conn);
 
-	memset(&attr, 0, sizeof(attr));
-	attr.qp_state = IBV_QPS_INIT;
-	attr.port_num = n->port;
-	attr.qp_access_flags = o->access;
-	ck_assert_int_eq(roce_modify_qp(n->qp, &attr, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
-					IBV_QP_PORT | IBV_QP_ACCESS_FLAGS), 0);
-	memset(&attr, 0, sizeof(attr));
-	attr.qp_state = IBV_QPS_RTR;
-	attr.path_mtu = o->mtu;
-	attr.dest_qp_num = roce_qp_num(peer->qp);
-	attr.rq_psn = peer_psn;
-	attr.max_dest_rd_atomic = 16;
-	attr.min_rnr_timer = o->min_rnr_timer;
-	roce_gid_from_ipv4(&attr.ah_attr.grh.dgid, peer->ip);
-	attr.ah_attr.is_global = 1;
-	attr.ah_attr.port_num = n->port;
-	ck_assert_int_eq(roce_modify_qp(n->qp, &attr, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU |
-					IBV_QP_DEST_QPN | IBV_QP_RQ_PSN |
-					IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER), 0);
-	memset(&attr, 0, sizeof(attr));
-	attr.qp_state = IBV_QPS_RTS;
-	attr.sq_psn = my_psn;
-	attr.timeout = o->timeout;
-	attr.retry_cnt = o->retry_cnt;
-	attr.rnr_retry = o->rnr_retry;
-	attr.max_rd_atomic = 16;
-	ck_assert_int_eq(roce_modify_qp(n->qp, &attr, IBV_QP_STATE | IBV_QP_SQ_PSN |
-					IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |
-					IBV_QP_MAX_QP_RD_ATOMIC), 0);
+	ck_assert_msg(rc == 0, "QP %u: connect: %d, stopped in %s", roce_qp_num(n->qp), rc,
+		      roce_qp_state_str(roce_qp_state(n->qp)));
 }
 
 static void
@@ -746,6 +727,47 @@ START_TEST(many_qps)
 }
 END_TEST
 
+/* roce_qp_connect() refuses what it cannot do and stops where it failed:
+ * a QP already up, an MTU that is none, a retry count over 7. */
+START_TEST(connect_refuses_and_stops_where_it_failed)
+{
+	struct roce_qp_conn conn = {
+		.port = A.port, .access = default_opts.access, .path_mtu = IBV_MTU_1024,
+		.dest_ip = B.ip, .dest_qpn = 77, .max_rd_atomic = 1, .max_dest_rd_atomic = 1,
+		.timeout = QP_TIMEOUT, .retry_cnt = 7, .rnr_retry = 7,
+	};
+	struct ibv_qp_attr reset = { .qp_state = IBV_QPS_RESET };
+	int rc;
+
+	qp_create(&A);
+	rc = roce_qp_connect(A.qp, &conn);
+	ck_assert_msg(rc == 0 && roce_qp_state(A.qp) == IBV_QPS_RTS,
+		      "expected 0 and RTS, got %d and %s", rc,
+		      roce_qp_state_str(roce_qp_state(A.qp)));
+	rc = roce_qp_connect(A.qp, &conn);
+	ck_assert_msg(rc == -EINVAL && roce_qp_state(A.qp) == IBV_QPS_RTS,
+		      "connect in RTS: expected -EINVAL and RTS, got %d and %s", rc,
+		      roce_qp_state_str(roce_qp_state(A.qp)));
+	ck_assert_int_eq(roce_modify_qp(A.qp, &reset, IBV_QP_STATE), 0);
+	conn.path_mtu = 0;
+	rc = roce_qp_connect(A.qp, &conn);
+	ck_assert_msg(rc == -EINVAL && roce_qp_state(A.qp) == IBV_QPS_INIT,
+		      "MTU 0: expected -EINVAL in INIT, got %d in %s", rc,
+		      roce_qp_state_str(roce_qp_state(A.qp)));
+	conn.path_mtu = IBV_MTU_1024;	/* from INIT, as an application that posted receives */
+	conn.retry_cnt = 8;
+	rc = roce_qp_connect(A.qp, &conn);
+	ck_assert_msg(rc == -EINVAL && roce_qp_state(A.qp) == IBV_QPS_RTR,
+		      "retry_cnt 8: expected -EINVAL in RTR, got %d in %s", rc,
+		      roce_qp_state_str(roce_qp_state(A.qp)));
+	ck_assert_str_eq(roce_qp_state_str(IBV_QPS_ERR), "ERR");
+	ck_assert_str_eq(roce_qp_state_str((enum ibv_qp_state)99), "?");
+	roce_destroy_qp(A.qp);
+	A.qp = NULL;
+	assert_pools_full();
+}
+END_TEST
+
 START_TEST(ecn_ce_gets_a_cnp)
 {
 	struct qp_opts o = default_opts;
@@ -1035,6 +1057,58 @@ START_TEST(telemetry_reports_counters_and_qps)
 }
 END_TEST
 
+/* The entry of QP @p qpn of device @p dev in a /roce/qps reply, cut at its
+ * closing brace into @p out; false if it is not there. */
+static bool
+telemetry_qp_entry(const char *reply, const char *dev, uint32_t qpn, char *out, size_t len)
+{
+	char key[48];
+	const char *p, *end;
+
+	snprintf(key, sizeof(key), "\"%s/%u\":{", dev, qpn);
+	p = strstr(reply, key);
+	if (p == NULL)
+		return false;
+	end = strchr(p, '}');
+	snprintf(out, len, "%.*s", end != NULL ? (int)(end - p + 1) : (int)strlen(p), p);
+	return true;
+}
+
+/* /roce/qps shows what the owning lcore copied in its polls: a QP's PSNs
+ * within 100 ms, a QP destroyed gone after the next poll. */
+START_TEST(telemetry_qps_follow_the_lcore)
+{
+	static char reply[65536];
+	struct ibv_qp_attr attr;
+	char entry[512], want[48];
+	uint64_t end;
+	uint32_t qpn;
+
+	connect_pair(&default_opts);
+	qpn = roce_qp_num(A.qp);
+	poll_both();
+	telemetry_query("/roce/qps", reply, sizeof(reply));
+	ck_assert_msg(telemetry_qp_entry(reply, "A", qpn, entry, sizeof(entry)) &&
+		      strstr(entry, "\"state\":\"RTS\"") != NULL,
+		      "expected QP A/%u in RTS in %.300s", qpn, reply);
+	transfer_and_verify(IBV_WR_RDMA_WRITE, 10000, 2);
+	ck_assert_int_eq(roce_query_qp(A.qp, &attr), 0);
+	end = now_ns + ROCE_QPS_SNAPSHOT_NS;
+	while (now_ns <= end)
+		poll_both();
+	telemetry_query("/roce/qps", reply, sizeof(reply));
+	snprintf(want, sizeof(want), "\"sq_psn\":%u", attr.sq_psn);
+	ck_assert_msg(telemetry_qp_entry(reply, "A", qpn, entry, sizeof(entry)) &&
+		      strstr(entry, want) != NULL, "expected %s for A/%u, saw %s", want, qpn,
+		      entry);
+	disconnect_pair();	/* destroys both QPs, then polls */
+	telemetry_query("/roce/qps", reply, sizeof(reply));
+	ck_assert_msg(!telemetry_qp_entry(reply, "A", qpn, entry, sizeof(entry)),
+		      "QP A/%u destroyed, still shown: %s", qpn, entry);
+	assert_pools_full();
+}
+END_TEST
+
 /* ---- Exactly once, in order, under faults ------------------------------ */
 
 /*
@@ -1276,9 +1350,11 @@ rc_suite(void)
 	tcase_add_test(errors, retry_exhausted_when_peer_silent);
 	tcase_add_test(errors, destroy_with_work_outstanding);
 	tcase_add_test(ops, many_qps);
+	tcase_add_test(errors, connect_refuses_and_stops_where_it_failed);
 	tcase_add_test(ops, ecn_ce_gets_a_cnp);
 	tcase_add_test(ops, file_backed_region);
 	tcase_add_test(ops, telemetry_reports_counters_and_qps);
+	tcase_add_test(ops, telemetry_qps_follow_the_lcore);
 	tcase_add_test(faults, qp_follows_partner_to_other_link);
 	tcase_add_test(errors, foreign_address_is_not_a_path);
 	tcase_add_test(ops, link_state_reported);

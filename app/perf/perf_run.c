@@ -213,44 +213,40 @@ perf_ctx_connect_all(struct perf_ctx *ctx, int path_mtu)
 	return rc;
 }
 
-/* QP @p i to RTS towards perf_rem(ctx, i). */
+/* QP @p i to RTS towards perf_rem(ctx, i), with perftest's timers. */
 static int
 connect_qp(struct perf_ctx *ctx, unsigned int i, int path_mtu)
 {
 	const struct perf_dest *rem = perf_rem(ctx, i), *my = perf_my(ctx, i);
 	struct roce_qp *qp = ctx->qps[i];
-	struct ibv_qp_attr attr = { 0 };
-	uint32_t ip;
+	struct roce_qp_conn conn = {
+		.port = ctx->port,
+		.access = IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE |
+			  IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_ATOMIC,
+		.path_mtu = (enum ibv_mtu)path_mtu,
+		.dest_qpn = rem->qpn,
+		.rq_psn = rem->psn,
+		.sq_psn = my->psn,
+		.max_rd_atomic = (uint8_t)RTE_MAX(1, RTE_MIN(rem->out_reads, 16)),
+		.max_dest_rd_atomic = (uint8_t)my->out_reads,
+		.min_rnr_timer = 12,	/* 0.64 ms, perftest's */
+		.timeout = 14,		/* 67 ms, perftest's */
+		.retry_cnt = 7,
+		.rnr_retry = 7,
+	};
+	union ibv_gid gid;
+	int rc;
 
-	memcpy(attr.ah_attr.grh.dgid.raw, rem->gid, 16);
-	if (roce_gid_to_ipv4(&attr.ah_attr.grh.dgid, &ip) != 0)
+	memcpy(gid.raw, rem->gid, 16);
+	if (roce_gid_to_ipv4(&gid, &conn.dest_ip) != 0)
 		return fail(ctx, -EINVAL, "the peer's GID is not IPv4-mapped (::ffff:a.b.c.d): "
 			    "RoCEv2 over IPv4 needs GID index 1 on a Linux peer (perftest -x 1)");
 	if (!ctx->qp_init && perf_ctx_qp_init(ctx) != 0)
 		return -EINVAL;
-	attr.qp_state = IBV_QPS_RTR;
-	attr.path_mtu = (enum ibv_mtu)path_mtu;
-	attr.dest_qp_num = rem->qpn;
-	attr.rq_psn = rem->psn;
-	attr.max_dest_rd_atomic = (uint8_t)my->out_reads;
-	attr.min_rnr_timer = 12;	/* 0.64 ms, perftest's */
-	attr.ah_attr.is_global = 1;
-	attr.ah_attr.grh.sgid_index = 1;
-	attr.ah_attr.grh.hop_limit = 64;
-	attr.ah_attr.port_num = ctx->port;
-	if (roce_modify_qp(qp, &attr, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU |
-			   IBV_QP_DEST_QPN | IBV_QP_RQ_PSN | IBV_QP_MAX_DEST_RD_ATOMIC |
-			   IBV_QP_MIN_RNR_TIMER) != 0)
-		return fail(ctx, -EINVAL, "cannot move the QP to RTR");
-	attr.qp_state = IBV_QPS_RTS;
-	attr.sq_psn = my->psn;
-	attr.timeout = 14;		/* 67 ms, perftest's */
-	attr.retry_cnt = 7;
-	attr.rnr_retry = 7;
-	attr.max_rd_atomic = (uint8_t)RTE_MAX(1, RTE_MIN(rem->out_reads, 16));
-	if (roce_modify_qp(qp, &attr, IBV_QP_STATE | IBV_QP_SQ_PSN | IBV_QP_TIMEOUT |
-			   IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY | IBV_QP_MAX_QP_RD_ATOMIC) != 0)
-		return fail(ctx, -EINVAL, "cannot move the QP to RTS");
+	rc = roce_qp_connect(qp, &conn);
+	if (rc != 0)
+		return fail(ctx, rc, "cannot move the QP to %s",
+			    roce_qp_state(qp) == IBV_QPS_RTR ? "RTS" : "RTR");
 	return 0;
 }
 

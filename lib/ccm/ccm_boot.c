@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "ccm_pvt.h"
-#include "roce_arp.h"
+#include "roce_verbs.h"
 
 /* ---- Our status -------------------------------------------------------- */
 

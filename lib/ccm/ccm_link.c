@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "ccm_pvt.h"
-#include "roce_arp.h"
+#include "roce_verbs.h"
 
 enum ccm_link_state
 ccm_link_state(const struct ccm *ccm, unsigned int idx)

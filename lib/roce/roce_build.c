@@ -11,24 +11,9 @@
 #include <rte_ip.h>
 #include <rte_udp.h>
 
+#include "roce_byteorder.h"
 #include "roce_pkt.h"
 #include "roce_wire.h"
-
-static inline void
-put_be64(void *p, uint64_t v)
-{
-	rte_be64_t b = rte_cpu_to_be_64(v);
-
-	memcpy(p, &b, sizeof(b));
-}
-
-static inline void
-put_be32(void *p, uint32_t v)
-{
-	rte_be32_t b = rte_cpu_to_be_32(v);
-
-	memcpy(p, &b, sizeof(b));
-}
 
 /* Encode the extension headers the opcode carries (IBTA 9.3). */
 static void
@@ -38,26 +23,26 @@ encode_ext(uint8_t *bth, const struct roce_opcode_info *info, const struct roce_
 
 	if (info->mask & ROCE_OPF_RETH) {
 		h = bth + info->offset[ROCE_HDR_RETH];
-		put_be64(h + offsetof(struct roce_reth, va), pkt->reth.va);
-		put_be32(h + offsetof(struct roce_reth, rkey), pkt->reth.rkey);
-		put_be32(h + offsetof(struct roce_reth, dma_len), pkt->reth.dma_len);
+		roce_put_be64(h + offsetof(struct roce_reth, va), pkt->reth.va);
+		roce_put_be32(h + offsetof(struct roce_reth, rkey), pkt->reth.rkey);
+		roce_put_be32(h + offsetof(struct roce_reth, dma_len), pkt->reth.dma_len);
 	}
 	if (info->mask & ROCE_OPF_AETH)
-		put_be32(bth + info->offset[ROCE_HDR_AETH],
+		roce_put_be32(bth + info->offset[ROCE_HDR_AETH],
 			 ((uint32_t)pkt->aeth.syndrome << 24) | (pkt->aeth.msn & ROCE_24BIT_MASK));
 	if (info->mask & ROCE_OPF_ATMETH) {
 		h = bth + info->offset[ROCE_HDR_ATMETH];
-		put_be64(h + offsetof(struct roce_atmeth, va), pkt->atmeth.va);
-		put_be32(h + offsetof(struct roce_atmeth, rkey), pkt->atmeth.rkey);
-		put_be64(h + offsetof(struct roce_atmeth, swap_add), pkt->atmeth.swap_add);
-		put_be64(h + offsetof(struct roce_atmeth, compare), pkt->atmeth.compare);
+		roce_put_be64(h + offsetof(struct roce_atmeth, va), pkt->atmeth.va);
+		roce_put_be32(h + offsetof(struct roce_atmeth, rkey), pkt->atmeth.rkey);
+		roce_put_be64(h + offsetof(struct roce_atmeth, swap_add), pkt->atmeth.swap_add);
+		roce_put_be64(h + offsetof(struct roce_atmeth, compare), pkt->atmeth.compare);
 	}
 	if (info->mask & ROCE_OPF_ATMACK)
-		put_be64(bth + info->offset[ROCE_HDR_ATMACK], pkt->atmack_orig);
+		roce_put_be64(bth + info->offset[ROCE_HDR_ATMACK], pkt->atmack_orig);
 	if (info->mask & ROCE_OPF_IMMDT)
-		put_be32(bth + info->offset[ROCE_HDR_IMMDT], pkt->imm);
+		roce_put_be32(bth + info->offset[ROCE_HDR_IMMDT], pkt->imm);
 	if (info->mask & ROCE_OPF_IETH)
-		put_be32(bth + info->offset[ROCE_HDR_IETH], pkt->ieth_rkey);
+		roce_put_be32(bth + info->offset[ROCE_HDR_IETH], pkt->ieth_rkey);
 	if (info->mask & ROCE_OPF_CNP)
 		memset(bth + info->offset[ROCE_HDR_CNP], 0, ROCE_CNP_RSVD_LEN);
 }

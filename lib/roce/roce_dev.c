@@ -5,6 +5,7 @@
  * transmit.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 
@@ -14,13 +15,12 @@
 
 #include "roce_int.h"
 #include "roce_intr_guard.h"
+#include "roce_limits.h"
 #include "roce_stats.h"
 
 RTE_LOG_REGISTER(roce_logtype, roce, NOTICE);
 
-#define DEFAULT_MAX_QP		1024
 #define DEFAULT_NB_MBUFS	8191
-#define MAX_MR			4096
 #define HDR_DATA_ROOM		(RTE_PKTMBUF_HEADROOM + 256)
 #define RX_DATA_ROOM		(RTE_PKTMBUF_HEADROOM + 4096 + 512)
 #define RX_DESC			1024
@@ -30,7 +30,7 @@ RTE_LOG_REGISTER(roce_logtype, roce, NOTICE);
 struct roce_dev *
 roce_dev_create(const struct roce_dev_conf *conf)
 {
-	uint32_t max_qp = conf->max_qp ? conf->max_qp : DEFAULT_MAX_QP;
+	uint32_t max_qp = conf->max_qp ? conf->max_qp : ROCE_DEFAULT_MAX_QP;
 	uint32_t nb_mbufs = conf->nb_mbufs ? conf->nb_mbufs : DEFAULT_NB_MBUFS;
 	char pool_name[RTE_MEMPOOL_NAMESIZE];
 	struct roce_dev *dev;
@@ -51,12 +51,14 @@ roce_dev_create(const struct roce_dev_conf *conf)
 	TAILQ_INIT(&dev->armed_qps);
 	dev->max_qp = max_qp;
 	dev->rx_burst = conf->rx_burst ? conf->rx_burst : ROCE_RX_BURST;
-	dev->next_qpn = 2;	/* QP0 and QP1 are special in IBTA; never handed out */
-	dev->max_mr = MAX_MR;
+	dev->next_qpn = ROCE_QPN_MIN;	/* QP0 and QP1 are IBTA's special QPs */
+	dev->max_mr = ROCE_MAX_MR;
 	dev->qp_table = rte_zmalloc("roce_qpn", max_qp * sizeof(*dev->qp_table), 0);
-	dev->mr_table = rte_zmalloc("roce_mr", MAX_MR * sizeof(*dev->mr_table), 0);
-	if (dev->qp_table == NULL || dev->mr_table == NULL)
+	dev->mr_table = rte_zmalloc("roce_mr", ROCE_MAX_MR * sizeof(*dev->mr_table), 0);
+	dev->qps_snap = rte_zmalloc("roce_qps", sizeof(*dev->qps_snap), 0);
+	if (dev->qp_table == NULL || dev->mr_table == NULL || dev->qps_snap == NULL)
 		goto nomem;
+	rte_spinlock_init(&dev->qps_snap->lock);
 	snprintf(pool_name, sizeof(pool_name), "rh_%.16s", conf->name);
 	dev->hdr_pool = rte_pktmbuf_pool_create(pool_name, nb_mbufs, 256, 0, HDR_DATA_ROOM,
 						conf->socket_id);
@@ -73,6 +75,7 @@ nomem:
 		rte_mempool_free(dev->ext_pool);
 		rte_free(dev->qp_table);
 		rte_free(dev->mr_table);
+		rte_free(dev->qps_snap);
 		rte_free(dev);
 	}
 	rte_errno = ENOMEM;
@@ -219,7 +222,7 @@ roce_dev_port_link(const struct roce_dev *dev, uint8_t num)
 
 int
 roce_dev_port_ping(struct roce_dev *dev, uint8_t num, uint32_t ipv4, uint16_t seq,
-		   const void *note, uint8_t note_len)
+		   const void *data, uint8_t len)
 {
 	struct roce_port *port = roce_dev_port(dev, num);
 	struct rte_mbuf *m = NULL;
@@ -227,7 +230,7 @@ roce_dev_port_ping(struct roce_dev *dev, uint8_t num, uint32_t ipv4, uint16_t se
 
 	if (port == NULL)
 		return -EINVAL;
-	rc = roce_arp_echo_request(&port->arp, ipv4, num, seq, note, note_len, dev->now_ns, &m);
+	rc = roce_echo_request(&port->arp, ipv4, num, seq, data, len, dev->now_ns, &m);
 	if (m != NULL)
 		roce_port_xmit(port, m);
 	return rc;
@@ -238,11 +241,11 @@ roce_dev_port_pongs(const struct roce_dev *dev, uint8_t num, uint32_t ipv4)
 {
 	if (num < 1 || num > dev->nb_ports)
 		return 0;
-	return roce_arp_echo_replies(&dev->port[num - 1].arp, ipv4);
+	return roce_echo_replies(&dev->port[num - 1].arp, ipv4);
 }
 
 unsigned int
-roce_dev_port_peer_note(const struct roce_dev *dev, uint8_t num, uint32_t ipv4, void *note,
+roce_dev_port_echo_data(const struct roce_dev *dev, uint8_t num, uint32_t ipv4, void *data,
 			unsigned int len, uint64_t *count)
 {
 	if (num < 1 || num > dev->nb_ports) {
@@ -250,7 +253,7 @@ roce_dev_port_peer_note(const struct roce_dev *dev, uint8_t num, uint32_t ipv4, 
 			*count = 0;
 		return 0;
 	}
-	return roce_arp_echo_note(&dev->port[num - 1].arp, ipv4, note, len, count);
+	return roce_echo_data(&dev->port[num - 1].arp, ipv4, data, len, count);
 }
 
 int
@@ -284,6 +287,8 @@ capture_close(struct roce_port *port)
 		pcap_close(port->cap_handle);
 	port->cap_dumper = NULL;
 	port->cap_handle = NULL;
+	free(port->cap_buf);
+	port->cap_buf = NULL;
 }
 
 int
@@ -296,10 +301,13 @@ roce_dev_capture(struct roce_dev *dev, uint8_t num, const char *path)
 	capture_close(port);
 	if (path == NULL)
 		return 0;
-	port->cap_handle = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, 65535,
+	port->cap_handle = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, ROCE_CAPTURE_MAX,
 								 PCAP_TSTAMP_PRECISION_NANO);
-	if (port->cap_handle == NULL)
+	port->cap_buf = malloc(ROCE_CAPTURE_MAX);
+	if (port->cap_handle == NULL || port->cap_buf == NULL) {
+		capture_close(port);
 		return -ENOMEM;
+	}
 	port->cap_dumper = pcap_dump_open(port->cap_handle, path);
 	if (port->cap_dumper == NULL) {
 		ROCE_LOG(ERR, "%s: capture %s: %s", dev->name, path, pcap_geterr(port->cap_handle));
@@ -310,11 +318,12 @@ roce_dev_capture(struct roce_dev *dev, uint8_t num, const char *path)
 	return 0;
 }
 
-/* Capture is I/O for a person to read: wall-clock timestamps are right. */
+/* Capture is I/O for a person to read: wall-clock timestamps are right.
+ * A segmented frame is gathered into the port's own buffer: ports may be
+ * polled by different lcores. */
 static void
 capture_frames(struct roce_port *port, struct rte_mbuf **m, uint32_t n)
 {
-	static uint8_t buf[65536];
 	struct pcap_pkthdr h;
 	struct timespec ts;
 	uint32_t i;
@@ -323,10 +332,10 @@ capture_frames(struct roce_port *port, struct rte_mbuf **m, uint32_t n)
 	h.ts.tv_sec = ts.tv_sec;
 	h.ts.tv_usec = ts.tv_nsec;	/* nanosecond precision dumper */
 	for (i = 0; i < n; i++) {
-		const void *data = rte_pktmbuf_read(m[i], 0, RTE_MIN((size_t)m[i]->pkt_len, sizeof(buf)),
-						    buf);
+		uint32_t len = RTE_MIN(m[i]->pkt_len, (uint32_t)ROCE_CAPTURE_MAX);
+		const void *data = rte_pktmbuf_read(m[i], 0, len, port->cap_buf);
 
-		h.caplen = h.len = RTE_MIN((size_t)m[i]->pkt_len, sizeof(buf));
+		h.caplen = h.len = len;
 		pcap_dump((u_char *)port->cap_dumper, &h, data);
 	}
 	pcap_dump_flush(port->cap_dumper);
@@ -456,6 +465,8 @@ roce_dev_poll(struct roce_dev *dev, uint64_t now_ns)
 	}
 	for (i = 0; i < dev->nb_ports; i++)
 		work += port_flush(&dev->port[i]);
+	if (dev->qps_changed || now_ns - dev->qps_snap_ns >= ROCE_QPS_SNAPSHOT_NS)
+		roce_stats_snapshot_qps(dev);
 	return work;
 }
 
@@ -512,6 +523,7 @@ roce_dev_destroy(struct roce_dev *dev)
 	rte_mempool_free(dev->copy_pool);
 	rte_free(dev->qp_table);
 	rte_free(dev->mr_table);
+	rte_free(dev->qps_snap);
 	rte_free(dev);
 	return 0;
 }

@@ -14,8 +14,9 @@
 #include <pcap/pcap.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
+#include <rte_spinlock.h>
 
-#include "roce_arp.h"
+#include "roce_neigh.h"
 #include "roce_fault.h"
 #include "roce_mbuf.h"
 #include "roce_pkt.h"
@@ -87,6 +88,31 @@ enum roce_counter {
 
 extern const char *const roce_counter_names[ROCE_CNT_NCOUNTERS];
 
+/* The device in /roce/ telemetry: roce_dev_create / roce_dev_destroy. */
+int roce_stats_register(struct roce_dev *dev);
+void roce_stats_unregister(struct roce_dev *dev);
+
+/*
+ * What /roce/qps shows, copied from the QPs by the lcore that owns them:
+ * the telemetry thread reads this, never the QPs themselves, which the
+ * lcore creates, changes and frees while it runs. The lcore refreshes it
+ * in roce_dev_poll() when QPs came, went or changed state, and every
+ * ROCE_QPS_SNAPSHOT_NS for their PSNs and queues. It only tries the lock:
+ * while a reader copies, the refresh waits for the next poll, so telemetry
+ * never delays the data path.
+ */
+#define ROCE_QPS_SNAPSHOT_MAX	256	/* a telemetry dict holds 256 entries */
+#define ROCE_QPS_SNAPSHOT_NS	100000000ull	/* 100 ms */
+
+struct roce_qps_snapshot {
+	rte_spinlock_t lock;
+	uint32_t n;			/* entries in qp[] */
+	struct roce_qp_info qp[ROCE_QPS_SNAPSHOT_MAX];
+};
+
+/* Owning lcore: refresh dev->qps_snap if it is due (roce_dev_poll). */
+void roce_stats_snapshot_qps(struct roce_dev *dev);
+
 /* ---- Device and ports ------------------------------------------------- */
 
 #define ROCE_RX_BURST		32
@@ -102,6 +128,7 @@ extern const char *const roce_counter_names[ROCE_CNT_NCOUNTERS];
 #define ROCE_RX_BURSTS		4	/* receive bursts per port per poll, at most */
 #define ROCE_READ_OOO_PKTS	8192	/* READ responses kept ahead of a gap (8 MiB at MTU 1024) */
 #define ROCE_ALIVE_TIMEOUTS	16	/* signs of life hold the timers off this many timeouts */
+#define ROCE_CAPTURE_MAX	65535	/* bytes of a frame captured (the pcap snap length) */
 
 struct roce_port {
 	struct roce_dev *dev;
@@ -117,6 +144,7 @@ struct roce_port {
 	struct roce_fault fault[ROCE_FAULT_NDIR];
 	pcap_t *cap_handle;
 	pcap_dumper_t *cap_dumper;
+	uint8_t *cap_buf;		/* a segmented frame made flat for the capture */
 	struct rte_mempool *rx_pool;	/* when we configured the port */
 	/* Frames to transmit, oldest first; what tx_burst did not take stays.
 	 * The first tx_seen went through faults and capture already. */
@@ -150,6 +178,10 @@ struct roce_dev {
 	uint64_t next_timer_scan_ns;
 	uint64_t now_ns;		/* time of the current poll */
 	uint64_t count[ROCE_CNT_NCOUNTERS];
+	/* /roce/qps reads this copy, never the lists above (roce_stats.c). */
+	struct roce_qps_snapshot *qps_snap;
+	bool qps_changed;		/* a QP came, went or changed state */
+	uint64_t qps_snap_ns;		/* when the copy was last taken */
 };
 
 static inline void
@@ -397,7 +429,7 @@ roce_sq_wqe(struct roce_qp *qp, uint32_t idx)
 	return &qp->sq[idx & qp->sq_mask];
 }
 
-/* qp.c */
+/* qp_tx.c */
 /* Keep the QP on the timer list while PSNs are in flight or an RNR wait
  * runs, off it otherwise. */
 void roce_qp_arm(struct roce_qp *qp);
@@ -407,15 +439,6 @@ void roce_qp_arm(struct roce_qp *qp);
 void roce_qp_wake(struct roce_qp *qp);
 /* Anything for the requester or responder to send now? */
 bool roce_qp_wants_tx(const struct roce_qp *qp);
-void roce_qp_to_error(struct roce_qp *qp);
-void roce_qp_fail(struct roce_qp *qp, uint32_t wqe_idx, enum ibv_wc_status status);
-void roce_qp_migrate(struct roce_qp *qp, struct roce_port *port, uint32_t peer_ip);
-void roce_qp_complete_send(struct roce_qp *qp, struct roce_send_wqe *wqe,
-			   enum ibv_wc_status status);
-bool roce_qp_rq_pop(struct roce_qp *qp, struct roce_recv_wqe *rwqe);
-void roce_qp_complete_recv(struct roce_qp *qp, const struct roce_recv_wqe *rwqe,
-			   enum ibv_wc_status status, enum ibv_wc_opcode opcode, uint32_t byte_len,
-			   const struct roce_pkt *pkt);
 /* Every field of a frame this QP sends but the frame's own. */
 void roce_qp_pkt_fill(struct roce_qp *qp, struct roce_pkt *pkt,
 		      const struct rte_ether_addr *dst_mac);
@@ -435,6 +458,41 @@ roce_qp_pkt_init(struct roce_qp *qp, struct roce_pkt *pkt, uint8_t opcode, uint3
 /* May the QP send now? False while its neighbour's MAC is unknown (an ARP
  * request is sent when due): the QP is held, nothing is built to be lost. */
 bool roce_qp_path_ready(struct roce_qp *qp);
+/* Build @p pkt on the QP's header template in front of @p payload (NULL:
+ * none; taken over either way), stage it on the QP's port and count it
+ * under @p c: the one way requester and responder send. @return 0, or
+ * -ENOMEM (no mbuf: counted as tx_no_mbuf, nothing staged). Inline: it is
+ * on every data frame's path, and a call costs 1 % of the instructions. */
+static inline int
+roce_qp_xmit(struct roce_qp *qp, struct roce_pkt *pkt, struct rte_mbuf *payload,
+	     enum roce_counter c)
+{
+	struct roce_dev *dev = qp->dev;
+	struct rte_mbuf *m;
+
+	m = roce_mbuf_build(&roce_crc32_isal, dev->hdr_pool, &qp->tmpl, pkt, payload);
+	if (m == NULL) {
+		rte_pktmbuf_free(payload);
+		roce_count(dev, ROCE_CNT_TX_NO_MBUF);
+		return -ENOMEM;
+	}
+	roce_port_xmit(qp->port, m);
+	roce_count(dev, c);
+	return 0;
+}
+
+/* qp.c */
+void roce_qp_to_error(struct roce_qp *qp);
+void roce_qp_fail(struct roce_qp *qp, uint32_t wqe_idx, enum ibv_wc_status status);
+void roce_qp_migrate(struct roce_qp *qp, struct roce_port *port, uint32_t peer_ip);
+
+/* post.c */
+void roce_qp_complete_send(struct roce_qp *qp, struct roce_send_wqe *wqe,
+			   enum ibv_wc_status status);
+bool roce_qp_rq_pop(struct roce_qp *qp, struct roce_recv_wqe *rwqe);
+void roce_qp_complete_recv(struct roce_qp *qp, const struct roce_recv_wqe *rwqe,
+			   enum ibv_wc_status status, enum ibv_wc_opcode opcode, uint32_t byte_len,
+			   const struct roce_pkt *pkt);
 
 /* recv.c */
 void roce_recv(struct roce_port *port, struct rte_mbuf *m);

@@ -9,6 +9,7 @@
 #include <rte_ip.h>
 #include <rte_udp.h>
 
+#include "roce_byteorder.h"
 #include "roce_pkt.h"
 #include "roce_wire.h"
 
@@ -96,33 +97,6 @@ seg_copy(const struct roce_buf *seg, unsigned int nseg, uint32_t off, uint32_t l
 	}
 }
 
-static inline uint64_t
-get_be64(const void *p)
-{
-	rte_be64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return rte_be_to_cpu_64(v);
-}
-
-static inline uint32_t
-get_be32(const void *p)
-{
-	rte_be32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return rte_be_to_cpu_32(v);
-}
-
-static inline uint16_t
-get_be16(const void *p)
-{
-	rte_be16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return rte_be_to_cpu_16(v);
-}
-
 /* Decode the extension headers the opcode carries (IBTA 9.3). */
 static void
 decode_ext(const uint8_t *bth, const struct roce_opcode_info *info, struct roce_pkt *pkt)
@@ -131,29 +105,29 @@ decode_ext(const uint8_t *bth, const struct roce_opcode_info *info, struct roce_
 
 	if (info->mask & ROCE_OPF_RETH) {
 		h = bth + info->offset[ROCE_HDR_RETH];
-		pkt->reth.va = get_be64(h + offsetof(struct roce_reth, va));
-		pkt->reth.rkey = get_be32(h + offsetof(struct roce_reth, rkey));
-		pkt->reth.dma_len = get_be32(h + offsetof(struct roce_reth, dma_len));
+		pkt->reth.va = roce_get_be64(h + offsetof(struct roce_reth, va));
+		pkt->reth.rkey = roce_get_be32(h + offsetof(struct roce_reth, rkey));
+		pkt->reth.dma_len = roce_get_be32(h + offsetof(struct roce_reth, dma_len));
 	}
 	if (info->mask & ROCE_OPF_AETH) {
-		uint32_t v = get_be32(bth + info->offset[ROCE_HDR_AETH]);
+		uint32_t v = roce_get_be32(bth + info->offset[ROCE_HDR_AETH]);
 
 		pkt->aeth.syndrome = v >> 24;
 		pkt->aeth.msn = v & ROCE_24BIT_MASK;
 	}
 	if (info->mask & ROCE_OPF_ATMETH) {
 		h = bth + info->offset[ROCE_HDR_ATMETH];
-		pkt->atmeth.va = get_be64(h + offsetof(struct roce_atmeth, va));
-		pkt->atmeth.rkey = get_be32(h + offsetof(struct roce_atmeth, rkey));
-		pkt->atmeth.swap_add = get_be64(h + offsetof(struct roce_atmeth, swap_add));
-		pkt->atmeth.compare = get_be64(h + offsetof(struct roce_atmeth, compare));
+		pkt->atmeth.va = roce_get_be64(h + offsetof(struct roce_atmeth, va));
+		pkt->atmeth.rkey = roce_get_be32(h + offsetof(struct roce_atmeth, rkey));
+		pkt->atmeth.swap_add = roce_get_be64(h + offsetof(struct roce_atmeth, swap_add));
+		pkt->atmeth.compare = roce_get_be64(h + offsetof(struct roce_atmeth, compare));
 	}
 	if (info->mask & ROCE_OPF_ATMACK)
-		pkt->atmack_orig = get_be64(bth + info->offset[ROCE_HDR_ATMACK]);
+		pkt->atmack_orig = roce_get_be64(bth + info->offset[ROCE_HDR_ATMACK]);
 	if (info->mask & ROCE_OPF_IMMDT)
-		pkt->imm = get_be32(bth + info->offset[ROCE_HDR_IMMDT]);
+		pkt->imm = roce_get_be32(bth + info->offset[ROCE_HDR_IMMDT]);
 	if (info->mask & ROCE_OPF_IETH)
-		pkt->ieth_rkey = get_be32(bth + info->offset[ROCE_HDR_IETH]);
+		pkt->ieth_rkey = roce_get_be32(bth + info->offset[ROCE_HDR_IETH]);
 }
 
 /*
@@ -204,14 +178,14 @@ parse(const struct roce_parser *parser, const struct roce_buf *seg, unsigned int
 		return ROCE_PARSE_TOO_SHORT;
 	memcpy(&pkt->eth_dst, f, RTE_ETHER_ADDR_LEN);
 	memcpy(&pkt->eth_src, f + RTE_ETHER_ADDR_LEN, RTE_ETHER_ADDR_LEN);
-	ether_type = get_be16(f + 2 * RTE_ETHER_ADDR_LEN);
+	ether_type = roce_get_be16(f + 2 * RTE_ETHER_ADDR_LEN);
 	off = sizeof(struct rte_ether_hdr);
 	if (ether_type == RTE_ETHER_TYPE_VLAN) {
 		if (wlen < off + sizeof(struct rte_vlan_hdr))
 			return ROCE_PARSE_TOO_SHORT;
 		pkt->has_vlan = true;
-		pkt->vlan_tci = get_be16(f + off);
-		ether_type = get_be16(f + off + 2);
+		pkt->vlan_tci = roce_get_be16(f + off);
+		ether_type = roce_get_be16(f + off + 2);
 		off += sizeof(struct rte_vlan_hdr);
 	}
 	if (ether_type != RTE_ETHER_TYPE_IPV4)
@@ -250,12 +224,12 @@ parse(const struct roce_parser *parser, const struct roce_buf *seg, unsigned int
 	off += ihl;
 	if (wlen < off + sizeof(struct rte_udp_hdr))
 		return ROCE_PARSE_TOO_SHORT;
-	pkt->udp_sport = get_be16(f + off);
-	if (get_be16(f + off + 2) != ROCE_UDP_PORT)
+	pkt->udp_sport = roce_get_be16(f + off);
+	if (roce_get_be16(f + off + 2) != ROCE_UDP_PORT)
 		return foreign_or_corrupt(ip, ihl);
 	if (frag & RTE_IPV4_HDR_MF_FLAG)
 		return ROCE_PARSE_IP_FRAGMENT;
-	udp_len = get_be16(f + off + 4);
+	udp_len = roce_get_be16(f + off + 4);
 	if (udp_len != tot_len - ihl)
 		return ROCE_PARSE_BAD_UDP_LEN;
 	/* The UDP checksum is not checked: RoCEv2 senders set it to 0 (A17.4.3). */

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Queue pairs: creation, the state diagram of IBTA 10.3.1, posting work,
- * and the completion and flush rules of IBTA 10.8 and 11.4.
+ * Queue pairs: creation, the state diagram of IBTA 10.3.1 (modify, the
+ * move to ERR and its flush, connect), paths, and what the verbs API
+ * reads of a QP. Posting and completing work is roce_post.c; what a QP
+ * sends and when, roce_qp_tx.c.
  */
 #include <string.h>
 
@@ -9,6 +11,7 @@
 #include <rte_malloc.h>
 
 #include "roce_int.h"
+#include "roce_limits.h"
 
 #define MAX_WR		16384
 #define MAX_INLINE	1024
@@ -71,6 +74,18 @@ roce_qp_state(const struct roce_qp *qp)
 	return qp->state;
 }
 
+const char *
+roce_qp_state_str(enum ibv_qp_state state)
+{
+	static const char *const name[] = {
+		[IBV_QPS_RESET] = "RESET", [IBV_QPS_INIT] = "INIT", [IBV_QPS_RTR] = "RTR",
+		[IBV_QPS_RTS] = "RTS", [IBV_QPS_SQD] = "SQD", [IBV_QPS_SQE] = "SQE",
+		[IBV_QPS_ERR] = "ERR",
+	};
+
+	return (unsigned int)state < RTE_DIM(name) && name[state] != NULL ? name[state] : "?";
+}
+
 unsigned int
 roce_dev_qp_info(const struct roce_dev *dev, struct roce_qp_info *out, unsigned int n)
 {
@@ -100,7 +115,7 @@ qpn_alloc(struct roce_dev *dev, uint32_t want, uint32_t *qpn)
 	uint32_t i, n;
 
 	if (want != 0) {
-		if (want < 2 || want >= dev->max_qp)
+		if (want < ROCE_QPN_MIN || want >= dev->max_qp)
 			return -EINVAL;
 		if (dev->qp_table[want] != NULL)
 			return -EEXIST;
@@ -109,7 +124,7 @@ qpn_alloc(struct roce_dev *dev, uint32_t want, uint32_t *qpn)
 	}
 	for (i = 0; i < dev->max_qp; i++) {
 		n = (dev->next_qpn + i) & (dev->max_qp - 1);
-		if (n >= 2 && dev->qp_table[n] == NULL) {
+		if (n >= ROCE_QPN_MIN && dev->qp_table[n] == NULL) {
 			dev->next_qpn = n + 1;
 			*qpn = n;
 			return 0;
@@ -199,6 +214,7 @@ qp_unlive(struct roce_qp *qp)
 	if (qp->on_live_list) {
 		TAILQ_REMOVE(&qp->dev->live_qps, qp, live);
 		qp->on_live_list = false;
+		qp->dev->qps_changed = true;
 	}
 }
 
@@ -221,87 +237,7 @@ roce_destroy_qp(struct roce_qp *qp)
 	return 0;
 }
 
-/* ---- Completions ------------------------------------------------------ */
-
-static enum ibv_wc_opcode
-wc_opcode(enum ibv_wr_opcode op)
-{
-	switch (op) {
-	case IBV_WR_RDMA_WRITE:
-	case IBV_WR_RDMA_WRITE_WITH_IMM:
-		return IBV_WC_RDMA_WRITE;
-	case IBV_WR_RDMA_READ:
-		return IBV_WC_RDMA_READ;
-	case IBV_WR_ATOMIC_CMP_AND_SWP:
-		return IBV_WC_COMP_SWAP;
-	case IBV_WR_ATOMIC_FETCH_AND_ADD:
-		return IBV_WC_FETCH_ADD;
-	default:
-		return IBV_WC_SEND;
-	}
-}
-
-void
-roce_qp_complete_send(struct roce_qp *qp, struct roce_send_wqe *wqe, enum ibv_wc_status status)
-{
-	struct ibv_wc wc;
-
-	wqe->state = ROCE_WQE_DONE;
-	if (wqe->reread) {
-		wqe->reread = false;
-		qp->req.rereads--;
-	}
-	if (wqe->rd_atomic) {
-		wqe->rd_atomic = false;
-		qp->req.rd_atomic--;
-	}
-	/* Unsignaled WRs complete silently, errors never do (IBTA 10.8.3). */
-	if (status == IBV_WC_SUCCESS && !qp->sq_sig_all &&
-	    !(wqe->wr.send_flags & IBV_SEND_SIGNALED))
-		return;
-	memset(&wc, 0, sizeof(wc));
-	wc.wr_id = wqe->wr.wr_id;
-	wc.status = status;
-	wc.opcode = wc_opcode(wqe->wr.opcode);
-	wc.byte_len = wqe->length;
-	wc.qp_num = qp->qpn;
-	if (roce_cq_push(qp->send_cq, &wc) != 0 && qp->state != IBV_QPS_ERR)
-		roce_qp_to_error(qp);
-}
-
-void
-roce_qp_complete_recv(struct roce_qp *qp, const struct roce_recv_wqe *rwqe,
-		      enum ibv_wc_status status, enum ibv_wc_opcode opcode, uint32_t byte_len,
-		      const struct roce_pkt *pkt)
-{
-	struct ibv_wc wc;
-
-	memset(&wc, 0, sizeof(wc));
-	wc.wr_id = rwqe->wr_id;
-	wc.status = status;
-	wc.opcode = opcode;
-	wc.byte_len = byte_len;
-	wc.qp_num = qp->qpn;
-	wc.src_qp = qp->dest_qpn;
-	if (pkt != NULL && (pkt->info->mask & ROCE_OPF_IMMDT)) {
-		wc.wc_flags |= IBV_WC_WITH_IMM;
-		wc.imm_data = rte_cpu_to_be_32(pkt->imm);
-	} else if (pkt != NULL && (pkt->info->mask & ROCE_OPF_IETH)) {
-		wc.wc_flags |= IBV_WC_WITH_INV;
-		wc.invalidated_rkey = pkt->ieth_rkey;
-	}
-	if (roce_cq_push(qp->recv_cq, &wc) != 0 && qp->state != IBV_QPS_ERR)
-		roce_qp_to_error(qp);
-}
-
-bool
-roce_qp_rq_pop(struct roce_qp *qp, struct roce_recv_wqe *rwqe)
-{
-	if (qp->rq_head == qp->rq_tail)
-		return false;
-	*rwqe = qp->rq[qp->rq_tail++ & qp->rq_mask];
-	return true;
-}
+/* ---- To ERR ----------------------------------------------------------- */
 
 /*
  * IBTA 10.3.1 / 11.4: entering ERR completes every outstanding WR, in
@@ -393,13 +329,13 @@ modify_check(struct roce_qp *qp, const struct ibv_qp_attr *attr, int mask)
 		return -EINVAL;
 	if ((mask & IBV_QP_MAX_QP_RD_ATOMIC) && attr->max_rd_atomic > MAX_RD_ATOMIC)
 		return -EINVAL;
-	if ((mask & IBV_QP_RETRY_CNT) && attr->retry_cnt > 7)
+	if ((mask & IBV_QP_RETRY_CNT) && attr->retry_cnt > ROCE_RETRY_CNT_MAX)
 		return -EINVAL;
-	if ((mask & IBV_QP_RNR_RETRY) && attr->rnr_retry > 7)
+	if ((mask & IBV_QP_RNR_RETRY) && attr->rnr_retry > ROCE_RETRY_CNT_MAX)
 		return -EINVAL;
 	if ((mask & IBV_QP_MIN_RNR_TIMER) && attr->min_rnr_timer > 31)
 		return -EINVAL;
-	if ((mask & IBV_QP_TIMEOUT) && attr->timeout > 31)
+	if ((mask & IBV_QP_TIMEOUT) && attr->timeout > ROCE_ACK_TIMEOUT_MAX)
 		return -EINVAL;
 	return 0;
 }
@@ -521,6 +457,7 @@ roce_modify_qp(struct roce_qp *qp, struct ibv_qp_attr *attr, int mask)
 		qp->comp.progress_ns = qp->comp.data_ns = dev->now_ns;
 	qp->state = to;
 	qp->attr.qp_state = to;
+	dev->qps_changed = true;	/* for the telemetry snapshot */
 	qp->tmpl_valid = false;		/* addresses or path may have changed */
 	/* A new path in RTS: resend everything not yet acknowledged on it. */
 	if (path_change)
@@ -531,6 +468,46 @@ roce_modify_qp(struct roce_qp *qp, struct ibv_qp_attr *attr, int mask)
 		roce_req_rewind(qp, qp->comp.psn);
 	}
 	return 0;
+}
+
+int
+roce_qp_connect(struct roce_qp *qp, const struct roce_qp_conn *c)
+{
+	struct ibv_qp_attr attr;
+	int rc;
+
+	if (qp->state != IBV_QPS_RESET && qp->state != IBV_QPS_INIT)
+		return -EINVAL;
+	memset(&attr, 0, sizeof(attr));
+	attr.qp_state = IBV_QPS_INIT;
+	attr.port_num = c->port;
+	attr.qp_access_flags = c->access;
+	rc = roce_modify_qp(qp, &attr, INIT_MASK);
+	if (rc != 0)
+		return rc;
+	memset(&attr, 0, sizeof(attr));
+	attr.qp_state = IBV_QPS_RTR;
+	attr.path_mtu = c->path_mtu;
+	attr.dest_qp_num = c->dest_qpn;
+	attr.rq_psn = c->rq_psn;
+	attr.max_dest_rd_atomic = c->max_dest_rd_atomic;
+	attr.min_rnr_timer = c->min_rnr_timer;
+	attr.ah_attr.is_global = 1;
+	attr.ah_attr.grh.sgid_index = 1;
+	attr.ah_attr.grh.hop_limit = 64;
+	attr.ah_attr.port_num = c->port;
+	roce_gid_from_ipv4(&attr.ah_attr.grh.dgid, c->dest_ip);
+	rc = roce_modify_qp(qp, &attr, RTR_MASK);
+	if (rc != 0)
+		return rc;
+	memset(&attr, 0, sizeof(attr));
+	attr.qp_state = IBV_QPS_RTS;
+	attr.sq_psn = c->sq_psn;
+	attr.timeout = c->timeout;
+	attr.retry_cnt = c->retry_cnt;
+	attr.rnr_retry = c->rnr_retry;
+	attr.max_rd_atomic = c->max_rd_atomic;
+	return roce_modify_qp(qp, &attr, RTS_MASK);
 }
 
 int
@@ -567,7 +544,7 @@ roce_qp_migrate(struct roce_qp *qp, struct roce_port *port, uint32_t peer_ip)
 }
 
 int
-roce_qp_resync_responder(struct roce_qp *qp, uint32_t rq_psn)
+roce_qp_restart_responder(struct roce_qp *qp, uint32_t rq_psn)
 {
 	if (qp->state != IBV_QPS_RTS && qp->state != IBV_QPS_RTR)
 		return -EINVAL;
@@ -600,226 +577,4 @@ roce_query_qp(const struct roce_qp *qp, struct ibv_qp_attr *attr)
 	attr->rq_psn = qp->resp.psn;
 	attr->cap = qp->cap;
 	return 0;
-}
-
-/* ---- Posting ---------------------------------------------------------- */
-
-static bool
-opcode_supported(enum ibv_wr_opcode op)
-{
-	switch (op) {
-	case IBV_WR_SEND:
-	case IBV_WR_SEND_WITH_IMM:
-	case IBV_WR_SEND_WITH_INV:
-	case IBV_WR_RDMA_WRITE:
-	case IBV_WR_RDMA_WRITE_WITH_IMM:
-	case IBV_WR_RDMA_READ:
-	case IBV_WR_ATOMIC_CMP_AND_SWP:
-	case IBV_WR_ATOMIC_FETCH_AND_ADD:
-		return true;
-	default:
-		return false;
-	}
-}
-
-static int
-post_one_send(struct roce_qp *qp, const struct ibv_send_wr *wr)
-{
-	struct roce_send_wqe *wqe;
-	uint64_t length = 0;
-	int i;
-
-	if (!opcode_supported(wr->opcode) || wr->num_sge < 0 ||
-	    (uint32_t)wr->num_sge > qp->cap.max_send_sge)
-		return -EINVAL;
-	for (i = 0; i < wr->num_sge; i++)
-		length += wr->sg_list[i].length;
-	if (length > (1u << 31))
-		return -EINVAL;
-	/* An atomic returns 8 bytes into one local SGE (IBTA 9.4.5). */
-	if ((wr->opcode == IBV_WR_ATOMIC_CMP_AND_SWP || wr->opcode == IBV_WR_ATOMIC_FETCH_AND_ADD) &&
-	    (wr->num_sge != 1 || wr->sg_list[0].length != 8 ||
-	     (wr->wr.atomic.remote_addr & 7) != 0))
-		return -EINVAL;
-	if ((wr->send_flags & IBV_SEND_INLINE) &&
-	    (length > qp->cap.max_inline_data || wr->opcode == IBV_WR_RDMA_READ))
-		return -EINVAL;
-	if (qp->sq_head - qp->sq_tail > qp->sq_mask)
-		return -ENOMEM;
-
-	wqe = roce_sq_wqe(qp, qp->sq_head);
-	memset(wqe, 0, sizeof(*wqe));
-	wqe->wr = *wr;
-	wqe->wr.next = NULL;
-	wqe->wr.sg_list = NULL;
-	if (wr->num_sge > 0)
-		memcpy(wqe->sge, wr->sg_list, wr->num_sge * sizeof(wqe->sge[0]));
-	wqe->length = length;
-	wqe->state = ROCE_WQE_POSTED;
-	if (wr->send_flags & IBV_SEND_INLINE) {
-		uint8_t *p = qp->inline_slab + (size_t)(qp->sq_head & qp->sq_mask) *
-						   qp->cap.max_inline_data;
-
-		wqe->inline_buf = p;
-		for (i = 0; i < wr->num_sge; i++) {
-			memcpy(p, (const void *)(uintptr_t)wr->sg_list[i].addr,
-			       wr->sg_list[i].length);
-			p += wr->sg_list[i].length;
-		}
-	}
-	qp->sq_head++;
-	return 0;
-}
-
-int
-roce_post_send(struct roce_qp *qp, struct ibv_send_wr *wr, struct ibv_send_wr **bad_wr)
-{
-	int rc;
-
-	if (qp->state != IBV_QPS_RTS && qp->state != IBV_QPS_ERR) {
-		*bad_wr = wr;
-		return -EINVAL;
-	}
-	for (; wr != NULL; wr = wr->next) {
-		rc = post_one_send(qp, wr);
-		if (rc != 0) {
-			*bad_wr = wr;
-			return rc;
-		}
-		/* In ERR a WR is accepted and flushed at once (IBTA 11.4.1.1). */
-		if (qp->state == IBV_QPS_ERR) {
-			roce_qp_complete_send(qp, roce_sq_wqe(qp, qp->sq_tail), IBV_WC_WR_FLUSH_ERR);
-			qp->sq_cur = ++qp->sq_tail;
-		}
-	}
-	roce_qp_wake(qp);
-	return 0;
-}
-
-int
-roce_post_recv(struct roce_qp *qp, struct ibv_recv_wr *wr, struct ibv_recv_wr **bad_wr)
-{
-	struct roce_recv_wqe *rwqe;
-	uint64_t length;
-	int i;
-
-	for (; wr != NULL; wr = wr->next) {
-		if (qp->state == IBV_QPS_RESET || wr->num_sge < 0 ||
-		    (uint32_t)wr->num_sge > qp->cap.max_recv_sge) {
-			*bad_wr = wr;
-			return -EINVAL;
-		}
-		if (qp->rq_head - qp->rq_tail > qp->rq_mask ||
-		    qp->rq_head - qp->rq_tail >= RTE_MAX(qp->cap.max_recv_wr, 1u)) {
-			*bad_wr = wr;
-			return -ENOMEM;
-		}
-		rwqe = &qp->rq[qp->rq_head & qp->rq_mask];
-		rwqe->wr_id = wr->wr_id;
-		rwqe->num_sge = wr->num_sge;
-		if (wr->num_sge > 0)	/* a WR without SGEs may have no list at all */
-			memcpy(rwqe->sge, wr->sg_list, wr->num_sge * sizeof(rwqe->sge[0]));
-		for (length = 0, i = 0; i < wr->num_sge; i++)
-			length += wr->sg_list[i].length;
-		rwqe->length = RTE_MIN(length, UINT32_MAX);
-		qp->rq_head++;
-		if (qp->state == IBV_QPS_ERR) {
-			struct roce_recv_wqe flushed;
-
-			roce_qp_rq_pop(qp, &flushed);
-			roce_qp_complete_recv(qp, &flushed, IBV_WC_WR_FLUSH_ERR, IBV_WC_RECV, 0, NULL);
-		}
-	}
-	return 0;
-}
-
-/* ---- Frames a QP sends ------------------------------------------------ */
-
-void
-roce_qp_arm(struct roce_qp *qp)
-{
-	bool want = qp->on_live_list && qp->state == IBV_QPS_RTS &&
-		    (qp->comp.psn != qp->req.max_psn || qp->req.rnr_until_ns > qp->dev->now_ns);
-
-	if (want && !qp->on_armed_list) {
-		TAILQ_INSERT_TAIL(&qp->dev->armed_qps, qp, armed);
-		qp->on_armed_list = true;
-	} else if (!want && qp->on_armed_list) {
-		TAILQ_REMOVE(&qp->dev->armed_qps, qp, armed);
-		qp->on_armed_list = false;
-	}
-}
-
-void
-roce_qp_wake(struct roce_qp *qp)
-{
-	if (!qp->on_ready_list && qp->on_live_list) {
-		TAILQ_INSERT_TAIL(&qp->dev->ready_qps, qp, ready);
-		qp->on_ready_list = true;
-	}
-	roce_qp_arm(qp);
-}
-
-bool
-roce_qp_wants_tx(const struct roce_qp *qp)
-{
-	if (roce_resp_has_answers(qp))
-		return true;
-	if (qp->state != IBV_QPS_RTS || qp->dev->now_ns < qp->req.rnr_until_ns)
-		return false;
-	return qp->req.rereads != 0 ||
-	       (qp->sq_cur != qp->sq_head &&
-		roce_psn_diff(qp->req.psn, qp->comp.psn) < (int32_t)roce_window_size(&qp->win));
-}
-
-/* Every field of a frame this QP sends but the frame's own (opcode, PSN,
- * flags, lengths, extension headers). */
-void
-roce_qp_pkt_fill(struct roce_qp *qp, struct roce_pkt *pkt, const struct rte_ether_addr *dst_mac)
-{
-	struct roce_port *port = qp->port;
-
-	memset(pkt, 0, sizeof(*pkt));
-	pkt->eth_dst = *dst_mac;
-	pkt->eth_src = port->mac;
-	pkt->ip_src = port->ipv4;
-	pkt->ip_dst = qp->dest_ip;
-	pkt->ip_tos = qp->tos;
-	pkt->ip_ttl = qp->ttl;
-	pkt->ip_df = true;
-	pkt->udp_sport = qp->sport;
-	pkt->pkey = ROCE_DEFAULT_PKEY;
-	pkt->dqpn = qp->dest_qpn;
-}
-
-bool
-roce_qp_path_ready(struct roce_qp *qp)
-{
-	struct roce_port *port = qp->port;
-	struct rte_mbuf *arp_req = NULL;
-	struct rte_ether_addr mac;
-	int rc;
-
-	rc = roce_arp_resolve(&port->arp, qp->dest_ip, qp->dev->now_ns, &mac, &arp_req);
-	if (arp_req != NULL)
-		roce_port_xmit(port, arp_req);
-	if (rc == 0) {
-		qp->path_held = false;
-		/* The headers this QP's frames share, built again when the
-		 * path or the neighbour's address changed. */
-		if (!qp->tmpl_valid || !rte_is_same_ether_addr(&mac, &qp->tmpl_mac)) {
-			struct roce_pkt pkt;
-
-			roce_qp_pkt_fill(qp, &pkt, &mac);
-			roce_tmpl_init(&qp->tmpl, &pkt);
-			qp->tmpl_mac = mac;
-			qp->tmpl_valid = true;
-		}
-		return true;
-	}
-	if (!qp->path_held) {
-		qp->path_held = true;
-		roce_count(qp->dev, ROCE_CNT_TX_NEIGH_HOLD);
-	}
-	return false;
 }

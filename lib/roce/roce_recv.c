@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Receive: validate, then dispatch (IBTA 9.6, C9-4..C9-9 on what a
- * responder or requester may accept). ARP and ICMP go to roce_arp.c;
+ * responder or requester may accept). ARP and ICMP go to roce_neigh.c;
  * RoCEv2 frames to the QP's responder (requests) or completer (responses).
  * Every frame dropped here is counted by its reason.
  */

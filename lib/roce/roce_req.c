@@ -158,7 +158,7 @@ send_packet(struct roce_qp *qp, struct roce_send_wqe *wqe, uint32_t idx, uint32_
 	uint8_t opcode = req_opcode(wqe, idx, wqe->npkts);
 	const struct roce_opcode_info *info = roce_opcode_info(opcode);
 	uint32_t offset = idx * qp->mtu, len = 0;
-	struct rte_mbuf *payload = NULL, *m;
+	struct rte_mbuf *payload = NULL;
 	struct roce_pkt pkt;
 
 	roce_qp_pkt_init(qp, &pkt, opcode, psn);
@@ -204,14 +204,8 @@ send_packet(struct roce_qp *qp, struct roce_send_wqe *wqe, uint32_t idx, uint32_
 			return -ENOMEM;
 		}
 	}
-	m = roce_mbuf_build(&roce_crc32_isal, dev->hdr_pool, &qp->tmpl, &pkt, payload);
-	if (m == NULL) {
-		rte_pktmbuf_free(payload);
-		roce_count(dev, ROCE_CNT_TX_NO_MBUF);
+	if (roce_qp_xmit(qp, &pkt, payload, ROCE_CNT_REQ_PKTS) != 0)
 		return -ENOMEM;
-	}
-	roce_port_xmit(qp->port, m);
-	roce_count(dev, ROCE_CNT_REQ_PKTS);
 	if (roce_psn_lt(psn, qp->req.max_psn))
 		roce_count(dev, ROCE_CNT_REQ_RETRANSMITS);
 	roce_window_sent(&qp->win, psn, !roce_psn_lt(psn, qp->req.max_psn), pkt.ackreq,

@@ -17,18 +17,11 @@ static void
 send_ack_now(struct roce_qp *qp, uint8_t syndrome, uint32_t psn)
 {
 	struct roce_pkt pkt;
-	struct rte_mbuf *m;
 
 	roce_qp_pkt_init(qp, &pkt, ROCE_OP_ACK, psn);
 	pkt.aeth.syndrome = syndrome;
 	pkt.aeth.msn = qp->resp.msn;
-	m = roce_mbuf_build(&roce_crc32_isal, qp->dev->hdr_pool, &qp->tmpl, &pkt, NULL);
-	if (m == NULL) {
-		roce_count(qp->dev, ROCE_CNT_TX_NO_MBUF);
-		return;
-	}
-	roce_port_xmit(qp->port, m);
-	roce_count(qp->dev, ROCE_CNT_RESP_ACKS_SENT);
+	roce_qp_xmit(qp, &pkt, NULL, ROCE_CNT_RESP_ACKS_SENT);
 }
 
 /*
@@ -526,7 +519,7 @@ send_response(struct roce_qp *qp, struct roce_rd_atomic_res *res)
 	struct roce_dev *dev = qp->dev;
 	uint32_t idx = roce_psn_diff(res->next_psn, res->first_psn);
 	bool first = idx == 0, last = idx == res->npkts - 1;
-	struct rte_mbuf *payload = NULL, *m;
+	struct rte_mbuf *payload = NULL;
 	struct roce_pkt pkt;
 	uint64_t va = res->va + (uint64_t)idx * qp->mtu;
 	uint32_t len = 0;
@@ -568,17 +561,11 @@ send_response(struct roce_qp *qp, struct roce_rd_atomic_res *res)
 	pkt.aeth.msn = qp->resp.msn;
 	pkt.atmack_orig = res->orig;
 	pkt.payload_len = len;
-	m = roce_mbuf_build(&roce_crc32_isal, dev->hdr_pool, &qp->tmpl, &pkt, payload);
-	if (m == NULL) {
-		rte_pktmbuf_free(payload);
-		roce_count(dev, ROCE_CNT_TX_NO_MBUF);
+	if (roce_qp_xmit(qp, &pkt, payload, ROCE_CNT_RESP_READ_RESP_SENT) != 0)
 		return -ENOMEM;
-	}
-	roce_port_xmit(qp->port, m);
 	res->next_psn = roce_psn_add(res->next_psn, 1);
 	if (res->atomic || last)
 		res_sending(qp, res, false);
-	roce_count(dev, ROCE_CNT_RESP_READ_RESP_SENT);
 	return 0;
 }
 

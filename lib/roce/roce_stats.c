@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Counter names and the /roce/ telemetry endpoints. Telemetry callbacks
- * take no context, so devices register here; they only read counters.
+ * take no context, so devices register here. They run on the telemetry
+ * thread: /roce/stats reads counters (plain 64-bit loads, a poll behind at
+ * worst), /roce/qps the snapshot the owning lcore takes of its QPs.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_spinlock.h>
@@ -60,12 +63,6 @@ const char *const roce_counter_names[ROCE_CNT_NCOUNTERS] = {
 	[ROCE_CNT_PATH_MIGRATED] = "path_migrated",
 };
 static_assert(RTE_DIM(roce_counter_names) == ROCE_CNT_NCOUNTERS, "a name per counter");
-
-const char *
-roce_stats_name(unsigned int id)
-{
-	return id < ROCE_CNT_NCOUNTERS ? roce_counter_names[id] : NULL;
-}
 
 uint64_t
 roce_stats_get(const struct roce_dev *dev, const char *name)
@@ -144,45 +141,76 @@ telemetry_stats(const char *cmd __rte_unused, const char *params, struct rte_tel
 	return found == 0 && params != NULL && *params != '\0' ? -EINVAL : 0;
 }
 
+/*
+ * The owning lcore copies its live QPs for /roce/qps. A snapshot rather
+ * than a walk of the live list from the telemetry thread, which would race
+ * with the lcore creating and freeing QPs; refreshed by the lcore rather
+ * than on request, because a request would make telemetry wait for an
+ * lcore that may be busy, stalled or (in tests) the very thread asking.
+ * The lcore never waits: a reader holding the lock defers the refresh to
+ * the next poll.
+ */
+void
+roce_stats_snapshot_qps(struct roce_dev *dev)
+{
+	struct roce_qps_snapshot *snap = dev->qps_snap;
+	unsigned int n;
+
+	if (!rte_spinlock_trylock(&snap->lock))
+		return;
+	n = roce_dev_qp_info(dev, snap->qp, ROCE_QPS_SNAPSHOT_MAX);
+	snap->n = RTE_MIN(n, (unsigned int)ROCE_QPS_SNAPSHOT_MAX);
+	rte_spinlock_unlock(&snap->lock);
+	dev->qps_changed = false;
+	dev->qps_snap_ns = dev->now_ns;
+}
+
 static int
 telemetry_qps(const char *cmd __rte_unused, const char *params __rte_unused,
 	      struct rte_tel_data *d)
 {
-	static const char *const state_name[] = {
-		[IBV_QPS_RESET] = "RESET", [IBV_QPS_INIT] = "INIT", [IBV_QPS_RTR] = "RTR",
-		[IBV_QPS_RTS] = "RTS", [IBV_QPS_SQD] = "SQD", [IBV_QPS_SQE] = "SQE",
-		[IBV_QPS_ERR] = "ERR",
-	};
-	unsigned int i;
+	struct roce_qp_info *qp;
+	unsigned int i, k, n;
 	char key[48];
 
+	qp = malloc(ROCE_QPS_SNAPSHOT_MAX * sizeof(*qp));
+	if (qp == NULL)
+		return -ENOMEM;
 	rte_tel_data_start_dict(d);
 	rte_spinlock_lock(&telemetry.lock);
 	for (i = 0; i < ROCE_MAX_DEVS; i++) {
 		struct roce_dev *dev = telemetry.dev[i];
-		struct roce_qp *qp;
 
 		if (dev == NULL)
 			continue;
-		TAILQ_FOREACH(qp, &dev->live_qps, live) {
+		/* Copy out, then format: the lcore's refresh waits meanwhile. */
+		rte_spinlock_lock(&dev->qps_snap->lock);
+		n = dev->qps_snap->n;
+		memcpy(qp, dev->qps_snap->qp, n * sizeof(*qp));
+		rte_spinlock_unlock(&dev->qps_snap->lock);
+		for (k = 0; k < n; k++) {
 			struct rte_tel_data *q = rte_tel_data_alloc();
 
 			if (q == NULL)
 				break;
 			rte_tel_data_start_dict(q);
-			rte_tel_data_add_dict_string(q, "state", state_name[qp->state]);
-			rte_tel_data_add_dict_u64(q, "port", qp->port ? qp->port->num : 0);
-			rte_tel_data_add_dict_u64(q, "dest_qpn", qp->dest_qpn);
-			rte_tel_data_add_dict_u64(q, "sq_psn", qp->req.psn);
-			rte_tel_data_add_dict_u64(q, "unacked_psn", qp->comp.psn);
-			rte_tel_data_add_dict_u64(q, "rq_psn", qp->resp.psn);
-			rte_tel_data_add_dict_u64(q, "sq_outstanding", qp->sq_head - qp->sq_tail);
-			rte_tel_data_add_dict_u64(q, "rq_posted", qp->rq_head - qp->rq_tail);
-			snprintf(key, sizeof(key), "%s/%u", dev->name, qp->qpn);
-			rte_tel_data_add_dict_container(d, key, q, 0);
+			rte_tel_data_add_dict_string(q, "state", roce_qp_state_str(qp[k].state));
+			rte_tel_data_add_dict_u64(q, "port", qp[k].port);
+			rte_tel_data_add_dict_u64(q, "dest_qpn", qp[k].dest_qpn);
+			rte_tel_data_add_dict_u64(q, "sq_psn", qp[k].sq_psn);
+			rte_tel_data_add_dict_u64(q, "unacked_psn", qp[k].unacked_psn);
+			rte_tel_data_add_dict_u64(q, "rq_psn", qp[k].rq_psn);
+			rte_tel_data_add_dict_u64(q, "sq_outstanding", qp[k].sq_outstanding);
+			rte_tel_data_add_dict_u64(q, "rq_posted", qp[k].rq_posted);
+			snprintf(key, sizeof(key), "%s/%u", dev->name, qp[k].qpn);
+			if (rte_tel_data_add_dict_container(d, key, q, 0) != 0) {
+				rte_tel_data_free(q);	/* the reply is full */
+				break;
+			}
 		}
 	}
 	rte_spinlock_unlock(&telemetry.lock);
+	free(qp);
 	return 0;
 }
 

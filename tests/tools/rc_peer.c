@@ -205,7 +205,7 @@ setup(struct peer *p)
 	struct roce_qp_init_attr init = { .qp_num = QPN,
 					  .cap = { .max_send_wr = 64, .max_recv_wr = 64,
 						   .max_send_sge = 1, .max_recv_sge = 1 } };
-	struct ibv_qp_attr attr = { 0 };
+	struct roce_qp_conn conn;
 	struct roce_pd *pd;
 	int port;
 
@@ -232,33 +232,24 @@ setup(struct peer *p)
 	p->qp = roce_create_qp(pd, &init);
 	if (p->mr == NULL || p->qp == NULL)
 		return die("cannot create the region or the QP");
-	attr.qp_state = IBV_QPS_INIT;
-	attr.port_num = port;
-	attr.qp_access_flags = IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ |
-			       IBV_ACCESS_REMOTE_ATOMIC;
-	if (roce_modify_qp(p->qp, &attr, IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT |
-			   IBV_QP_ACCESS_FLAGS))
-		return die("modify to INIT failed");
-	attr.qp_state = IBV_QPS_RTR;
-	attr.path_mtu = IBV_MTU_1024;
-	attr.dest_qp_num = QPN;
-	attr.rq_psn = p->client ? SERVER_PSN : CLIENT_PSN;
-	attr.max_dest_rd_atomic = 4;
-	attr.min_rnr_timer = 1;
-	roce_gid_from_ipv4(&attr.ah_attr.grh.dgid, p->peer_ip);
-	if (roce_modify_qp(p->qp, &attr, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU |
-			   IBV_QP_DEST_QPN | IBV_QP_RQ_PSN | IBV_QP_MAX_DEST_RD_ATOMIC |
-			   IBV_QP_MIN_RNR_TIMER))
-		return die("modify to RTR failed");
-	attr.qp_state = IBV_QPS_RTS;
-	attr.sq_psn = p->client ? CLIENT_PSN : SERVER_PSN;
-	attr.timeout = 14;	/* 67 ms */
-	attr.retry_cnt = 7;
-	attr.rnr_retry = 7;
-	attr.max_rd_atomic = 4;
-	if (roce_modify_qp(p->qp, &attr, IBV_QP_STATE | IBV_QP_SQ_PSN | IBV_QP_TIMEOUT |
-			   IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY | IBV_QP_MAX_QP_RD_ATOMIC))
-		return die("modify to RTS failed");
+	conn = (struct roce_qp_conn){
+		.port = port,
+		.access = IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ |
+			  IBV_ACCESS_REMOTE_ATOMIC,
+		.path_mtu = IBV_MTU_1024,
+		.dest_ip = p->peer_ip,
+		.dest_qpn = QPN,
+		.rq_psn = p->client ? SERVER_PSN : CLIENT_PSN,
+		.sq_psn = p->client ? CLIENT_PSN : SERVER_PSN,
+		.max_rd_atomic = 4,
+		.max_dest_rd_atomic = 4,
+		.min_rnr_timer = 1,
+		.timeout = 14,	/* 67 ms */
+		.retry_cnt = 7,
+		.rnr_retry = 7,
+	};
+	if (roce_qp_connect(p->qp, &conn) != 0)
+		return die("cannot bring the QP up");
 	return 0;
 }
 

@@ -2,10 +2,8 @@
 /*
  * The transport's limits that a configuration must respect before any
  * device exists: QP numbers, memory keys, path attributes. Pure constants,
- * usable without EAL (a configuration loader checks against them).
- *
- * TODO(roce split): lib/roce/roce_dev.c still defines its own
- * DEFAULT_MAX_QP and MAX_MR; it should use these two.
+ * usable without EAL (a configuration loader checks against them). The
+ * transport itself takes them from here (roce_dev.c, roce_qp.c).
  */
 #ifndef ROCE_LIMITS_H
 #define ROCE_LIMITS_H

@@ -1,23 +1,26 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Neighbours of one port: answer ARP requests for our address (RFC 826),
- * resolve a peer's MAC with rate-limited requests, accept static entries,
- * and answer ICMP echo requests (RFC 792) so a user can ping the port.
+ * Neighbours of one port (private to lib/roce). roce_neigh.c: answer ARP
+ * requests for our address (RFC 826), resolve a peer's MAC with
+ * rate-limited requests, accept static entries. roce_echo.c: answer ICMP
+ * echo requests (RFC 792) so the port can be pinged, send requests and
+ * count their replies, keep the data of each neighbour's last request.
  * Single thread: the lcore that polls the port.
  */
-#ifndef ROCE_ARP_H
-#define ROCE_ARP_H
+#ifndef ROCE_NEIGH_H
+#define ROCE_NEIGH_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_ether.h>
 
+#include "roce_verbs.h"	/* ROCE_ECHO_DATA_MAX */
+
 struct rte_mbuf;
 struct rte_mempool;
 
 #define ROCE_ARP_ENTRIES 32
-#define ROCE_ARP_NOTE_MAX 32	/* bytes of echo data kept per neighbour */
 #define ROCE_ARP_RETRY_NS (100ull * 1000 * 1000)	/* one request per 100 ms */
 
 enum roce_neigh_state {
@@ -32,13 +35,14 @@ struct roce_neigh {
 	enum roce_neigh_state state;
 	struct rte_ether_addr mac;
 	uint64_t last_request_ns;
-	uint64_t echo_replies;		/* ICMP echo replies from it (link keepalives) */
+	uint64_t echo_replies;		/* ICMP echo replies from it */
 	uint64_t last_echo_ns;
-	/* The data of the last echo request it sent us: a keepalive may
-	 * carry a note (the CCM's boot QP epoch) outside any QP. */
-	uint8_t note[ROCE_ARP_NOTE_MAX];
-	uint8_t note_len;
-	uint64_t notes;			/* requests with a note received */
+	/* The data of the last echo request it sent us (the first
+	 * ROCE_ECHO_DATA_MAX bytes): a ping may carry a small message outside
+	 * any QP, such as a link keepalive's. */
+	uint8_t echo_data[ROCE_ECHO_DATA_MAX];
+	uint8_t echo_data_len;
+	uint64_t echo_data_count;	/* requests with data received */
 };
 
 enum roce_arp_counter {
@@ -47,7 +51,7 @@ enum roce_arp_counter {
 	ROCE_ARP_REPLY_RCVD,
 	ROCE_ARP_REQ_SENT,
 	ROCE_ARP_ICMP_ECHO,	/* echo requests answered */
-	ROCE_ARP_ICMP_REQ_SENT,	/* echo requests we sent (keepalives) */
+	ROCE_ARP_ICMP_REQ_SENT,	/* echo requests we sent */
 	ROCE_ARP_ICMP_REPLY_RCVD,	/* echo replies for us */
 	ROCE_ARP_IGNORED,	/* ARP/ICMP not for us */
 	ROCE_ARP_MALFORMED,	/* truncated or inconsistent */
@@ -105,24 +109,28 @@ struct rte_mbuf *roce_arp_input(struct roce_arp *arp, struct rte_mbuf *m, uint64
 int roce_arp_resolve(struct roce_arp *arp, uint32_t ipv4, uint64_t now_ns,
 		     struct rte_ether_addr *mac, struct rte_mbuf **request);
 
+/* ---- ICMP echo (roce_echo.c) ---- */
+
 /**
- * An ICMP echo request to @p ipv4 (identifier @p id, sequence @p seq), for
- * link keepalives; its reply is counted on the neighbour entry.
- * @return 0 with *frame set; -EAGAIN while the MAC is unresolved, with
- *   *frame set to an ARP request when one is due (else NULL); -ENOMEM.
+ * An ICMP echo request to @p ipv4 (identifier @p id, sequence @p seq)
+ * carrying @p len bytes of @p data (none: our clock, 8 bytes); its reply
+ * is counted on the neighbour entry.
+ * @return 0 with *frame set; -EINVAL if @p len exceeds ROCE_ECHO_DATA_MAX;
+ *   -EAGAIN while the MAC is unresolved, with *frame set to an ARP request
+ *   when one is due (else NULL); -ENOMEM.
  */
-int roce_arp_echo_request(struct roce_arp *arp, uint32_t ipv4, uint16_t id, uint16_t seq,
-			  const void *note, uint8_t note_len, uint64_t now_ns,
-			  struct rte_mbuf **frame);
+int roce_echo_request(struct roce_arp *arp, uint32_t ipv4, uint16_t id, uint16_t seq,
+		      const void *data, uint8_t len, uint64_t now_ns, struct rte_mbuf **frame);
 
 /**
  * The data of the last echo request @p ipv4 sent us (up to @p len bytes).
- * @return its length, 0 if none; *count (if not NULL) how many came.
+ * @return its length, 0 if none; *count (if not NULL): requests with data
+ *   received from it.
  */
-unsigned int roce_arp_echo_note(const struct roce_arp *arp, uint32_t ipv4, void *note,
-				unsigned int len, uint64_t *count);
+unsigned int roce_echo_data(const struct roce_arp *arp, uint32_t ipv4, void *data,
+			    unsigned int len, uint64_t *count);
 
 /** Echo replies received from @p ipv4 so far (0 if it is not a neighbour). */
-uint64_t roce_arp_echo_replies(const struct roce_arp *arp, uint32_t ipv4);
+uint64_t roce_echo_replies(const struct roce_arp *arp, uint32_t ipv4);
 
-#endif /* ROCE_ARP_H */
+#endif /* ROCE_NEIGH_H */

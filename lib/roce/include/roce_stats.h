@@ -29,9 +29,4 @@ uint64_t roce_stats_get(const struct roce_dev *dev, const char *name);
 /** Zero every counter (owning lcore only). */
 void roce_stats_reset(struct roce_dev *dev);
 
-/* Internal: called by roce_dev_create / roce_dev_destroy. */
-int roce_stats_register(struct roce_dev *dev);
-void roce_stats_unregister(struct roce_dev *dev);
-const char *roce_stats_name(unsigned int id);
-
 #endif /* ROCE_STATS_H */

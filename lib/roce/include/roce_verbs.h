@@ -6,8 +6,9 @@
  *
  * Threading: a device and everything created on it (PDs, MRs, CQs, QPs)
  * belong to the one lcore that calls roce_dev_poll(). Every function here
- * must be called from that lcore, except roce_dev_stats_read() and
- * telemetry, which only read counters.
+ * must be called from that lcore. Other threads read counters
+ * (roce_stats.h) and telemetry, which shows a copy of the QPs the lcore
+ * takes in its poll, never the QPs themselves.
  *
  * Errors: functions return 0 or a negative errno; constructors return NULL
  * and set rte_errno.
@@ -59,6 +60,8 @@ struct roce_port_conf {
 
 #define ROCE_MAX_PORTS 8
 #define ROCE_DEV_NAME_MAX 16
+/* Bytes of echo request data a port keeps per neighbour. */
+#define ROCE_ECHO_DATA_MAX 32
 
 /**
  * Create a device.
@@ -100,23 +103,30 @@ int roce_dev_poll(struct roce_dev *dev, uint64_t now_ns);
 int roce_dev_port_link(const struct roce_dev *dev, uint8_t port);
 
 /**
- * Send an ICMP echo request (a ping) to @p ipv4 through @p port; used as a
- * link keepalive. Resolves the MAC first if needed.
+ * Send an ICMP echo request (a ping, RFC 792) to @p ipv4 through @p port,
+ * carrying @p len bytes of @p data (0: 8 bytes of our clock). Its reply,
+ * counted by roce_dev_port_pongs(), shows the link works both ways; a
+ * port of ours at @p ipv4 keeps the data (roce_dev_port_echo_data()), so a
+ * ping can carry a small message outside any QP, such as a keepalive's.
+ * Resolves the MAC first if needed.
  * @return 0 when the request is staged, -EAGAIN while the address is being
- *   resolved, -EINVAL for a bad port, -ENOMEM.
+ *   resolved, -EINVAL for a bad port or @p len over ROCE_ECHO_DATA_MAX,
+ *   -ENOMEM.
  */
 int roce_dev_port_ping(struct roce_dev *dev, uint8_t port, uint32_t ipv4, uint16_t seq,
-		       const void *note, uint8_t note_len);
+		       const void *data, uint8_t len);
 
 /** Echo replies received on @p port from @p ipv4 so far. */
 uint64_t roce_dev_port_pongs(const struct roce_dev *dev, uint8_t port, uint32_t ipv4);
 
 /**
- * The note (echo data, at most 32 bytes) of the last ping @p ipv4 sent us
- * on @p port. @return its length, 0 if none; *count: pings with a note.
+ * The data of the last ICMP echo request @p ipv4 sent us on @p port (its
+ * first ROCE_ECHO_DATA_MAX bytes), up to @p len bytes into @p data.
+ * @return its length, 0 if none; *count (if not NULL): requests with data
+ *   received from @p ipv4.
  */
-unsigned int roce_dev_port_peer_note(const struct roce_dev *dev, uint8_t port, uint32_t ipv4,
-				     void *note, unsigned int len, uint64_t *count);
+unsigned int roce_dev_port_echo_data(const struct roce_dev *dev, uint8_t port, uint32_t ipv4,
+				     void *data, unsigned int len, uint64_t *count);
 
 /** Static neighbour on @p port: @p mac for @p ipv4, never resolved. */
 int roce_dev_set_neighbor(struct roce_dev *dev, uint8_t port, uint32_t ipv4,
@@ -153,7 +163,8 @@ struct roce_mr *roce_reg_mr(struct roce_pd *pd, void *addr, size_t length, unsig
 /**
  * As roce_reg_mr(), with the remote address the peer uses (@p iova, as
  * ibv_reg_mr_iova()) and a key fixed by the caller (@p key != 0), for
- * regions whose key both sides know in advance (the CCM's boot region).
+ * regions whose key both sides know in advance (a region read before any
+ * exchange, say).
  * @return NULL with rte_errno EEXIST if the key is taken.
  */
 struct roce_mr *roce_reg_mr_fixed(struct roce_pd *pd, void *addr, size_t length, uint64_t iova,
@@ -221,6 +232,35 @@ struct roce_qp *roce_create_qp(struct roce_pd *pd, const struct roce_qp_init_att
  */
 int roce_modify_qp(struct roce_qp *qp, struct ibv_qp_attr *attr, int attr_mask);
 
+/* What roce_qp_connect() needs to bring an RC QP up to its partner. */
+struct roce_qp_conn {
+	uint8_t port;			/* ours, 1-based, as ibv_qp_attr.port_num */
+	unsigned int access;		/* IBV_ACCESS_REMOTE_*: what the partner may do */
+	enum ibv_mtu path_mtu;
+	uint32_t dest_ip;		/* the partner's IPv4 address, host order */
+	uint32_t dest_qpn;
+	uint32_t rq_psn;		/* first PSN expected from the partner */
+	uint32_t sq_psn;		/* our first PSN */
+	uint8_t max_rd_atomic;		/* our READs and atomics outstanding at once */
+	uint8_t max_dest_rd_atomic;	/* the partner's READs and atomics kept at once */
+	uint8_t min_rnr_timer;		/* RNR NAK timer code we send (IBTA table 45) */
+	uint8_t timeout;		/* local ACK timeout, 4.096 us * 2^timeout; 0: never */
+	uint8_t retry_cnt;		/* 0..7 */
+	uint8_t rnr_retry;		/* 0..7; 7: forever */
+};
+
+/**
+ * Bring an RC QP from RESET or INIT to RTS, the three roce_modify_qp()
+ * steps an application makes after the out-of-band exchange: INIT (port,
+ * access), RTR (path, partner's QPN and first PSN, responder resources),
+ * RTS (our first PSN, timers, retries). The destination GID is the
+ * IPv4-mapped one (GID index 1 on Linux), hop limit 64.
+ * @return 0; -EINVAL if the QP is in neither RESET nor INIT or an attribute
+ *   is out of range, -ENOMEM. On error the QP stays in the last state it
+ *   reached (roce_qp_state() says which step failed).
+ */
+int roce_qp_connect(struct roce_qp *qp, const struct roce_qp_conn *conn);
+
 /** Current attributes and state. */
 int roce_query_qp(const struct roce_qp *qp, struct ibv_qp_attr *attr);
 
@@ -235,18 +275,25 @@ int roce_query_qp(const struct roce_qp *qp, struct ibv_qp_attr *attr);
 int roce_qp_set_peer_paths(struct roce_qp *qp, const uint32_t *ipv4, unsigned int n);
 
 /**
- * Start the responder half of an RTS QP afresh, expecting @p rq_psn next:
- * the requester half and its work stay as they are. Outside IBTA: for a
- * QP whose partner announced, by other means, that it restarted its
- * requester at @p rq_psn (the CCM's boot QP). @return 0, -EINVAL.
+ * Restart the responder half of an RTR or RTS QP: it expects @p rq_psn
+ * next and forgets the message in progress (a receive WR it had begun to
+ * fill goes back to the head of the receive queue, unused), the ACK or
+ * NAK it owed, and the READ and atomic results kept for duplicates. The
+ * requester half and its work stay as they are. Outside IBTA, where only
+ * RESET restarts a QP, and both halves at once: this is for a partner
+ * that restarted its requester alone, at @p rq_psn, and said so by other
+ * means (echo request data, say), so that neither side loses its work.
+ * @return 0, -EINVAL if the QP is not in RTR or RTS.
  */
-int roce_qp_resync_responder(struct roce_qp *qp, uint32_t rq_psn);
+int roce_qp_restart_responder(struct roce_qp *qp, uint32_t rq_psn);
 
 /** Destroy; outstanding WRs are dropped without completions. */
 int roce_destroy_qp(struct roce_qp *qp);
 
 uint32_t roce_qp_num(const struct roce_qp *qp);
 enum ibv_qp_state roce_qp_state(const struct roce_qp *qp);
+/** "RESET", "INIT", "RTR", "RTS", "SQD", "SQE", "ERR"; "?" for anything else. */
+const char *roce_qp_state_str(enum ibv_qp_state state);
 
 /* A QP as `show qp` and telemetry see it. */
 struct roce_qp_info {
@@ -300,5 +347,11 @@ roce_ack_timeout_ns(uint8_t timeout)
 
 /** RNR NAK timer code (IBTA table 45) in nanoseconds. */
 uint64_t roce_rnr_timer_ns(uint8_t code);
+
+/* ---- Former names ------------------------------------------------------
+ * Kept until lib/ccm uses the names above; nothing else may use them. */
+#define ROCE_ARP_NOTE_MAX ROCE_ECHO_DATA_MAX
+#define roce_dev_port_peer_note roce_dev_port_echo_data
+#define roce_qp_resync_responder roce_qp_restart_responder
 
 #endif /* ROCE_VERBS_H */
