@@ -85,6 +85,7 @@ int
 ccm_boot_qp_reset(struct ccm *ccm)
 {
 	struct ibv_qp_attr attr;
+	struct roce_qp_conn conn;
 	int l = ccm_link_for(ccm, 0);
 	uint32_t rq_psn;
 
@@ -105,34 +106,22 @@ ccm_boot_qp_reset(struct ccm *ccm)
 	memset(&attr, 0, sizeof(attr));
 	attr.qp_state = IBV_QPS_RESET;
 	roce_modify_qp(ccm->boot_qp, &attr, IBV_QP_STATE);
-	attr.qp_state = IBV_QPS_INIT;
-	attr.port_num = ccm->link[l].port;
-	attr.qp_access_flags = IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_WRITE;
-	if (roce_modify_qp(ccm->boot_qp, &attr, IBV_QP_STATE | IBV_QP_PKEY_INDEX | IBV_QP_PORT |
-			   IBV_QP_ACCESS_FLAGS) != 0)
-		return -EINVAL;
-	memset(&attr, 0, sizeof(attr));
-	attr.qp_state = IBV_QPS_RTR;
-	attr.path_mtu = ccm->conf.mtu;
-	attr.dest_qp_num = ccm->conf.boot_qpn;
-	attr.rq_psn = rq_psn;
-	attr.max_dest_rd_atomic = 4;
-	attr.min_rnr_timer = 1;
-	roce_gid_from_ipv4(&attr.ah_attr.grh.dgid, ccm->conf.link[l].peer_ip);
-	attr.ah_attr.port_num = ccm->link[l].port;
-	if (roce_modify_qp(ccm->boot_qp, &attr, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU |
-			   IBV_QP_DEST_QPN | IBV_QP_RQ_PSN | IBV_QP_MAX_DEST_RD_ATOMIC |
-			   IBV_QP_MIN_RNR_TIMER) != 0)
-		return -EINVAL;
-	memset(&attr, 0, sizeof(attr));
-	attr.qp_state = IBV_QPS_RTS;
-	attr.sq_psn = ccm_boot_psn(ccm->incarnation, ccm->boot_epoch);
-	attr.timeout = ccm->conf.ack_timeout;
-	attr.retry_cnt = ccm->conf.retry_cnt;
-	attr.rnr_retry = 7;		/* the partner's receives come when they come */
-	attr.max_rd_atomic = 4;
-	if (roce_modify_qp(ccm->boot_qp, &attr, IBV_QP_STATE | IBV_QP_SQ_PSN | IBV_QP_TIMEOUT |
-			   IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY | IBV_QP_MAX_QP_RD_ATOMIC) != 0)
+	conn = (struct roce_qp_conn){
+		.port = ccm->link[l].port,
+		.access = IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_WRITE,
+		.path_mtu = ccm->conf.mtu,
+		.dest_ip = ccm->conf.link[l].peer_ip,
+		.dest_qpn = ccm->conf.boot_qpn,
+		.rq_psn = rq_psn,
+		.sq_psn = ccm_boot_psn(ccm->incarnation, ccm->boot_epoch),
+		.max_rd_atomic = 4,
+		.max_dest_rd_atomic = 4,
+		.min_rnr_timer = 1,
+		.timeout = ccm->conf.ack_timeout,
+		.retry_cnt = ccm->conf.retry_cnt,
+		.rnr_retry = 7,		/* the partner's receives come when they come */
+	};
+	if (roce_qp_connect(ccm->boot_qp, &conn) != 0)
 		return -EINVAL;
 	ccm_qp_set_paths(ccm, ccm->boot_qp);
 	ccm->boot_qp_ready = true;
@@ -221,11 +210,11 @@ ccm_boot_note(const struct ccm *ccm, struct ccm_note_wire *w)
 void
 ccm_boot_peer_note_poll(struct ccm *ccm, unsigned int i)
 {
-	uint8_t buf[ROCE_ARP_NOTE_MAX];
+	uint8_t buf[ROCE_ECHO_DATA_MAX];
 	struct ccm_note note;
 	unsigned int len;
 
-	len = roce_dev_port_peer_note(ccm->dev, ccm->link[i].port, ccm->conf.link[i].peer_ip,
+	len = roce_dev_port_echo_data(ccm->dev, ccm->link[i].port, ccm->conf.link[i].peer_ip,
 				      buf, sizeof(buf), NULL);
 	if (len == 0 || ccm_note_decode(buf, len, ccm->conf.cluster_id, ccm->conf.peer_node_id,
 					&note) != CCM_PROTO_OK)
@@ -241,7 +230,7 @@ ccm_boot_peer_note_poll(struct ccm *ccm, unsigned int i)
 		(unsigned long)note.incarnation, note.boot_epoch);
 	ccm->peer_note = note;
 	ccm->peer_note_known = true;
-	roce_qp_resync_responder(ccm->boot_qp, ccm_boot_psn(note.incarnation, note.boot_epoch));
+	roce_qp_restart_responder(ccm->boot_qp, ccm_boot_psn(note.incarnation, note.boot_epoch));
 	if (ccm_peer_incarnation_check(ccm->state, ccm->peer_incarnation, note.incarnation) ==
 	    CCM_PEER_RESTARTED)
 		peer_restarted(ccm, note.incarnation);

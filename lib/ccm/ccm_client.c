@@ -297,31 +297,24 @@ ccm_client_ports_connect(struct ccm *ccm)
 		cl->remote_rkey = in->mem_rkey;
 		for (p = 0; p < cl->nports; p++) {
 			struct client_port *cp = &cl->port[p];
-			struct ibv_qp_attr attr;
+			const struct roce_qp_conn conn = {
+				.port = ccm->link[cp->link].port,
+				.access = IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ,
+				.path_mtu = ccm->conf.mtu,
+				.dest_ip = ccm->conf.link[cp->link].peer_ip,
+				.dest_qpn = in->qpn[p],
+				.rq_psn = in->psn[p],
+				.sq_psn = cp->psn,
+				.max_rd_atomic = 16,
+				.max_dest_rd_atomic = 16,
+				.min_rnr_timer = 1,
+				.timeout = ccm->conf.ack_timeout,
+				.retry_cnt = 7,
+				.rnr_retry = 7,
+			};
 
-			memset(&attr, 0, sizeof(attr));
-			attr.qp_state = IBV_QPS_RTR;
-			attr.path_mtu = ccm->conf.mtu;
-			attr.dest_qp_num = in->qpn[p];
-			attr.rq_psn = in->psn[p];
-			attr.max_dest_rd_atomic = 16;
-			attr.min_rnr_timer = 1;
-			roce_gid_from_ipv4(&attr.ah_attr.grh.dgid, ccm->conf.link[cp->link].peer_ip);
-			attr.ah_attr.port_num = ccm->link[cp->link].port;
-			if (roce_modify_qp(cp->qp, &attr, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU |
-					   IBV_QP_DEST_QPN | IBV_QP_RQ_PSN |
-					   IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER) != 0)
-				goto fail;
-			memset(&attr, 0, sizeof(attr));
-			attr.qp_state = IBV_QPS_RTS;
-			attr.sq_psn = cp->psn;
-			attr.timeout = ccm->conf.ack_timeout;
-			attr.retry_cnt = 7;
-			attr.rnr_retry = 7;
-			attr.max_rd_atomic = 16;
-			if (roce_modify_qp(cp->qp, &attr, IBV_QP_STATE | IBV_QP_SQ_PSN |
-					   IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |
-					   IBV_QP_MAX_QP_RD_ATOMIC) != 0)
+			/* From INIT, where the QP took its receives. */
+			if (roce_qp_connect(cp->qp, &conn) != 0)
 				goto fail;
 			ccm_qp_set_paths(ccm, cp->qp);
 		}

@@ -16,6 +16,7 @@
 
 #include <isa-l/crc.h>
 
+#include "roce_byteorder.h"
 #include "ccm_proto.h"
 
 /* ---- CRC-32 ----------------------------------------------------------- */
@@ -55,59 +56,6 @@ const char *
 ccm_proto_err_str(enum ccm_proto_err err)
 {
 	return (unsigned int)err < RTE_DIM(err_str) && err_str[err] ? err_str[err] : "?";
-}
-
-/* ---- byte order ------------------------------------------------------- */
-
-static inline uint16_t
-get_le16(const uint8_t *p)
-{
-	rte_le16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return rte_le_to_cpu_16(v);
-}
-
-static inline uint32_t
-get_le32(const uint8_t *p)
-{
-	rte_le32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return rte_le_to_cpu_32(v);
-}
-
-static inline uint64_t
-get_le64(const uint8_t *p)
-{
-	rte_le64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return rte_le_to_cpu_64(v);
-}
-
-static inline void
-put_le16(uint8_t *p, uint16_t x)
-{
-	rte_le16_t v = rte_cpu_to_le_16(x);
-
-	memcpy(p, &v, sizeof(v));
-}
-
-static inline void
-put_le32(uint8_t *p, uint32_t x)
-{
-	rte_le32_t v = rte_cpu_to_le_32(x);
-
-	memcpy(p, &v, sizeof(v));
-}
-
-static inline void
-put_le64(uint8_t *p, uint64_t x)
-{
-	rte_le64_t v = rte_cpu_to_le_64(x);
-
-	memcpy(p, &v, sizeof(v));
 }
 
 /* ---- names on the wire ------------------------------------------------ */
@@ -301,12 +249,12 @@ hello_put(const struct ccm_msg *msg, uint8_t *p)
 	const struct ccm_hello *h = &msg->u.hello;
 	unsigned int i;
 
-	put_le16(p + HELLO_VMIN, h->version_min);
-	put_le16(p + HELLO_VMAX, h->version_max);
+	roce_put_le16(p + HELLO_VMIN, h->version_min);
+	roce_put_le16(p + HELLO_VMAX, h->version_max);
 	put_name(p + HELLO_NAME, h->node_name);
 	p[HELLO_NB_LINKS] = h->nb_links;
 	for (i = 0; i < h->nb_links; i++)
-		put_le32(p + HELLO_LINK_IP + 4 * i, h->link_ip[i]);
+		roce_put_le32(p + HELLO_LINK_IP + 4 * i, h->link_ip[i]);
 }
 
 static enum ccm_proto_err
@@ -317,13 +265,13 @@ hello_get(const uint8_t *p, size_t len, struct ccm_msg *msg)
 
 	if (len != HELLO_LEN)
 		return CCM_PROTO_BAD_LENGTH;
-	h->version_min = get_le16(p + HELLO_VMIN);
-	h->version_max = get_le16(p + HELLO_VMAX);
+	h->version_min = roce_get_le16(p + HELLO_VMIN);
+	h->version_max = roce_get_le16(p + HELLO_VMAX);
 	h->nb_links = p[HELLO_NB_LINKS];
 	if (h->nb_links > CCM_MAX_LINKS || !get_name(h->node_name, p + HELLO_NAME))
 		return CCM_PROTO_BAD_FIELD;
 	for (i = 0; i < h->nb_links; i++)
-		h->link_ip[i] = get_le32(p + HELLO_LINK_IP + 4 * i);
+		h->link_ip[i] = roce_get_le32(p + HELLO_LINK_IP + 4 * i);
 	return CCM_PROTO_OK;
 }
 
@@ -360,9 +308,9 @@ clients_put(const struct ccm_msg *msg, uint8_t *p)
 		const struct ccm_client_info *ci = &c->client[i];
 		uint8_t *e = p + LIST_HDR_LEN + i * CL_LEN;
 
-		put_le16(e + CL_ID, ci->client_id);
-		put_le16(e + CL_NPORTS, ci->nports);
-		put_le64(e + CL_MEM_BYTES, ci->mem_bytes);
+		roce_put_le16(e + CL_ID, ci->client_id);
+		roce_put_le16(e + CL_NPORTS, ci->nports);
+		roce_put_le64(e + CL_MEM_BYTES, ci->mem_bytes);
 		put_name(e + CL_NAME, ci->name);
 	}
 }
@@ -382,9 +330,9 @@ clients_get(const uint8_t *p, size_t len, struct ccm_msg *msg)
 		struct ccm_client_info *ci = &c->client[i];
 		const uint8_t *e = p + LIST_HDR_LEN + i * CL_LEN;
 
-		ci->client_id = get_le16(e + CL_ID);
-		ci->nports = get_le16(e + CL_NPORTS);
-		ci->mem_bytes = get_le64(e + CL_MEM_BYTES);
+		ci->client_id = roce_get_le16(e + CL_ID);
+		ci->nports = roce_get_le16(e + CL_NPORTS);
+		ci->mem_bytes = roce_get_le64(e + CL_MEM_BYTES);
 		if (ci->nports > CCM_MAX_CLIENT_PORTS || !get_name(ci->name, e + CL_NAME))
 			return CCM_PROTO_BAD_FIELD;
 	}
@@ -436,17 +384,17 @@ ports_put(const struct ccm_msg *msg, uint8_t *p)
 	for (i = 0; i < pt->count; i++) {
 		const struct ccm_client_ports *cp = &pt->client[i];
 
-		put_le16(e + PC_ID, cp->client_id);
-		put_le16(e + PC_NPORTS, cp->nports);
+		roce_put_le16(e + PC_ID, cp->client_id);
+		roce_put_le16(e + PC_NPORTS, cp->nports);
 		put_name(e + PC_NAME, cp->name);
-		put_le32(e + PC_MEM_RKEY, cp->mem_rkey);
-		put_le64(e + PC_MEM_IOVA, cp->mem_iova);
-		put_le64(e + PC_MEM_LEN, cp->mem_len);
+		roce_put_le32(e + PC_MEM_RKEY, cp->mem_rkey);
+		roce_put_le64(e + PC_MEM_IOVA, cp->mem_iova);
+		roce_put_le64(e + PC_MEM_LEN, cp->mem_len);
 		for (j = 0; j < cp->nports; j++) {
 			uint8_t *port = e + PC_LEN + j * PORT_LEN;
 
-			put_le32(port + PORT_QPN, cp->qpn[j]);
-			put_le32(port + PORT_PSN, cp->psn[j]);
+			roce_put_le32(port + PORT_QPN, cp->qpn[j]);
+			roce_put_le32(port + PORT_PSN, cp->psn[j]);
 		}
 		e += ports_entry_len(cp->nports);
 	}
@@ -468,7 +416,7 @@ ports_get(const uint8_t *p, size_t len, struct ccm_msg *msg)
 
 		if (len - off < PC_LEN)
 			return CCM_PROTO_BAD_LENGTH;
-		need = ports_entry_len(get_le16(p + off + PC_NPORTS));
+		need = ports_entry_len(roce_get_le16(p + off + PC_NPORTS));
 		if (len - off < need)
 			return CCM_PROTO_BAD_LENGTH;
 		off += need;
@@ -485,18 +433,18 @@ ports_get(const uint8_t *p, size_t len, struct ccm_msg *msg)
 		struct ccm_client_ports *cp = &pt->client[i];
 		const uint8_t *e = p + off;
 
-		cp->client_id = get_le16(e + PC_ID);
-		cp->nports = get_le16(e + PC_NPORTS);
+		cp->client_id = roce_get_le16(e + PC_ID);
+		cp->nports = roce_get_le16(e + PC_NPORTS);
 		if (cp->nports > CCM_MAX_CLIENT_PORTS || !get_name(cp->name, e + PC_NAME))
 			return CCM_PROTO_BAD_FIELD;
-		cp->mem_rkey = get_le32(e + PC_MEM_RKEY);
-		cp->mem_iova = get_le64(e + PC_MEM_IOVA);
-		cp->mem_len = get_le64(e + PC_MEM_LEN);
+		cp->mem_rkey = roce_get_le32(e + PC_MEM_RKEY);
+		cp->mem_iova = roce_get_le64(e + PC_MEM_IOVA);
+		cp->mem_len = roce_get_le64(e + PC_MEM_LEN);
 		for (j = 0; j < cp->nports; j++) {
 			const uint8_t *port = e + PC_LEN + j * PORT_LEN;
 
-			cp->qpn[j] = get_le32(port + PORT_QPN);
-			cp->psn[j] = get_le32(port + PORT_PSN);
+			cp->qpn[j] = roce_get_le32(port + PORT_QPN);
+			cp->psn[j] = roce_get_le32(port + PORT_PSN);
 			if (cp->qpn[j] > QP_24BIT_MAX || cp->psn[j] > QP_24BIT_MAX)
 				return CCM_PROTO_BAD_FIELD;
 		}
@@ -542,7 +490,7 @@ terminate_size(const struct ccm_msg *msg __rte_unused)
 static void
 terminate_put(const struct ccm_msg *msg, uint8_t *p)
 {
-	put_le16(p + TERM_REASON, msg->u.terminate.reason);
+	roce_put_le16(p + TERM_REASON, msg->u.terminate.reason);
 }
 
 static enum ccm_proto_err
@@ -550,7 +498,7 @@ terminate_get(const uint8_t *p, size_t len, struct ccm_msg *msg)
 {
 	if (len != TERM_LEN)
 		return CCM_PROTO_BAD_LENGTH;
-	msg->u.terminate.reason = get_le16(p + TERM_REASON);
+	msg->u.terminate.reason = roce_get_le16(p + TERM_REASON);
 	return term_reason_valid(msg->u.terminate.reason) ? CCM_PROTO_OK : CCM_PROTO_BAD_FIELD;
 }
 
@@ -571,8 +519,8 @@ refuse_size(const struct ccm_msg *msg __rte_unused)
 static void
 refuse_put(const struct ccm_msg *msg, uint8_t *p)
 {
-	put_le16(p + REFUSE_VMIN, msg->u.refuse.version_min);
-	put_le16(p + REFUSE_VMAX, msg->u.refuse.version_max);
+	roce_put_le16(p + REFUSE_VMIN, msg->u.refuse.version_min);
+	roce_put_le16(p + REFUSE_VMAX, msg->u.refuse.version_max);
 }
 
 static enum ccm_proto_err
@@ -580,8 +528,8 @@ refuse_get(const uint8_t *p, size_t len, struct ccm_msg *msg)
 {
 	if (len != REFUSE_LEN)
 		return CCM_PROTO_BAD_LENGTH;
-	msg->u.refuse.version_min = get_le16(p + REFUSE_VMIN);
-	msg->u.refuse.version_max = get_le16(p + REFUSE_VMAX);
+	msg->u.refuse.version_min = roce_get_le16(p + REFUSE_VMIN);
+	msg->u.refuse.version_max = roce_get_le16(p + REFUSE_VMAX);
 	if (msg->u.refuse.version_min > msg->u.refuse.version_max)
 		return CCM_PROTO_BAD_FIELD;
 	return CCM_PROTO_OK;
@@ -689,7 +637,7 @@ ccm_msg_encode(const struct ccm_msg *msg, void *buf, size_t cap)
 	memset(p + HDR_LEN, 0, len - HDR_LEN);	/* reserved bytes */
 	if (t->put)
 		t->put(msg, p + HDR_LEN);
-	put_le32(p + HDR_CSUM_OFF, ccm_crc32(p, len));
+	roce_put_le32(p + HDR_CSUM_OFF, ccm_crc32(p, len));
 	return (int)len;
 }
 

@@ -348,10 +348,4 @@ roce_ack_timeout_ns(uint8_t timeout)
 /** RNR NAK timer code (IBTA table 45) in nanoseconds. */
 uint64_t roce_rnr_timer_ns(uint8_t code);
 
-/* ---- Former names ------------------------------------------------------
- * Kept until lib/ccm uses the names above; nothing else may use them. */
-#define ROCE_ARP_NOTE_MAX ROCE_ECHO_DATA_MAX
-#define roce_dev_port_peer_note roce_dev_port_echo_data
-#define roce_qp_resync_responder roce_qp_restart_responder
-
 #endif /* ROCE_VERBS_H */
