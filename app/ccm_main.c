@@ -18,7 +18,7 @@
 #include <rte_ethdev.h>
 #include <rte_pdump.h>
 
-#include "ccm_app.h"
+#include "app.h"
 
 static struct app *the_app;	/* for the signal handler only */
 

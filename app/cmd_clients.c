@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ccm_app.h"
+#include "app.h"
 #include "perf_stats.h"
 
 #define APPEND_MAX	65536		/* bytes per record from the console */

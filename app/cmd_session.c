@@ -12,7 +12,7 @@
 
 #include <rte_ethdev.h>
 
-#include "ccm_app.h"
+#include "app.h"
 #include "roce_fault.h"
 
 #define STATS_MAX	256

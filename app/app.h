@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The application's objects, built by ccm_main.c from the configuration. */
-#ifndef CCM_APP_H
-#define CCM_APP_H
+#ifndef APP_H
+#define APP_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "ccm.h"
 #include "app_config.h"
-#include "ccm_lcore.h"
+#include "app_lcore.h"
 #include "failover.h"
 #include "nvram_shadow.h"
 
@@ -27,7 +27,7 @@ struct app {
 };
 
 /*
- * Console (ccm_console.c, docs/console.md). Each module brings a table of
+ * Console (app_console.c, docs/console.md). Each module brings a table of
  * commands; a line is matched against the names word by word, the longest
  * name wins, and the remaining words are the command's arguments.
  * run() returns 0 or -errno; a script stops at the first failure.
@@ -40,7 +40,7 @@ struct app_cmd {
 	int (*run)(struct app *app, int argc, char **argv);
 };
 
-extern const struct app_cmd app_cmds_general[];	/* ccm_console.c */
+extern const struct app_cmd app_cmds_general[];	/* app_console.c */
 extern const struct app_cmd app_cmds_session[];	/* cmd_session.c */
 extern const struct app_cmd app_cmds_clients[];	/* cmd_clients.c */
 
@@ -58,7 +58,7 @@ int app_console_wait(struct app *app, uint64_t ms, bool (*done)(struct app *app,
 int app_parse_u64(const char *s, uint64_t max, uint64_t *out);
 
 /* The CCM as the console and --stats show it: a snapshot taken on the
- * CCM's lcore, which owns it (ccm_stats.c). */
+ * CCM's lcore, which owns it (app_stats.c). */
 struct app_ccm_view {
 	enum ccm_state state;
 	uint32_t session;
@@ -75,11 +75,11 @@ struct app_ccm_view {
 /** Fill @p v on the CCM's lcore (from the main lcore). @return 0, -errno. */
 int app_ccm_view(struct app *app, struct app_ccm_view *v);
 
-/* Statistics (ccm_stats.c): the periodic line, and /app/node telemetry. */
+/* Statistics (app_stats.c): the periodic line, and /app/node telemetry. */
 void app_stats_print(struct app *app);
 int app_telemetry_register(struct app *app);
 
-/* Called on the failover lcore (ccm_ha.c): at takeover, replay the
+/* Called on the failover lcore (app_ha.c): at takeover, replay the
  * partner's NVRAM; at giveback, stop serving its work; fenced (the partner
  * holds ours), or given back. */
 void app_takeover(void *arg);
@@ -87,4 +87,4 @@ void app_giveback(void *arg);
 void app_fence(void *arg, bool fenced);
 void app_discard(void *arg);
 
-#endif /* CCM_APP_H */
+#endif /* APP_H */

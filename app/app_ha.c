@@ -9,7 +9,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "ccm_app.h"
+#include "app.h"
 
 struct replay_out {
 	struct app *app;

@@ -18,7 +18,7 @@
 #include <cmdline_rdline.h>
 #include <cmdline_socket.h>
 
-#include "ccm_app.h"
+#include "app.h"
 
 #define CONSOLE_MAX_WORDS	16
 #define CONSOLE_LINE_LEN	512

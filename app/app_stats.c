@@ -11,7 +11,7 @@
 #include <rte_common.h>
 #include <rte_telemetry.h>
 
-#include "ccm_app.h"
+#include "app.h"
 
 static struct app *telemetry_app;	/* telemetry callbacks take no context */
 

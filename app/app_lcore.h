@@ -8,8 +8,8 @@
  * Objects belong to the lcore of their role; other threads (the console)
  * reach them with app_call(), which runs a function on that lcore.
  */
-#ifndef CCM_LCORE_H
-#define CCM_LCORE_H
+#ifndef APP_LCORE_H
+#define APP_LCORE_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -63,4 +63,4 @@ int app_loops_poll_others(struct app_loops *loops, enum app_role skip);
 
 uint64_t app_now_ns(void);
 
-#endif /* CCM_LCORE_H */
+#endif /* APP_LCORE_H */

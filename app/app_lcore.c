@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Lcore loops and cross-lcore calls (ccm_lcore.h). */
+/* Lcore loops and cross-lcore calls (app_lcore.h). */
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
@@ -10,7 +10,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 
-#include "ccm_lcore.h"
+#include "app_lcore.h"
 
 const char *const app_role_names[APP_ROLE_N] = {
 	[APP_ROLE_CCM] = "ccm", [APP_ROLE_FAILOVER] = "failover", [APP_ROLE_NVRAM] = "nvram",
