@@ -52,6 +52,18 @@ eal=(--no-huge -m 256 --no-pci --log-level=lib.eal:error --log-level=roce:warnin
 # port is started (ccm's build): a client that connects in between is
 # refused for good. Start clients when the server's node says it is up
 # (its first line, OUT) and listens.
+start_node() {  # NODE CPU ROLE TAG SCRIPT [OPTION...]: in the background,
+    # on both memif links as ROLE, output in $work/TAG.out and .err; $node_pid
+    local node=$1 cpu=$2 role=$3 tag=$4 script=$5
+    shift 5
+    "$ccm" "${eal[@]}" --lcores=0@"$cpu" --file-prefix="ap$tag$$" \
+        --vdev="net_memif0,role=$role,socket=$work/l0.sock" \
+        --vdev="net_memif1,role=$role,socket=$work/l1.sock" -- \
+        --config "$work/ccm.yaml" --node "$node" --script "$script" "$@" \
+        >"$work/$tag.out" 2>"$work/$tag.err" &
+    node_pid=$!
+    pids+=("$node_pid")
+}
 wait_socks() {  # OUT
     for _ in $(seq 1 400); do
         grep -q "^ccm: node " "$1" 2>/dev/null && listening "$work/l0.sock" &&
@@ -150,21 +162,11 @@ EOF
 
 # b is the memif server of both links: it starts first (a memif client
 # does not retry a connection).
-"$ccm" "${eal[@]}" --lcores=0@1 --file-prefix="apb$$" \
-    --vdev="net_memif0,role=server,socket=$work/l0.sock" \
-    --vdev="net_memif1,role=server,socket=$work/l1.sock" -- \
-    --config "$work/ccm.yaml" --node b --script "$work/b.script" \
-    --replay-out "$work/replayed.txt" >"$work/b.out" 2>"$work/b.err" &
-bpid=$!
-pids+=("$bpid")
+start_node b 1 server b "$work/b.script" --replay-out "$work/replayed.txt"
+bpid=$node_pid
 wait_socks "$work/b.out"
-"$ccm" "${eal[@]}" --lcores=0@0 --file-prefix="apa$$" \
-    --vdev="net_memif0,role=client,socket=$work/l0.sock" \
-    --vdev="net_memif1,role=client,socket=$work/l1.sock" -- \
-    --config "$work/ccm.yaml" --node a --script "$work/a.script" \
-    >"$work/a.out" 2>"$work/a.err" &
-apid=$!
-pids+=("$apid")
+start_node a 0 client a "$work/a.script"
+apid=$node_pid
 
 for _ in $(seq 1 600); do
     grep -q "a: all mirrored" "$work/a.out" 2>/dev/null && break
@@ -252,22 +254,12 @@ wait partner UP 10000
 sleep 100
 quit
 EOF
-"$ccm" "${eal[@]}" --lcores=0@0 --file-prefix="apa2$$" \
-    --vdev="net_memif0,role=server,socket=$work/l0.sock" \
-    --vdev="net_memif1,role=server,socket=$work/l1.sock" -- \
-    --config "$work/ccm.yaml" --node a --script "$work/a2.script" \
-    >"$work/a2.out" 2>"$work/a2.err" &
-apid=$!
-pids+=("$apid")
+start_node a 0 server a2 "$work/a2.script"
+apid=$node_pid
 wait_socks "$work/a2.out"
 sleep 1   # node a probes alone for a while
-"$ccm" "${eal[@]}" --lcores=0@1 --file-prefix="apb2$$" \
-    --vdev="net_memif0,role=client,socket=$work/l0.sock" \
-    --vdev="net_memif1,role=client,socket=$work/l1.sock" -- \
-    --config "$work/ccm.yaml" --node b --script "$work/b2.script" \
-    >"$work/b2.out" 2>"$work/b2.err" &
-bpid=$!
-pids+=("$bpid")
+start_node b 1 client b2 "$work/b2.script"
+bpid=$node_pid
 wait "$bpid"
 rc=$?
 [ "$rc" -eq 0 ] || fail "node b (started second) exit $rc"
@@ -318,21 +310,12 @@ nvram verify
 echo b3: verified
 EOF
 start_a3() {
-    "$ccm" "${eal[@]}" --lcores=0@0 --file-prefix="apa3$$" \
-        --vdev="net_memif0,role=server,socket=$work/l0.sock" \
-        --vdev="net_memif1,role=server,socket=$work/l1.sock" -- \
-        --config "$work/ccm.yaml" --node a --script "$work/a3.script" \
-        >"$work/a3.out" 2>"$work/a3.err" &
-    apid=$!
-    pids+=("$apid")
+    start_node a 0 server a3 "$work/a3.script"
+    apid=$node_pid
 }
 start_b3() {  # SCRIPT OUT
-    "$ccm" "${eal[@]}" --lcores=0@1 --file-prefix="apb3$$" \
-        --vdev="net_memif0,role=client,socket=$work/l0.sock" \
-        --vdev="net_memif1,role=client,socket=$work/l1.sock" -- \
-        --config "$work/ccm.yaml" --node b --script "$1" >"$work/$2.out" 2>"$work/$2.err" &
-    bpid=$!
-    pids+=("$bpid")
+    start_node b 1 client "$2" "$1"
+    bpid=$node_pid
 }
 wait_for() {  # FILE TEXT
     for _ in $(seq 1 300); do
@@ -415,20 +398,11 @@ nvram append 50 64
 show failover
 echo b5: serves again
 EOF
-"$ccm" "${eal[@]}" --lcores=0@0 --file-prefix="apa5$$" \
-    --vdev="net_memif0,role=server,socket=$work/l0.sock" \
-    --vdev="net_memif1,role=server,socket=$work/l1.sock" -- \
-    --config "$work/ccm.yaml" --node a --script "$work/a5.script" \
-    --replay-out "$work/replayed5.txt" >"$work/a5.out" 2>"$work/a5.err" &
-apid=$!
-pids+=("$apid")
+start_node a 0 server a5 "$work/a5.script" --replay-out "$work/replayed5.txt"
+apid=$node_pid
 wait_socks "$work/a5.out"
-"$ccm" "${eal[@]}" --lcores=0@1 --file-prefix="apb5$$" \
-    --vdev="net_memif0,role=client,socket=$work/l0.sock" \
-    --vdev="net_memif1,role=client,socket=$work/l1.sock" -- \
-    --config "$work/ccm.yaml" --node b --script "$work/b5.script" >"$work/b5.out" 2>"$work/b5.err" &
-bpid=$!
-pids+=("$bpid")
+start_node b 1 client b5 "$work/b5.script"
+bpid=$node_pid
 wait_for "$work/b5.out" "b5: serves again"
 wait_for "$work/a5.out" "a5: gave back"
 grep -q "appended 100 record(s) of 64 bytes: 100 mirrored" "$work/b5.out" ||
@@ -480,19 +454,11 @@ sleep 2000
 show failover
 echo b6: done
 EOF
-"$ccm" "${eal[@]}" --lcores=0@1 --file-prefix="apb6$$" \
-    --vdev="net_memif0,role=server,socket=$work/l0.sock" \
-    --vdev="net_memif1,role=server,socket=$work/l1.sock" -- \
-    --config "$work/ccm.yaml" --node b --script "$work/b6.script" >"$work/b6.out" 2>"$work/b6.err" &
-bpid=$!
-pids+=("$bpid")
+start_node b 1 server b6 "$work/b6.script"
+bpid=$node_pid
 wait_socks "$work/b6.out"
-"$ccm" "${eal[@]}" --lcores=0@0 --file-prefix="apa6$$" \
-    --vdev="net_memif0,role=client,socket=$work/l0.sock" \
-    --vdev="net_memif1,role=client,socket=$work/l1.sock" -- \
-    --config "$work/ccm.yaml" --node a --script "$work/a6.script" >"$work/a6.out" 2>"$work/a6.err" &
-apid=$!
-pids+=("$apid")
+start_node a 0 client a6 "$work/a6.script"
+apid=$node_pid
 wait_for "$work/a6.out" "a6: 200 appended"
 kill -STOP "$apid"
 for _ in $(seq 1 100); do
