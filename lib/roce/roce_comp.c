@@ -356,11 +356,11 @@ read_keep_ahead(struct roce_qp *qp, uint32_t idx, struct roce_send_wqe *wqe,
 	return true;
 }
 
-/* Is the response ending @p wqe kept ahead of its gap? */
+/* Is the response at @p psn of the WR at @p idx kept ahead of its gap? */
 static bool
-read_last_kept(const struct roce_qp *qp, uint32_t idx, const struct roce_send_wqe *wqe)
+ooo_kept(const struct roce_qp *qp, uint32_t idx, uint32_t psn)
 {
-	int32_t off = roce_psn_diff(wqe_last_psn(wqe), qp->comp.ooo.base);
+	int32_t off = roce_psn_diff(psn, qp->comp.ooo.base);
 
 	return qp->comp.ooo.used && qp->comp.ooo.wqe_idx == idx && off >= 0 &&
 	       (uint32_t)off <= qp->comp.ooo.high &&
@@ -389,20 +389,13 @@ read_stream_ended(struct roce_send_wqe *wqe)
 static void
 read_catch_up(struct roce_qp *qp, uint32_t idx, struct roce_send_wqe *wqe)
 {
-	int32_t off = 0;
-
 	if (!qp->comp.ooo.used || qp->comp.ooo.wqe_idx != idx)
 		return;
-	while (wqe->resp_bytes < wqe->length) {
-		uint32_t psn = roce_wqe_resp_psn(qp, wqe);
-
-		off = roce_psn_diff(psn, qp->comp.ooo.base);
-		if (off < 0 || (uint32_t)off > qp->comp.ooo.high ||
-		    !(qp->comp.ooo.bits[off / 64] & (1ull << (off % 64))))
-			break;
-		wqe->resp_bytes += read_chunk(qp, wqe, psn);
-	}
-	if (wqe->resp_bytes == wqe->length || off > (int32_t)qp->comp.ooo.high)
+	while (wqe->resp_bytes < wqe->length && ooo_kept(qp, idx, roce_wqe_resp_psn(qp, wqe)))
+		wqe->resp_bytes += read_chunk(qp, wqe, roce_wqe_resp_psn(qp, wqe));
+	if (wqe->resp_bytes == wqe->length ||
+	    roce_psn_diff(roce_wqe_resp_psn(qp, wqe), qp->comp.ooo.base) >
+	    (int32_t)qp->comp.ooo.high)
 		qp->comp.ooo.used = false;
 }
 
@@ -459,7 +452,7 @@ comp_read_resp(struct roce_qp *qp, const struct roce_pkt *pkt, const struct rte_
 			advance(qp, qp->comp.psn);
 		if (last)
 			read_stream_ended(wqe);
-		rd_atomic_lost(qp, wqe, last || read_last_kept(qp, idx, wqe) ? 0 : 1);
+		rd_atomic_lost(qp, wqe, last || ooo_kept(qp, idx, wqe_last_psn(wqe)) ? 0 : 1);
 		return;
 	}
 	if (place_response(qp, wqe, m, pkt, wqe->resp_bytes, pkt->payload_len) != 0) {
