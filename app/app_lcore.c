@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Lcore loops and cross-lcore calls (app_lcore.h). */
 #include <errno.h>
-#include <sched.h>
 #include <string.h>
 #include <time.h>
 
@@ -11,13 +10,11 @@
 #include <rte_malloc.h>
 
 #include "app_lcore.h"
+#include "idle_backoff.h"
 
 const char *const app_role_names[APP_ROLE_N] = {
 	[APP_ROLE_CCM] = "ccm", [APP_ROLE_FAILOVER] = "failover", [APP_ROLE_NVRAM] = "nvram",
 };
-
-#define IDLE_YIELDS	64	/* idle rounds that only yield */
-#define IDLE_SLEEP_NS	50000	/* then 50 us naps */
 
 struct call {
 	int (*fn)(void *arg);
@@ -33,7 +30,7 @@ struct loop {
 	void *obj[APP_ROLE_N];
 	unsigned int nroles;
 	struct call call;	/* one at a time, from the main lcore */
-	unsigned int idle_rounds;
+	struct idle_backoff idle;
 };
 
 struct app_loops {
@@ -105,21 +102,11 @@ round_once(struct loop *l)
 	return work;
 }
 
+/* Poll-mode, but sharing the cores: spin, then yield, then nap. */
 static void
 back_off(struct loop *l, bool idle)
 {
-	if (!idle) {
-		l->idle_rounds = 0;
-		return;
-	}
-	/* Poll-mode, but sharing the cores: yield at first, then nap. */
-	if (++l->idle_rounds < IDLE_YIELDS) {
-		sched_yield();
-	} else {
-		struct timespec ts = { .tv_nsec = IDLE_SLEEP_NS };
-
-		nanosleep(&ts, NULL);
-	}
+	idle_backoff(&l->idle, idle, idle ? app_now_ns() : 0);
 }
 
 static int

@@ -344,6 +344,10 @@ START_TEST(latency_figures)
 	ck_assert_double_eq_tol(lat.t_stdev, sqrt((1000.0 * 1000.0 - 1) / 12.0), 1e-6);
 	ck_assert_double_eq_tol(lat.p99, 990.0, 1e-9);
 	ck_assert_double_eq_tol(lat.p999, 999.0, 1e-9);
+	/* The plotted distribution: the sample at each permille. */
+	for (i = 0; i < PERF_LAT_CDF_N; i++)
+		ck_assert_double_eq_tol(lat.cdf[i], perf_lat_cdf_permille[i], 1e-9);
+	ck_assert_double_eq_tol(lat.cdf[PERF_LAT_CDF_N - 1], lat.t_max, 1e-9);
 	/* Half round trips. */
 	ns[0] = 10000;
 	ck_assert_int_eq(perf_lat_compute(&lat, 8, ns, 1, 0.5), 0);

@@ -159,7 +159,23 @@ START_TEST(spurious_timer_gives_the_window_back)
 }
 END_TEST
 
-/* The window never exceeds twice the bandwidth-delay product measured. */
+/* One loss episode, acknowledged past at once: the window halves, the
+ * episode counts in the loss rate. @return the next PSN. */
+static uint32_t
+one_loss(struct roce_window *w, uint32_t psn, uint64_t *now)
+{
+	roce_window_loss(w, psn, false);
+	*now += 10 * US;
+	roce_window_acked(w, roce_psn_add(psn, 1), 1, *now);
+	return roce_psn_add(psn, 1);
+}
+
+/*
+ * A path that loses caps the window at twice the bandwidth-delay product
+ * measured, or what the loss rate allows if that is more; a path that has
+ * not lost has no cap below the maximum: a polled peer's round trip grows
+ * with the window, so the BDP measured there undersells the path.
+ */
 START_TEST(capped_near_the_bandwidth_delay_product)
 {
 	struct roce_window w;
@@ -168,20 +184,74 @@ START_TEST(capped_near_the_bandwidth_delay_product)
 	int i;
 
 	roce_window_init(&w);
-	/* 30 PSNs per 10 us round trip, never more: the path holds 30. */
+	/* 30 PSNs per 10 us round trip: the path holds 30, but nothing lost. */
 	for (i = 0; i < 40; i++)
 		psn = round_trip(&w, psn, 30, &now, 10 * US);
+	ck_assert_uint_eq(roce_window_size(&w), ROCE_WINDOW_MAX);
+	/* Losses, one per 60 PSNs: the rate allows 60 / ROCE_LOSS_BUDGET, less
+	 * than twice the BDP, so the BDP caps. */
+	for (i = 0; i < 40; i++) {
+		psn = one_loss(&w, psn, &now);
+		psn = round_trip(&w, psn, 30, &now, 10 * US);
+		psn = round_trip(&w, psn, 29, &now, 10 * US);
+	}
 	ck_assert_uint_eq(roce_window_size(&w), 60);
 	/* A queue builds (twice the round trip for the same delivery): the
 	 * estimate is by the lowest round trip, so the cap stays. */
 	for (i = 0; i < 40; i++)
 		psn = round_trip(&w, psn, 30, &now, 20 * US);
 	ck_assert_uint_le(roce_window_size(&w), 60);
-	/* A path that holds little never caps below the floor. */
+	/* A path that holds little never caps below the floor (a loss in 20
+	 * PSNs allows 10, the BDP 2). */
 	roce_window_init(&w);
-	for (i = 0; i < 40; i++)
+	psn = one_loss(&w, psn, &now);
+	for (i = 0; i < 20; i++)
 		psn = round_trip(&w, psn, 1, &now, 10 * US);
 	ck_assert_uint_eq(roce_window_size(&w), ROCE_WINDOW_CAP_FLOOR);
+}
+END_TEST
+
+/* Rare losses allow more than the BDP: 1 / (ROCE_LOSS_BUDGET x rate). */
+START_TEST(rare_losses_allow_a_wider_window)
+{
+	struct roce_window w;
+	uint64_t now = 0;
+	uint32_t psn = 0;
+	int i;
+
+	roce_window_init(&w);
+	/* One loss per 400 PSNs, 10 per 10 us round trip (BDP 10). */
+	for (i = 0; i < 200; i++) {
+		if (i % 40 == 0)
+			psn = one_loss(&w, psn, &now);
+		psn = round_trip(&w, psn, 10, &now, 10 * US);
+	}
+	ck_assert_uint_ge(roce_window_size(&w), 400 / ROCE_LOSS_BUDGET - 10);
+	ck_assert_uint_le(roce_window_size(&w), 400 / ROCE_LOSS_BUDGET + 10);
+	/* Then none for a few spans: the rate decays, the cap lifts. */
+	for (i = 0; i < 8 * ROCE_LOSS_SPAN / 10; i++)
+		psn = round_trip(&w, psn, 10, &now, 10 * US);
+	ck_assert_uint_eq(roce_window_size(&w), ROCE_WINDOW_MAX);
+}
+END_TEST
+
+/* A timer proven spurious is no loss in the rate either. */
+START_TEST(spurious_timer_is_not_a_loss)
+{
+	struct roce_window w;
+	uint64_t now = 0;
+	uint32_t psn = 0, before;
+	int i;
+
+	roce_window_init(&w);
+	for (i = 0; i < 40; i++)
+		psn = round_trip(&w, psn, 10, &now, 10 * US);
+	before = roce_window_size(&w);
+	roce_window_loss(&w, roce_psn_add(psn, 10), true);
+	roce_window_timer_undoable(&w, psn, before);
+	ck_assert(roce_window_acked(&w, roce_psn_add(psn, 10), 10, now + 10 * US));
+	ck_assert_uint_eq(w.rate_losses, 0);
+	ck_assert_uint_ge(roce_window_size(&w), before);
 }
 END_TEST
 
@@ -270,6 +340,8 @@ main(void)
 	tcase_add_test(tc, loss_halves_once_per_window);
 	tcase_add_test(tc, timer_loss_drops_to_minimum_and_regrows);
 	tcase_add_test(tc, capped_near_the_bandwidth_delay_product);
+	tcase_add_test(tc, rare_losses_allow_a_wider_window);
+	tcase_add_test(tc, spurious_timer_is_not_a_loss);
 	tcase_add_test(tc, timer_backs_off_and_resends_four_times_per_ibta_timeout);
 	tcase_add_test(tc, sample_ends_at_its_answer);
 	tcase_add_test(tc, psn_wrap);

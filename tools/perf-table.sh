@@ -4,7 +4,7 @@
 # Reproduce docs/perf.md's comparison table in one run: each figure of ours
 # measured alternately with its baseline (A B A B ...), on this machine, now.
 #
-#   tools/perf-table.sh [--rounds N] [--smoke] [BUILD_DIR]
+#   tools/perf-table.sh [--rounds N] [--smoke] [--only SECTIONS] [--plots DIR] [BUILD_DIR]
 #
 #   transport  ccm-perf WRITE / READ goodput, 4 KiB messages, against
 #              dpdk-testpmd txonly -> rxonly over the same pair with frames of
@@ -24,27 +24,39 @@
 #              p99 with 1 % dropped on every link of both nodes against none
 #   failover   bench_failover (link cut -> traffic resumed), ha-sigkill
 #              (partner death -> takeover)
+#   sweep      once: WRITE goodput over vhost at 64 B to 1 MiB against raw
+#              frames of the same size (the 64-byte message rate against raw
+#              64-byte frames/s), and 16 QPs against 1; with gnuplot, PNGs of
+#              goodput against size and of the latency distribution in DIR
+#              (default BUILD_DIR/perf-plots)
 #   profile    perf record (cpu-clock) of the WRITE client: where time goes
 #
 # One core per node: node/server side on CPU 1, client side on CPU 0.
 # Each comparison prints every round, then the median of the per-round
 # ratios with their min..max. --smoke: one short round of each (CI).
+# --only: a comma-separated list of the sections above (default: all).
 set -uo pipefail
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build="$src/build-bench"
 rounds=5
 smoke=false
+only=all
+plots=
 while (($# > 0)); do
 	case "$1" in
 	--rounds) rounds=$2; shift 2 ;;
 	--smoke) smoke=true; rounds=1; shift ;;
-	-h | --help) sed -n '4,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--only) only=$2; shift 2 ;;
+	--plots) plots=$2; shift 2 ;;
+	-h | --help) sed -n '4,33p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) build=$1; shift ;;
 	esac
 done
 
 die() { echo "perf-table: $*" >&2; exit 1; }
+want() { [ "$only" = all ] || [[ ",$only," == *",$1,"* ]]; }
+plots=${plots:-$build/perf-plots}
 [ "$(id -u)" -eq 0 ] || die "needs root (network namespaces for the kernel-TCP baseline)"
 command -v dpdk-testpmd >/dev/null || die "dpdk-testpmd missing (Debian package dpdk)"
 if [ ! -f "$build/build.ninja" ]; then
@@ -67,7 +79,9 @@ tcp_listening() { grep -q ":$(printf '%04X' "$1") 00000000:0000 0A" /proc/net/tc
 
 iters_bw=$($smoke && echo 20000 || echo 500000)
 iters_lat=$($smoke && echo 2000 || echo 50000)
-records=$($smoke && echo 300 || echo 3000)
+# 20,000 records: a shorter run measures the first pass's start-up as much
+# as the mirroring (either side's rate rose by half from 3,000 to 20,000).
+records=$($smoke && echo 300 || echo 20000)
 iters_loss=$($smoke && echo 100 || echo 2000)
 secs=$($smoke && echo 4 || echo 6)
 missing=0	# measurements that produced no figure
@@ -143,9 +157,11 @@ raw_pps() {
 		awk '{a[NR] = $1} END {print NR ? a[int((NR + 1) / 2)] : 0}'
 }
 
+# ccm_bw VERB [SIZE [ITERS [OPTION...]]]: goodput in bytes/s.
 ccm_bw() {
-	local verb=$1
-	local common=(--verb "$verb" --bw --size 4096 --iters "$iters_bw" --local-ip)
+	local verb=$1 size=${2:-4096} iters=${3:-$iters_bw}
+	shift $(($# < 3 ? $# : 3))
+	local common=(--verb "$verb" --bw --size "$size" --iters "$iters" "$@" --local-ip)
 	pair "bw-$verb" "$build/app/ccm-perf" "$build/app/ccm-perf" \
 		--server "${common[@]}" 10.66.0.1 -- --client 127.0.0.1 "${common[@]}" 10.66.0.2 --json ||
 		{ echo 0; return; }
@@ -188,7 +204,20 @@ ccm_lat() {
 # Two ccm nodes (config/ccm.yaml): a appends $records x 4 KiB, b mirrors.
 # Prints "appends_per_s p99_us".
 # With an argument SPEC, every link of both nodes gets fault_rx SPEC.
+# A vCPU of this machine stalls now and then for longer than the demo's
+# partner timeout (8 ms): the other node then takes over or runs on alone,
+# as it should, and the run measured no mirroring. Such a run is counted,
+# said, and run again (twice at most); $work/nvram.reruns counts them (the
+# function runs in a subshell).
 ccm_nvram() {
+	local try
+	for try in 1 2 3; do
+		ccm_nvram_once "$@" && return
+		echo "$try" >>"$work/nvram.reruns"
+	done
+	echo "0 0"
+}
+ccm_nvram_once() {
 	local config=$src/config/ccm.yaml
 	rm -f /dev/shm/ccm-a.nvram /dev/shm/ccm-a.shadow /dev/shm/ccm-b.nvram /dev/shm/ccm-b.shadow \
 		/dev/shm/ccm-mailbox /tmp/ccm-l0.sock /tmp/ccm-l1.sock
@@ -214,9 +243,16 @@ ccm_nvram() {
 		--config "$config" --node a --script "$work/a.script" >"$work/na" 2>&1
 	kill $bpid 2>/dev/null
 	wait $bpid 2>/dev/null
+	# A session lost during the run (a stalled vCPU, say) leaves appends
+	# in local NVRAM only: that run measured no mirroring.
+	if ! grep -qE "appended $records record.*, 0 in local NVRAM only" "$work/na"; then
+		echo "perf-table: NVRAM run without every append mirrored, run again:" \
+			"$(grep -E '^(appended|error)' "$work/na" | tr '\n' ' ')" >&2
+		return 1
+	fi
 	grep -E 'appends/s; latency' "$work/na" |
 		sed -E 's/^ *([0-9]+) appends\/s; latency p50 [0-9.]+ us, p99 ([0-9.]+) us.*/\1 \2/' |
-		grep -E '^[0-9]+ [0-9.]+$' || echo "0 0"
+		grep -E '^[0-9]+ [0-9.]+$'
 }
 
 tcp_nvram() {
@@ -249,32 +285,50 @@ echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(git -C "$src" describe --always --dirty
 
 # ---- transport ----------------------------------------------------------------
 # transport DEV FRAME PAYLOAD: one table on one device pair.
+# The raw memif pair runs in one of two modes from one round to the next
+# (about 5 or about 14 Mpps of 1082-byte frames here, docs/perf.md): rounds
+# are also summed up by the raw side's mode, above or below FAST_PPS.
+fast_pps=9000000
 transport() {
 	dev=$1
-	local frame=$2 payload=$3
+	local frame=$2 payload=$3 mode
 	echo "## transport over $dev: 4 KiB messages, goodput / (raw $frame-byte frames/s x $payload B)"
 	: >"$work/r.write"; : >"$work/r.read"
+	: >"$work/r.write.fast"; : >"$work/r.read.fast"; : >"$work/r.write.slow"; : >"$work/r.read.slow"
 	for r in $(seq 1 "$rounds"); do
 		if ((r % 2)); then raw=$(raw_pps "$frame"); w=$(ccm_bw write); rd=$(ccm_bw read)
 		else rd=$(ccm_bw read); w=$(ccm_bw write); raw=$(raw_pps "$frame"); fi
-		awk -v w="$w" -v rd="$rd" -v raw="$raw" -v r="$r" -v p="$payload" 'BEGIN {
-			printf "round %d: raw %.2f Mpps (%.0f MB/s of payload); WRITE %.0f MB/s (%.3f); READ %.0f MB/s (%.3f)\n",
-				r, raw / 1e6, raw * p / 1048576, w / 1048576, raw ? w / (raw * p) : 0,
+		mode=$(awk -v raw="$raw" -v f=$fast_pps 'BEGIN { print (raw > f ? "fast" : "slow") }')
+		awk -v w="$w" -v rd="$rd" -v raw="$raw" -v r="$r" -v p="$payload" -v m="$mode" 'BEGIN {
+			printf "round %d: raw %.2f Mpps (%s; %.0f MB/s of payload); WRITE %.0f MB/s (%.3f); READ %.0f MB/s (%.3f)\n",
+				r, raw / 1e6, m, raw * p / 1048576, w / 1048576, raw ? w / (raw * p) : 0,
 				rd / 1048576, raw ? rd / (raw * p) : 0 }'
 		for v in "$raw" "$w" "$rd"; do [ "${v:-0}" != 0 ] || missing=$((missing + 1)); done
-		awk -v x="$w" -v raw="$raw" -v p="$payload" 'BEGIN { if (raw) print x / (raw * p) }' >>"$work/r.write"
-		awk -v x="$rd" -v raw="$raw" -v p="$payload" 'BEGIN { if (raw) print x / (raw * p) }' >>"$work/r.read"
+		awk -v x="$w" -v raw="$raw" -v p="$payload" 'BEGIN { if (raw) print x / (raw * p) }' |
+			tee -a "$work/r.write.$mode" >>"$work/r.write"
+		awk -v x="$rd" -v raw="$raw" -v p="$payload" 'BEGIN { if (raw) print x / (raw * p) }' |
+			tee -a "$work/r.read.$mode" >>"$work/r.read"
 	done
-	echo "WRITE / raw over $dev: $(median_spread <"$work/r.write")   (target 0.70)"
-	echo "READ / raw over $dev:  $(median_spread <"$work/r.read")   (target 0.60)"
+	echo "WRITE / raw over $dev: $(median_spread <"$work/r.write")   (target 0.85)"
+	echo "READ / raw over $dev:  $(median_spread <"$work/r.read")   (target 0.70)"
+	if [ $dev = memif ]; then
+		for mode in slow fast; do
+			[ -s "$work/r.write.$mode" ] || continue
+			echo "  rounds with raw memif $mode ($(wc -l <"$work/r.write.$mode")):" \
+				"WRITE $(median_spread <"$work/r.write.$mode"), READ $(median_spread <"$work/r.read.$mode")"
+		done
+	fi
 }
 # Our WRITE frames: Ethernet 14 + IPv4 20 + UDP 8 + BTH 12 + payload + ICRC 4
 # (MIDDLE at MTU 1024; ONLY, with RETH 16, at MTU 4096).
-transport memif 1082 1024
-transport vhost 4170 4096
+if want transport; then
+	transport memif 1082 1024
+	transport vhost 4170 4096
+fi
 dev=memif
 
 # ---- latency -----------------------------------------------------------------
+if want latency; then
 echo "## latency: median half round trip, 8-byte WRITE vs raw 82-byte ping-pong"
 : >"$work/r.lat"
 for r in $(seq 1 "$rounds"); do
@@ -282,10 +336,14 @@ for r in $(seq 1 "$rounds"); do
 	echo "round $r: raw $raw us, ccm-perf WRITE $ours us"
 	for v in "$raw" "$ours"; do [ "${v:-0}" != 0 ] || missing=$((missing + 1)); done
 	awk -v a="$ours" -v b="$raw" 'BEGIN { if (b > 0) print a / b }' >>"$work/r.lat"
+	# The distribution of the last round, for the plot.
+	cp "$work/lat.c" "$work/cdf.ours" 2>/dev/null; cp "$work/rawlat.c" "$work/cdf.raw" 2>/dev/null
 done
-echo "WRITE latency / raw: $(median_spread <"$work/r.lat")   (target <= 1.5)"
+echo "WRITE latency / raw: $(median_spread <"$work/r.lat")   (target <= 1.2; at least <= 1.5)"
+fi
 
 # ---- NVRAM mirroring -----------------------------------------------------------
+if want nvram; then
 echo "## NVRAM: synchronous 4 KiB appends, ccm (RDMA WRITE over memif) vs kernel TCP (veth)"
 ip netns add ptA$$ && ip netns add ptB$$ || die "ip netns add failed"
 ip link add ptA$$v type veth peer name ptB$$v
@@ -305,10 +363,13 @@ for r in $(seq 1 "$rounds"); do
 	awk -v a="$1" -v b="$3" 'BEGIN { if (b > 0) print a / b }' >>"$work/r.rate"
 	awk -v a="$2" -v b="$4" 'BEGIN { if (b > 0) print a / b }' >>"$work/r.p99"
 done
-echo "appends/s ccm / TCP: $(median_spread <"$work/r.rate")   (target >= 3)"
-echo "p99 ccm / TCP:       $(median_spread <"$work/r.p99")   (target < 1)"
+echo "appends/s ccm / TCP: $(median_spread <"$work/r.rate")   (target >= 5)"
+echo "NVRAM runs that lost the session to a stall and ran again: $(cat "$work/nvram.reruns" 2>/dev/null | wc -l)"
+echo "p99 ccm / TCP:       $(median_spread <"$work/r.p99")   (target <= 0.3)"
+fi
 
 # ---- loss ----------------------------------------------------------------------
+if want loss; then
 echo "## loss: 64 KiB messages, 128 in flight, memif; goodput / loss-free goodput, frames sent per data frame"
 for verb in write read; do
 	for drop in 0.001 0.01 0.05; do : >"$work/r.loss-$verb-$drop"; : >"$work/r.pkts-$verb-$drop"; done
@@ -348,15 +409,92 @@ for r in $(seq 1 "$rounds"); do
 done
 echo "NVRAM appends/s at 1 % loss / loss-free: $(median_spread <"$work/r.nvloss")   (target >= 0.5)"
 echo "NVRAM p99 at 1 % loss, us: $(median_spread <"$work/r.nvp99")   (target < 1000)"
+echo "NVRAM runs that lost the session to a stall and ran again, so far: $(cat "$work/nvram.reruns" 2>/dev/null | wc -l)"
+fi
 
 # ---- failover ------------------------------------------------------------------
+if want failover; then
 echo "## failover"
 "$build/tests/bench/bench_failover" $($smoke && echo --smoke || echo --runs 20) 2>&1 | tail -n 4
 bash "$src/tests/ha_sigkill_test.sh" "$build/tests/ha_peer" "$($smoke && echo 2 || echo 10)" 2>&1 |
 	grep -E '^(takeover|zero loss)'
+fi
+
+# ---- sweep ---------------------------------------------------------------------
+# Once, not per round: the shape of the curve, not a figure to the per cent.
+# A message of S bytes travels in frames of min(S, 4096) + 74 bytes (WRITE
+# ONLY: Ethernet, IPv4, UDP, BTH, RETH, ICRC); raw sends frames that size.
+if want sweep; then
+dev=vhost
+echo "## sweep over vhost (RoCE MTU 4096): WRITE goodput by message size, raw frames of the same size"
+sizes=$($smoke && echo "64 4096 65536" || echo "64 256 1024 4096 16384 65536 262144 1048576")
+: >"$work/sweep.dat"
+declare -A rawpps=()
+for size in $sizes; do
+	pay=$((size < 4096 ? size : 4096))
+	frame=$((pay + 74))
+	[ -n "${rawpps[$frame]:-}" ] || rawpps[$frame]=$(raw_pps $frame)
+	raw=${rawpps[$frame]:-0}
+	n=$(( (1 << 31) / size ))
+	((n > iters_bw)) && n=$iters_bw
+	((n < 2000)) && n=2000
+	w=$(ccm_bw write "$size" "$n")
+	for v in "$raw" "$w"; do [ "${v:-0}" != 0 ] || missing=$((missing + 1)); done
+	awk -v s="$size" -v w="$w" -v raw="$raw" -v p="$pay" -v f="$frame" 'BEGIN {
+		printf "%d B: WRITE %.0f MB/s, %.3f M messages/s; raw %d-byte frames %.2f Mpps, %.0f MB/s of payload (%.3f)\n",
+			s, w / 1048576, w / s / 1e6, f, raw / 1e6, raw * p / 1048576, raw ? w / (raw * p) : 0 }'
+	echo "$size ${w:-0} $((raw * pay))" >>"$work/sweep.dat"
+done
+awk 'NR == 1 && $3 > 0 { printf "64-byte WRITE messages/s / raw 138-byte frames/s: %.3f\n", $2 / $3 }' "$work/sweep.dat"
+one=$(ccm_bw write 4096 "$iters_bw")
+many=$(ccm_bw write 4096 $((iters_bw / 16)) --qps 16)
+for v in "$one" "$many"; do [ "${v:-0}" != 0 ] || missing=$((missing + 1)); done
+awk -v a="$many" -v b="$one" 'BEGIN { printf "WRITE 4 KiB over 16 QPs: %.0f MB/s, over 1 QP: %.0f MB/s (%.3f; target >= 0.9)\n",
+	a / 1048576, b / 1048576, b ? a / b : 0 }'
+fi
+
+# ---- pictures ------------------------------------------------------------------
+if command -v gnuplot >/dev/null; then
+	mkdir -p "$plots"
+	if [ -s "$work/sweep.dat" ]; then
+		gnuplot <<-EOF && echo "plot: $plots/goodput-by-size.png"
+		set terminal pngcairo noenhanced size 800,480 font ",11"
+		set output "$plots/goodput-by-size.png"
+		set title "RDMA WRITE goodput by message size, vhost-user <-> virtio_user, one core per side"
+		set logscale x 2
+		set format x "%.0b%B"
+		set xlabel "message size (bytes)"
+		set ylabel "payload GB/s"
+		set key bottom right
+		set grid
+		plot "$work/sweep.dat" using 1:(\$3 / 1e9) with linespoints title "raw frames of that size (testpmd)", \
+		     "$work/sweep.dat" using 1:(\$2 / 1e9) with linespoints title "ccm-perf WRITE"
+		EOF
+	fi
+	if [ -s "$work/cdf.ours" ] && [ -s "$work/cdf.raw" ]; then
+		for f in ours raw; do
+			grep -oE '"cdf_us": \{[^}]*\}' "$work/cdf.$f" | grep -oE '"[0-9.]+": [0-9.]+' |
+				tr -d '":' | awk '{ print $2, $1 }' >"$work/cdf.$f.dat"
+		done
+		gnuplot <<-EOF && echo "plot: $plots/latency-cdf.png"
+		set terminal pngcairo noenhanced size 800,480 font ",11"
+		set output "$plots/latency-cdf.png"
+		set title "Half round trip, 8-byte WRITE against a raw 82-byte ping-pong (memif)"
+		set xlabel "microseconds"
+		set ylabel "fraction of round trips"
+		set logscale x
+		set key bottom right
+		set grid
+		plot "$work/cdf.raw.dat" using 1:2 with linespoints title "raw ping-pong (bench_pingpong)", \
+		     "$work/cdf.ours.dat" using 1:2 with linespoints title "ccm-perf WRITE"
+		EOF
+	fi
+else
+	echo "(no gnuplot: no pictures; Debian package gnuplot-nox)"
+fi
 
 # ---- profile -------------------------------------------------------------------
-if ! $smoke && command -v perf >/dev/null; then
+if want profile && ! $smoke && command -v perf >/dev/null; then
 	echo "## profile: ccm-perf WRITE client, 4 KiB, cpu-clock samples (self), top 15"
 	common=(--verb write --bw --size 4096 --iters "$iters_bw" --local-ip)
 	rm -f "$work/prof.sock"

@@ -16,6 +16,8 @@ packages=(
     # qemu boots a Debian kernel; the image is packed with cpio, and the
     # builder reads ELF dependencies with readelf (binutils)
     qemu-system-x86 cpio binutils
+    # the pictures of tools/perf-table.sh
+    gnuplot-nox
 )
 
 missing=()

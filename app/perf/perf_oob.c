@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -13,6 +12,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include "idle_backoff.h"
 #include "perf_oob.h"
 #include "perf_stats.h"
 
@@ -245,48 +245,44 @@ mono_ms(void)
 	return perf_now_ns() / 1000000;
 }
 
-/* Device polls between two looks at the socket while the device is busy:
- * a poll() system call per device poll would cap a passive server's rate. */
+/* Device polls in a row while the device is busy, and the time between two
+ * looks at the socket: a poll() system call (about a microsecond on our
+ * guests) per device poll would cap a passive server's rate. */
 #define PROGRESS_BATCH	256
-/* Idle this long, the peer is slow: sleep between polls, not just yield. */
-#define IDLE_BACKOFF_NS	2000000ull
+#define SOCKET_LOOK_NS	100000ull
 
 /*
  * Wait up to @p deadline_ms for @p events on @p fd, running @p progress
- * in between: with a hook, poll the socket without blocking, run the hook
- * while it finds work, and yield when it does not; without, block in poll().
+ * in between: with a hook, look at the socket without blocking every
+ * SOCKET_LOOK_NS, run the hook while it finds work, and back off
+ * (idle_backoff.h) when it does not; without, block in poll().
  * @return 1 ready, 0 timed out, -errno.
  */
 static int
 wait_fd(int fd, short events, uint64_t deadline_ms, int (*progress)(void *), void *arg)
 {
 	struct pollfd pfd = { .fd = fd, .events = events };
-	uint64_t now, idle_since = 0;
+	struct idle_backoff idle = { 0 };
+	uint64_t now, next_look = 0;
 	unsigned int n;
 	int rc;
 
 	for (;;) {
-		now = mono_ms();
-		if (deadline_ms != 0 && now >= deadline_ms)
+		now = perf_now_ns();
+		if (deadline_ms != 0 && now / 1000000 >= deadline_ms)
 			return 0;
 		if (progress == NULL) {
-			rc = poll(&pfd, 1, deadline_ms == 0 ? -1 : (int)(deadline_ms - now));
+			rc = poll(&pfd, 1, deadline_ms == 0 ? -1 : (int)(deadline_ms - now / 1000000));
 		} else {
-			rc = poll(&pfd, 1, 0);
+			rc = 0;
+			if (now >= next_look) {
+				rc = poll(&pfd, 1, 0);
+				next_look = now + SOCKET_LOOK_NS;
+			}
 			if (rc == 0) {
 				for (n = 0; n < PROGRESS_BATCH && progress(arg) > 0; n++)
 					;
-				if (n > 0) {
-					idle_since = 0;
-				} else if (idle_since == 0) {
-					idle_since = perf_now_ns();
-				} else if (perf_now_ns() - idle_since < IDLE_BACKOFF_NS) {
-					sched_yield();
-				} else {
-					struct timespec ts = { 0, 50000 };
-
-					nanosleep(&ts, NULL);
-				}
+				idle_backoff(&idle, n == 0, now);
 			}
 		}
 		if (rc < 0 && errno != EINTR)

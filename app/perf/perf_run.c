@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include <rte_malloc.h>
 
 #include "perf_run.h"
+#include "roce_limits.h"
 #include "roce_stats.h"
 
 #define VERIFY_SPAN	(16u << 20)	/* bytes per half with --verify */
@@ -158,7 +158,10 @@ perf_ctx_init(struct perf_ctx *ctx, const struct perf_conf *conf)
 	ctx->my.lid = 0;
 	/* perftest offers reads in flight only for READ and atomic tests; 1
 	 * otherwise. */
-	ctx->my.out_reads = conf->verb == PERF_READ || conf->verb == PERF_ATOMIC ? 16 : 1;
+	/* As perftest: announce what the device takes (ibv_query_device's
+	 * max_qp_rd_atom); each side then issues what the other announced. */
+	ctx->my.out_reads = conf->verb == PERF_READ || conf->verb == PERF_ATOMIC ?
+		ROCE_MAX_RD_ATOMIC : 1;
 	ctx->my.qpn = roce_qp_num(ctx->qp);
 	ctx->my.psn = conf->psn & 0xffffff;
 	ctx->my.rkey = roce_mr_rkey(ctx->mr);
@@ -227,7 +230,7 @@ connect_qp(struct perf_ctx *ctx, unsigned int i, int path_mtu)
 		.dest_qpn = rem->qpn,
 		.rq_psn = rem->psn,
 		.sq_psn = my->psn,
-		.max_rd_atomic = (uint8_t)RTE_MAX(1, RTE_MIN(rem->out_reads, 16)),
+		.max_rd_atomic = (uint8_t)RTE_MAX(1, RTE_MIN(rem->out_reads, ROCE_MAX_RD_ATOMIC)),
 		.max_dest_rd_atomic = (uint8_t)my->out_reads,
 		.min_rnr_timer = 12,	/* 0.64 ms, perftest's */
 		.timeout = 14,		/* 67 ms, perftest's */
@@ -280,13 +283,14 @@ perf_progress(void *arg)
 	return roce_dev_poll(ctx->dev, perf_now_ns());
 }
 
-/* Poll once; give the core away when nothing happened (two nodes share two
- * cores in tests and on this machine). */
+/* Poll once; when nothing happened, back off towards giving the core away
+ * (two nodes share two cores in tests and on this machine). */
 static void
 poll_idle(struct perf_ctx *ctx, int events)
 {
-	if (roce_dev_poll(ctx->dev, perf_now_ns()) + events == 0)
-		sched_yield();
+	uint64_t now = perf_now_ns();
+
+	idle_backoff(&ctx->idle, roce_dev_poll(ctx->dev, now) + events == 0, now);
 }
 
 static void

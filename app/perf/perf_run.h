@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "idle_backoff.h"
 #include "perf_oob.h"
 #include "perf_stats.h"
 #include "perf_sync.h"
@@ -61,6 +62,7 @@ struct perf_ctx {
 	struct perf_dest more_my[PERF_MAX_QPS], more_rem[PERF_MAX_QPS];	/* QP 1.. */
 	uint64_t verified_bytes;
 	bool qp_init;			/* the QP is in INIT (receives may be posted) */
+	struct idle_backoff idle;	/* how the loops wait for the peer */
 	char error[200];
 };
 

@@ -42,6 +42,10 @@ percentile(const uint64_t *ns, uint64_t n, uint64_t permille)
 	return ns[rank == 0 ? 0 : rank - 1];
 }
 
+const uint16_t perf_lat_cdf_permille[PERF_LAT_CDF_N] = {
+	1, 10, 50, 100, 200, 300, 400, 500, 600, 700, 800, 900, 950, 990, 999, 1000,
+};
+
 int
 perf_lat_compute(struct perf_lat *lat, uint64_t size, uint64_t *ns, uint64_t n, double scale)
 {
@@ -66,6 +70,8 @@ perf_lat_compute(struct perf_lat *lat, uint64_t size, uint64_t *ns, uint64_t n, 
 	lat->t_typical = (double)ns[n / 2] * scale / 1000.0;
 	lat->p99 = (double)percentile(ns, n, 990) * scale / 1000.0;
 	lat->p999 = (double)percentile(ns, n, 999) * scale / 1000.0;
+	for (i = 0; i < PERF_LAT_CDF_N; i++)
+		lat->cdf[i] = (double)percentile(ns, n, perf_lat_cdf_permille[i]) * scale / 1000.0;
 	return 0;
 }
 
@@ -116,10 +122,17 @@ perf_bw_json(FILE *f, const char *verb, const struct perf_bw *bw, bool verified)
 void
 perf_lat_json(FILE *f, const char *verb, const struct perf_lat *lat, bool verified)
 {
+	unsigned int i;
+
 	fprintf(f, "{\"test\": \"lat\", \"verb\": \"%s\", \"bytes\": %lu, \"iterations\": %lu, "
 		"\"t_min_us\": %.2f, \"t_max_us\": %.2f, \"t_typical_us\": %.2f, \"t_avg_us\": %.2f, "
-		"\"t_stdev_us\": %.2f, \"p99_us\": %.2f, \"p99_9_us\": %.2f, \"verified\": %s}\n",
+		"\"t_stdev_us\": %.2f, \"p99_us\": %.2f, \"p99_9_us\": %.2f, \"verified\": %s, "
+		"\"cdf_us\": {",
 		verb, (unsigned long)lat->size, (unsigned long)lat->iters, lat->t_min, lat->t_max,
 		lat->t_typical, lat->t_avg, lat->t_stdev, lat->p99, lat->p999,
 		verified ? "true" : "false");
+	for (i = 0; i < PERF_LAT_CDF_N; i++)
+		fprintf(f, "%s\"%.3f\": %.2f", i ? ", " : "", perf_lat_cdf_permille[i] / 1000.0,
+			lat->cdf[i]);
+	fprintf(f, "}}\n");
 }

@@ -29,9 +29,15 @@ struct perf_bw {
 	double msg_rate;	/* Mpps */
 };
 
+/* The distribution's points kept for plots: the sample at each of these
+ * permilles (nearest rank), perf_lat_cdf_permille[]. */
+#define PERF_LAT_CDF_N	16
+extern const uint16_t perf_lat_cdf_permille[PERF_LAT_CDF_N];
+
 struct perf_lat {
 	uint64_t size, iters;
 	double t_min, t_max, t_typical, t_avg, t_stdev, p99, p999;	/* microseconds */
+	double cdf[PERF_LAT_CDF_N];	/* microseconds, at perf_lat_cdf_permille[] */
 };
 
 /**

@@ -15,7 +15,6 @@
 
 #define MAX_WR		16384
 #define MAX_INLINE	1024
-#define MAX_RD_ATOMIC	16
 
 /* ---- Helpers of the public API ---------------------------------------- */
 
@@ -325,9 +324,9 @@ modify_check(struct roce_qp *qp, const struct ibv_qp_attr *attr, int mask)
 		return -EINVAL;
 	if ((mask & IBV_QP_PATH_MTU) && roce_mtu_bytes(attr->path_mtu) == 0)
 		return -EINVAL;
-	if ((mask & IBV_QP_MAX_DEST_RD_ATOMIC) && attr->max_dest_rd_atomic > MAX_RD_ATOMIC)
+	if ((mask & IBV_QP_MAX_DEST_RD_ATOMIC) && attr->max_dest_rd_atomic > ROCE_MAX_RD_ATOMIC)
 		return -EINVAL;
-	if ((mask & IBV_QP_MAX_QP_RD_ATOMIC) && attr->max_rd_atomic > MAX_RD_ATOMIC)
+	if ((mask & IBV_QP_MAX_QP_RD_ATOMIC) && attr->max_rd_atomic > ROCE_MAX_RD_ATOMIC)
 		return -EINVAL;
 	if ((mask & IBV_QP_RETRY_CNT) && attr->retry_cnt > ROCE_RETRY_CNT_MAX)
 		return -EINVAL;

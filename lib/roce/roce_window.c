@@ -26,17 +26,23 @@ roce_window_sent(struct roce_window *w, uint32_t psn, bool first_time, bool ackr
 	w->sample_acked = w->acked_total;
 }
 
+#define LOSS_UNIT	256	/* rate_losses per loss episode */
+
 static uint32_t
 cap(const struct roce_window *w)
 {
 	uint32_t bdp = w->bdp_cur > w->bdp_prev ? w->bdp_cur : w->bdp_prev;
-	uint64_t c;
+	uint64_t c, allowed;
 
-	if (w->samples == 0)
+	if (w->samples == 0 || w->rate_losses == 0)
 		return ROCE_WINDOW_MAX;
 	c = 2ull * bdp;
 	if (c < ROCE_WINDOW_CAP_FLOOR)
 		c = ROCE_WINDOW_CAP_FLOOR;
+	/* 1 / (budget x p): a go-back-N loss resends about a window. */
+	allowed = (uint64_t)w->rate_acked * LOSS_UNIT / ((uint64_t)w->rate_losses * ROCE_LOSS_BUDGET);
+	if (allowed > c)
+		c = allowed;
 	return c > ROCE_WINDOW_MAX ? ROCE_WINDOW_MAX : (uint32_t)c;
 }
 
@@ -94,11 +100,18 @@ roce_window_acked(struct roce_window *w, uint32_t una, uint32_t n, uint64_t now_
 		if (roce_psn_gt(una, w->undo_psn)) {
 			spurious = true;
 			w->recovering = false;
+			if (w->rate_losses >= LOSS_UNIT)
+				w->rate_losses -= LOSS_UNIT;	/* no loss after all */
 			if (w->cwnd < w->undo_cwnd)
 				w->cwnd = w->undo_cwnd;
 		}
 	}
 	w->acked_total += n;
+	w->rate_acked += n;
+	if (w->rate_acked >= 2 * ROCE_LOSS_SPAN) {
+		w->rate_acked /= 2;
+		w->rate_losses /= 2;
+	}
 	w->backoff = 0;
 	roce_window_answered(w, roce_psn_add(una, ROCE_PSN_MASK), now_ns);
 	if (w->recovering && roce_psn_ge(una, w->recover_psn))
@@ -130,6 +143,7 @@ roce_window_loss(struct roce_window *w, uint32_t max_psn, bool timer)
 		w->cwnd = ROCE_WINDOW_MIN;
 	if (w->recovering)
 		return;
+	w->rate_losses += LOSS_UNIT;
 	w->recovering = true;
 	w->recover_psn = max_psn;
 	if (!timer)

@@ -7,9 +7,14 @@
  * and NAKs once, so every loss costs a go-back-N resend of what was in
  * flight behind it. The sender keeps that small (IRN, SIGCOMM 2018):
  *  - a window of PSNs in flight, halved on a loss and grown by one for
- *    each PSN acknowledged, never above twice the measured bandwidth-delay
- *    product (delivery rate x lowest round trip), so a loss costs about
- *    one BDP, not the whole send queue;
+ *    each PSN acknowledged. On a path that loses, it stays under what the
+ *    loss rate p allows, 1 / (ROCE_LOSS_BUDGET p) PSNs (a loss then resends
+ *    at most 1/ROCE_LOSS_BUDGET of what gets through), but never under
+ *    twice the measured bandwidth-delay product (delivery rate x lowest
+ *    round trip): a loss costs about one BDP, not the whole send queue.
+ *    A path that has not lost for a while has no cap below
+ *    ROCE_WINDOW_MAX: a polled peer's round trip grows with the window,
+ *    so the BDP measured there undersells the path (half the goodput);
  *  - a retransmission timer from the measured round trip (RFC 6298,
  *    Karn's rule), well under the IBTA local ACK timeout: a lost tail
  *    packet or ACK is resent after a few round trips. It uses no retry:
@@ -25,6 +30,8 @@
 #define ROCE_WINDOW_INITIAL	64	/* PSNs before any round trip is known */
 #define ROCE_WINDOW_MAX		512	/* PSNs: the transport's hard limit */
 #define ROCE_WINDOW_CAP_FLOOR	16	/* the BDP cap never goes below this */
+#define ROCE_LOSS_BUDGET	2	/* resends per loss: under 1/2 of the PSNs */
+#define ROCE_LOSS_SPAN		4096	/* PSNs: the loss rate is of the last 4096..8192 */
 #define ROCE_RTO_MIN_NS		200000ull	/* 200 us: above scheduling jitter */
 #define ROCE_RTO_INITIAL_NS	1000000ull	/* before any round trip is measured */
 #define ROCE_RTO_MAX_BACKOFF	10	/* doublings without progress */
@@ -45,6 +52,10 @@ struct roce_window {
 	uint64_t srtt_ns, rttvar_ns, min_rtt_ns;
 	/* bandwidth-delay product in PSNs: the largest of recent samples */
 	uint32_t bdp_cur, bdp_prev;
+	/* the loss rate: loss episodes per PSN acknowledged, both halved
+	 * every ROCE_LOSS_SPAN PSNs (episodes in 1/256ths, to decay smoothly) */
+	uint32_t rate_acked;
+	uint32_t rate_losses;
 	uint8_t backoff;		/* timer doublings since the last progress */
 	/* A timer that may prove spurious (roce_window_timer_undoable) */
 	bool undo_armed;

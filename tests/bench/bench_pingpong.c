@@ -3,8 +3,8 @@
  * bench_pingpong: the raw round trip of a DPDK port pair, the baseline of
  * ccm-perf's latency (docs/perf.md). Two processes: "pong" sends every
  * frame it receives straight back; "ping" sends one frame of --size bytes,
- * waits for it, and so on, timing each round trip. Both poll the way our
- * transport does (yield the CPU when a poll finds nothing), so the ratio
+ * waits for it, and so on, timing each round trip. Both wait the way
+ * ccm-perf does (idle_backoff.h: spin, then yield, then nap), so the ratio
  * measures our stack, not a different polling policy.
  *
  *   bench_pingpong [EAL] -- --role ping|pong [--size 64] [--iters 10000]
@@ -14,7 +14,6 @@
  * half round trips as ib_write_lat does.
  */
 #include <getopt.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +25,7 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include "idle_backoff.h"
 #include "perf_stats.h"
 
 #define BURST 32
@@ -138,15 +138,15 @@ main(int argc, char **argv)
 	deadline = perf_now_ns() + (uint64_t)(timeout * 1e9);
 	if (!ping) {
 		/* Send back whatever comes, until a minute of silence or the limit. */
+		struct idle_backoff idle = { 0 };
 		uint64_t last = perf_now_ns();
 
 		while (perf_now_ns() < deadline && perf_now_ns() - last < 5000000000ull) {
 			uint16_t n = rte_eth_rx_burst(0, 0, burst, BURST), sent = 0;
 
-			if (n == 0) {
-				sched_yield();
+			idle_backoff(&idle, n == 0, perf_now_ns());
+			if (n == 0)
 				continue;
-			}
 			last = perf_now_ns();
 			while (sent < n)
 				sent += rte_eth_tx_burst(0, 0, burst + sent, n - sent);
@@ -158,6 +158,8 @@ main(int argc, char **argv)
 	if (rtt == NULL)
 		return 1;
 	/* A few rounds first: the pong side may not be polling yet. */
+	struct idle_backoff idle = { 0 };
+
 	for (i = 0; i < iters + 100 && perf_now_ns() < deadline; i++) {
 		struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
 		uint64_t t0, seq = i, got = ~0ull, resend;
@@ -184,8 +186,8 @@ main(int argc, char **argv)
 					rte_eth_tx_burst(0, 0, &m, 1);
 					resend = perf_now_ns() + 100000000ull;
 				}
-				sched_yield();
 			}
+			idle_backoff(&idle, n == 0, perf_now_ns());
 		}
 		if (i >= 100)
 			rtt[i - 100] = perf_now_ns() - t0;

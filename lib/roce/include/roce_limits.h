@@ -23,5 +23,8 @@
  * "infinite"), Retry Count 3 bits. */
 #define ROCE_ACK_TIMEOUT_MAX	31
 #define ROCE_RETRY_CNT_MAX	7
+/* READs and atomics outstanding at once, either way (max_rd_atomic,
+ * max_dest_rd_atomic): as many as rxe and most RNICs announce. */
+#define ROCE_MAX_RD_ATOMIC	128
 
 #endif /* ROCE_LIMITS_H */
