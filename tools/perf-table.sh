@@ -16,7 +16,8 @@
 #              ping-pong of 82-byte frames (bench_pingpong), medians
 #   nvram      4 KiB synchronous appends through two ccm nodes (config/ccm.yaml,
 #              net_memif) against tcp_mirror over a veth pair between two
-#              network namespaces: appends/s and p99
+#              network namespaces: appends/s and p99 of 20,000 appends after
+#              20,000 untimed ones, on both sides
 #   loss       ccm-perf WRITE / READ goodput, 64 KiB messages, 128 in flight,
 #              with 0.1, 1 and 5 % of frames dropped in each direction (the
 #              client's port), against the same with none, and frames sent
@@ -35,6 +36,7 @@
 # Each comparison prints every round, then the median of the per-round
 # ratios with their min..max. --smoke: one short round of each (CI).
 # --only: a comma-separated list of the sections above (default: all).
+# PERF_TABLE_KEEP=DIR keeps the output of both nodes of every NVRAM run.
 set -uo pipefail
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -79,9 +81,11 @@ tcp_listening() { grep -q ":$(printf '%04X' "$1") 00000000:0000 0A" /proc/net/tc
 
 iters_bw=$($smoke && echo 20000 || echo 500000)
 iters_lat=$($smoke && echo 2000 || echo 50000)
-# 20,000 records: a shorter run measures the first pass's start-up as much
-# as the mirroring (either side's rate rose by half from 3,000 to 20,000).
+# $warmup untimed appends, then $records timed, on both sides: the first
+# tenths of a second run slower on either (the rate of 3,000 appends was
+# half that of 60,000), and that is start-up, not mirroring.
 records=$($smoke && echo 300 || echo 20000)
+warmup=$($smoke && echo 100 || echo 20000)
 iters_loss=$($smoke && echo 100 || echo 2000)
 secs=$($smoke && echo 4 || echo 6)
 missing=0	# measurements that produced no figure
@@ -226,8 +230,8 @@ ccm_nvram_once() {
 		sed -E "s/^( +)- port: (.*)$/&\n\1  fault_rx: \"$1\"/" "$src/config/ccm.yaml" >"$config"
 	fi
 	printf 'wait session up 30000\nwait nvram in-sync 30000\nsleep 60000\n' >"$work/b.script"
-	printf 'wait session up 30000\nwait nvram in-sync 30000\nnvram append %s 4096\nquit\n' \
-		"$records" >"$work/a.script"
+	printf 'wait session up 30000\nwait nvram in-sync 30000\nnvram append %s 4096\nnvram append %s 4096\nquit\n' \
+		"$warmup" "$records" >"$work/a.script"
 	"$build/app/ccm" "${eal[@]}" --file-prefix="pt$$b" --lcores=0@1 \
 		--vdev=net_memif0,role=server,socket=/tmp/ccm-l0.sock \
 		--vdev=net_memif1,role=server,socket=/tmp/ccm-l1.sock -- \
@@ -243,14 +247,20 @@ ccm_nvram_once() {
 		--config "$config" --node a --script "$work/a.script" >"$work/na" 2>&1
 	kill $bpid 2>/dev/null
 	wait $bpid 2>/dev/null
+	if [ -n "${PERF_TABLE_KEEP:-}" ]; then	# the nodes' output, for a closer look
+		mkdir -p "$PERF_TABLE_KEEP"
+		local n=$(ls "$PERF_TABLE_KEEP" | wc -l)
+		cp "$work/na" "$PERF_TABLE_KEEP/nvram-$n.a"; cp "$work/nb" "$PERF_TABLE_KEEP/nvram-$n.b"
+	fi
 	# A session lost during the run (a stalled vCPU, say) leaves appends
 	# in local NVRAM only: that run measured no mirroring.
-	if ! grep -qE "appended $records record.*, 0 in local NVRAM only" "$work/na"; then
+	if ! grep -qE "^appended $warmup record\(s\) of 4096 bytes: $warmup mirrored, 0 in local" "$work/na" ||
+		! grep -qE "^appended $records record\(s\) of 4096 bytes: $records mirrored, 0 in local" "$work/na"; then
 		echo "perf-table: NVRAM run without every append mirrored, run again:" \
 			"$(grep -E '^(appended|error)' "$work/na" | tr '\n' ' ')" >&2
 		return 1
 	fi
-	grep -E 'appends/s; latency' "$work/na" |
+	grep -E 'appends/s; latency' "$work/na" | tail -n 1 |
 		sed -E 's/^ *([0-9]+) appends\/s; latency p50 [0-9.]+ us, p99 ([0-9.]+) us.*/\1 \2/' |
 		grep -E '^[0-9]+ [0-9.]+$'
 }
@@ -264,7 +274,8 @@ tcp_nvram() {
 		sleep 0.05
 	done
 	ip netns exec ptA$$ taskset -c 0 "$build/tests/bench/tcp_mirror" --connect 10.98.0.2:18700 \
-		--file "$work/tcp.log" --records "$records" --size 4096 --json >"$work/tm.c" 2>&1
+		--file "$work/tcp.log" --warmup "$warmup" --records "$records" --size 4096 --json \
+		>"$work/tm.c" 2>&1
 	wait $spid
 	sed -nE 's/.*"appends_per_s": ([0-9.]+), "p50_us": [0-9.]+, "p99_us": ([0-9.]+).*/\1 \2/p' \
 		"$work/tm.c" | grep . || echo "0 0"
@@ -298,16 +309,17 @@ transport() {
 	for r in $(seq 1 "$rounds"); do
 		if ((r % 2)); then raw=$(raw_pps "$frame"); w=$(ccm_bw write); rd=$(ccm_bw read)
 		else rd=$(ccm_bw read); w=$(ccm_bw write); raw=$(raw_pps "$frame"); fi
-		mode=$(awk -v raw="$raw" -v f=$fast_pps 'BEGIN { print (raw > f ? "fast" : "slow") }')
+		mode=$(awk -v raw="$raw" -v f=$fast_pps -v d=$dev \
+			'BEGIN { print d != "memif" ? "one mode" : raw > f ? "fast" : "slow" }')
 		awk -v w="$w" -v rd="$rd" -v raw="$raw" -v r="$r" -v p="$payload" -v m="$mode" 'BEGIN {
 			printf "round %d: raw %.2f Mpps (%s; %.0f MB/s of payload); WRITE %.0f MB/s (%.3f); READ %.0f MB/s (%.3f)\n",
 				r, raw / 1e6, m, raw * p / 1048576, w / 1048576, raw ? w / (raw * p) : 0,
 				rd / 1048576, raw ? rd / (raw * p) : 0 }'
 		for v in "$raw" "$w" "$rd"; do [ "${v:-0}" != 0 ] || missing=$((missing + 1)); done
 		awk -v x="$w" -v raw="$raw" -v p="$payload" 'BEGIN { if (raw) print x / (raw * p) }' |
-			tee -a "$work/r.write.$mode" >>"$work/r.write"
+			tee -a "$work/r.write.${mode// /-}" >>"$work/r.write"
 		awk -v x="$rd" -v raw="$raw" -v p="$payload" 'BEGIN { if (raw) print x / (raw * p) }' |
-			tee -a "$work/r.read.$mode" >>"$work/r.read"
+			tee -a "$work/r.read.${mode// /-}" >>"$work/r.read"
 	done
 	echo "WRITE / raw over $dev: $(median_spread <"$work/r.write")   (target 0.85)"
 	echo "READ / raw over $dev:  $(median_spread <"$work/r.read")   (target 0.70)"

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <stdbool.h>
 #include <string.h>
 
 #include <isa-l/crc.h>
@@ -8,10 +9,29 @@
 
 /* ---- CRC-32 implementations ------------------------------------------- */
 
+/* ISA-L picks its AVX-512 kernel at run time and leaves the upper halves
+ * of the vector registers dirty: SSE code after it (a PMD's copy, DPDK's
+ * own CRC) then pays a state transition per instruction block (docs/perf.md,
+ * ICRC finding 4). vzeroupper is cheap, but faults on a CPU without AVX. */
+static bool cpu_has_avx;
+
+static void __attribute__((constructor))
+icrc_cpu_probe(void)
+{
+#if defined(__x86_64__)
+	cpu_has_avx = __builtin_cpu_supports("avx");
+#endif
+}
+
 static uint32_t
 crc32_isal_update(uint32_t crc, const void *buf, size_t len)
 {
-	return crc32_gzip_refl(crc, buf, len);
+	crc = crc32_gzip_refl(crc, buf, len);
+#if defined(__x86_64__)
+	if (cpu_has_avx)
+		__asm__ volatile("vzeroupper" ::: "memory");
+#endif
+	return crc;
 }
 
 const struct roce_crc32_ops roce_crc32_isal = {

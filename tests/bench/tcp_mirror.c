@@ -9,10 +9,12 @@
  * One record in flight, as a synchronous append.
  *
  *   tcp_mirror --serve PORT --file SHADOW
- *   tcp_mirror --connect IPV4:PORT --file LOG [--records N] [--size BYTES] [--json]
+ *   tcp_mirror --connect IPV4:PORT --file LOG [--records N] [--warmup N] [--size BYTES]
+ *              [--json]
  *
  * The writer prints appends per second and the latency of an append
- * (median, 99th percentile) in microseconds.
+ * (median, 99th percentile) in microseconds, of the --records appends
+ * after --warmup untimed ones (0 by default).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -123,7 +125,8 @@ serve(uint16_t port, const char *file)
 }
 
 static int
-writer(const char *target, const char *file, uint64_t records, uint32_t size, bool json)
+writer(const char *target, const char *file, uint64_t warmup, uint64_t records, uint32_t size,
+       bool json)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	uint8_t *log = map_file(file), *payload;
@@ -154,7 +157,7 @@ writer(const char *target, const char *file, uint64_t records, uint32_t size, bo
 	if (payload == NULL)
 		return 1;
 	t_all = perf_now_ns();
-	for (i = 0; i < records; i++) {
+	for (i = 0; i < warmup + records; i++) {
 		struct rec_hdr h = { .magic = HDR_MAGIC, .len = size, .seq = i };
 		struct iovec iov[2];
 		uint64_t ack;
@@ -176,7 +179,10 @@ writer(const char *target, const char *file, uint64_t records, uint32_t size, bo
 			fprintf(stderr, "tcp_mirror: record %lu not acknowledged\n", (unsigned long)i);
 			return 1;
 		}
-		lat[i] = perf_now_ns() - t0;
+		if (i >= warmup)
+			lat[i - warmup] = perf_now_ns() - t0;
+		else if (i + 1 == warmup)
+			t_all = perf_now_ns();	/* the timed appends start now */
 		off += sizeof(h) + size;
 	}
 	t_all = perf_now_ns() - t_all;
@@ -205,12 +211,13 @@ main(int argc, char **argv)
 		{ "connect", required_argument, NULL, 'c' },
 		{ "file", required_argument, NULL, 'f' },
 		{ "records", required_argument, NULL, 'n' },
+		{ "warmup", required_argument, NULL, 'w' },
 		{ "size", required_argument, NULL, 'z' },
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *file = NULL, *target = NULL;
-	uint64_t records = 10000;
+	uint64_t records = 10000, warmup = 0;
 	uint32_t size = 4096;
 	int port = 0, c;
 	bool json = false;
@@ -221,6 +228,7 @@ main(int argc, char **argv)
 		case 'c': target = optarg; break;
 		case 'f': file = optarg; break;
 		case 'n': records = strtoull(optarg, NULL, 10); break;
+		case 'w': warmup = strtoull(optarg, NULL, 10); break;
 		case 'z': size = (uint32_t)atoi(optarg); break;
 		case 'j': json = true; break;
 		default: return 2;
@@ -229,8 +237,9 @@ main(int argc, char **argv)
 	if (file == NULL || (port == 0) == (target == NULL) || records == 0 || size == 0 ||
 	    size > LOG_BYTES / 4) {
 		fprintf(stderr, "usage: tcp_mirror --serve PORT --file SHADOW | --connect IP:PORT "
-			"--file LOG [--records N] [--size BYTES] [--json]\n");
+			"--file LOG [--records N] [--warmup N] [--size BYTES] [--json]\n");
 		return 2;
 	}
-	return port != 0 ? serve((uint16_t)port, file) : writer(target, file, records, size, json);
+	return port != 0 ? serve((uint16_t)port, file) :
+			   writer(target, file, warmup, records, size, json);
 }
