@@ -310,7 +310,7 @@ transport() {
 		if ((r % 2)); then raw=$(raw_pps "$frame"); w=$(ccm_bw write); rd=$(ccm_bw read)
 		else rd=$(ccm_bw read); w=$(ccm_bw write); raw=$(raw_pps "$frame"); fi
 		mode=$(awk -v raw="$raw" -v f=$fast_pps -v d=$dev \
-			'BEGIN { print d != "memif" ? "one mode" : raw > f ? "fast" : "slow" }')
+			'BEGIN { print (d != "memif" ? "one mode" : (raw > f ? "fast" : "slow")) }')
 		awk -v w="$w" -v rd="$rd" -v raw="$raw" -v r="$r" -v p="$payload" -v m="$mode" 'BEGIN {
 			printf "round %d: raw %.2f Mpps (%s; %.0f MB/s of payload); WRITE %.0f MB/s (%.3f); READ %.0f MB/s (%.3f)\n",
 				r, raw / 1e6, m, raw * p / 1048576, w / 1048576, raw ? w / (raw * p) : 0,
