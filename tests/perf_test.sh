@@ -60,7 +60,7 @@ for opt in --server --client --verb --bw --lat --size --all --iters --mtu --tx-d
 done
 for bad in "--verb fetch" "--mtu 1000" "--size 0" "--fault drop=2" "--size 64 --all" \
         "--verb atomic --size 16" "--atomic xor" "--pingpong --verb read" "--lat --bidirectional" \
-        "--duration 2 --verify" "--verb send --duration 2" "--qps 17" "--lat --qps 2"; do
+        "--duration 2 --verify" "--verb send --duration 2" "--qps 1025" "--lat --qps 2"; do
     cases=$((cases + 1))
     # shellcheck disable=SC2086
     out=$("$perf" --no-huge -m 64 --no-pci --log-level=lib.eal:error --file-prefix="pu$$" \
@@ -164,14 +164,15 @@ for v in write read; do
     echo "ok: bidir-$v: $(tr -s ' ' <<<"$c")"
 done
 
-# --qps (perftest -q): the iterations on each of several QPs, keys per QP.
-for t in "write 4" "read 2" "atomic 3"; do
+# --qps (perftest -q): the iterations on each of several QPs, keys per QP
+# (40: more QPs than a 32-bit mask of the QPs whose keys came).
+for t in "write 4" "read 2" "atomic 3" "write 40"; do
     set -- $t
     common=(--verb $1 --bw --iters 200 --qps $2)
     [ $1 = atomic ] || common+=(--size 8192)
-    memif "qps-$1" "${common[@]}" -- "${common[@]}" || continue
-    [ "$(figures "$work/qps-$1.client" | awk '{print $2}')" = 200 ] || fail "qps-$1: $(figures "$work/qps-$1.client")"
-    echo "ok: qps-$1: $(figures "$work/qps-$1.client" | tr -s ' ')"
+    memif "qps-$1-$2" "${common[@]}" -- "${common[@]}" || continue
+    [ "$(figures "$work/qps-$1-$2.client" | awk '{print $2}')" = 200 ] || fail "qps-$1-$2: $(figures "$work/qps-$1-$2.client")"
+    echo "ok: qps-$1-$2: $(figures "$work/qps-$1-$2.client" | tr -s ' ')"
 done
 
 # --duration (perftest -D): the client runs 2 s, however many messages that is.

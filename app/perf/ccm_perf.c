@@ -30,7 +30,7 @@
 #include "roce_stats.h"
 
 #define LINE "---------------------------------------------------------------------------------------\n"
-#define PLAN_MAX	128
+#define PLAN_MAX	(8 * PERF_MAX_QPS + 64)	/* steps: a few keys per QP */
 
 static const char *
 verb_name(enum perf_verb v)
@@ -68,7 +68,7 @@ struct run {
 	struct perf_oob oob;
 	FILE *out;			/* human output: stdout, or stderr with --json */
 	int keys_n;			/* keys hand shakes so far */
-	uint32_t keys_seen;		/* QPs whose keys the peer told */
+	bool keys_seen[PERF_MAX_QPS];	/* QPs whose keys the peer told */
 	int quiet_after;		/* after this many, nobody runs any more */
 	int path_mtu;
 	unsigned int peer_version;
@@ -106,11 +106,11 @@ static int
 hand_shake(struct run *r, unsigned int qp)
 {
 	struct perf_dest *rem = perf_rem(&r->ctx, qp), before = *rem;
-	bool first = !(r->keys_seen & 1u << qp);
+	bool first = !r->keys_seen[qp];
 	int rc;
 
 	rc = perf_oob_keys(&r->oob, ++r->keys_n, perf_my(&r->ctx, qp), rem);
-	r->keys_seen |= 1u << qp;
+	r->keys_seen[qp] = true;
 	if (rc == 0 && !first && !perf_dest_equal(&before, rem)) {
 		snprintf(r->oob.error, sizeof(r->oob.error),
 			 "keys #%d: the peer's keys changed mid-run", r->keys_n);
@@ -246,14 +246,20 @@ run_plan(struct run *r)
 {
 	struct opts *o = r->o;
 	struct perf_sync_test me = sync_test(o, o->conf.server), peer = sync_test(o, !o->conf.server);
-	struct perf_step steps[PLAN_MAX], peer_steps[PLAN_MAX];
+	struct perf_step *steps = calloc(2 * PLAN_MAX, sizeof(*steps)), *peer_steps;
 	bool runs = perf_sync_runs(&me);
 	int n, n_peer, i, rc = 0;
 
+	if (steps == NULL) {
+		snprintf(r->ctx.error, sizeof(r->ctx.error), "out of memory");
+		return -ENOMEM;
+	}
+	peer_steps = steps + PLAN_MAX;
 	n = perf_sync_plan(&me, steps, PLAN_MAX);
 	n_peer = perf_sync_plan(&peer, peer_steps, PLAN_MAX);
 	if (n < 0 || n_peer < 0) {
 		snprintf(r->ctx.error, sizeof(r->ctx.error), "no perftest order for this test");
+		free(steps);
 		return -EINVAL;
 	}
 	r->quiet_after = RTE_MAX(keys_before_last_run(steps, n),
@@ -289,6 +295,7 @@ run_plan(struct run *r)
 			break;
 		}
 	}
+	free(steps);
 	return rc;
 }
 

@@ -253,7 +253,7 @@ perf_parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case O_QPS:
 			if (parse_u64(optarg, 1, PERF_MAX_QPS, &v) != 0)
-				return bad(prog, "--qps", optarg, "1 to 16");
+				return bad(prog, "--qps", optarg, "1 to " RTE_STR(PERF_MAX_QPS));
 			o->conf.num_qps = (unsigned int)v;
 			break;
 		case O_BIDIR:

@@ -96,6 +96,10 @@ perf_ctx_init(struct perf_ctx *ctx, const struct perf_conf *conf)
 
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->conf = *conf;
+	/* The QPN table holds QPNs 0 .. max_qp - 1, of which 0 and 1 are
+	 * never an RC QP's (ROCE_QPN_MIN). */
+	while (dconf.max_qp < conf->num_qps + ROCE_QPN_MIN)
+		dconf.max_qp = dconf.max_qp == 0 ? ROCE_DEFAULT_MAX_QP : 2 * dconf.max_qp;
 	ctx->dev = roce_dev_create(&dconf);
 	if (ctx->dev == NULL)
 		return fail(ctx, -rte_errno, "cannot create the RoCE device: %s",

@@ -17,7 +17,7 @@
 #include "perf_sync.h"
 #include "roce_verbs.h"
 
-#define PERF_MAX_QPS	16
+#define PERF_MAX_QPS	1024
 
 struct perf_conf {
 	enum perf_verb verb;
