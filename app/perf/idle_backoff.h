@@ -10,8 +10,9 @@
  * each burst of work, no more; a loop idle for longer gives the core away
  * as before. The whole busy phase stays short (IDLE_YIELD_NS): a node with
  * nothing to do but its keepalives, every 250 us to 1 ms, must still nap
- * most of the time (yielding to nobody costs a core as much as spinning). ccm's lcores, ccm-perf and the raw ping-pong baseline
- * (bench_pingpong) all wait this way, so the baseline is like for like.
+ * most of the time (yielding to nobody costs a core as much as spinning).
+ * ccm's lcores, ccm-perf and the raw ping-pong baseline (bench_pingpong)
+ * all wait this way, so the baseline is like for like.
  */
 #ifndef IDLE_BACKOFF_H
 #define IDLE_BACKOFF_H

@@ -7,12 +7,13 @@
  * and NAKs once, so every loss costs a go-back-N resend of what was in
  * flight behind it. The sender keeps that small (IRN, SIGCOMM 2018):
  *  - a window of PSNs in flight, halved on a loss and grown by one for
- *    each PSN acknowledged. On a path that loses, it stays under what the
- *    loss rate p allows, 1 / (ROCE_LOSS_BUDGET p) PSNs (a loss then resends
- *    at most 1/ROCE_LOSS_BUDGET of what gets through), but never under
- *    twice the measured bandwidth-delay product (delivery rate x lowest
- *    round trip): a loss costs about one BDP, not the whole send queue.
- *    A path that has not lost for a while has no cap below
+ *    each PSN acknowledged. While a path loses, the window is capped at
+ *    the larger of twice the measured bandwidth-delay product (delivery
+ *    rate x lowest round trip, at least ROCE_WINDOW_CAP_FLOOR) and what
+ *    the loss rate p allows, 1 / (ROCE_LOSS_BUDGET p) PSNs (a go-back-N
+ *    resend of about a window per loss then stays under 1/ROCE_LOSS_BUDGET
+ *    of what gets through): a loss costs about one BDP, not the whole send
+ *    queue. A path that has not lost for a while has no cap below
  *    ROCE_WINDOW_MAX: a polled peer's round trip grows with the window,
  *    so the BDP measured there undersells the path (half the goodput);
  *  - a retransmission timer from the measured round trip (RFC 6298,
