@@ -8,10 +8,11 @@
 #
 #   transport  ccm-perf WRITE / READ goodput, 4 KiB messages, against
 #              dpdk-testpmd txonly -> rxonly over the same pair with frames of
-#              the size our data frames have: over net_memif (RoCE MTU 1024,
-#              1082-byte frames) and over vhost-user <-> virtio_user (RoCE MTU
-#              4096, 4170-byte frames); payload bytes/s over raw frames/s x
-#              the payload one frame carries
+#              the size our data frames have, in the direction the data goes
+#              (WRITE client -> server, READ server -> client): over net_memif
+#              (RoCE MTU 1024, 1082-byte frames) and over vhost-user <->
+#              virtio_user (RoCE MTU 4096, 4170/4158-byte frames); payload
+#              bytes/s over raw frames/s x the payload one frame carries
 #   latency    ccm-perf --lat WRITE 8 B (half round trip) against a raw
 #              ping-pong of 82-byte frames (bench_pingpong), medians
 #   nvram      4 KiB synchronous appends through two ccm nodes (config/ccm.yaml,
@@ -51,7 +52,7 @@ while (($# > 0)); do
 	--smoke) smoke=true; rounds=1; shift ;;
 	--only) only=$2; shift 2 ;;
 	--plots) plots=$2; shift 2 ;;
-	-h | --help) sed -n '4,33p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '4,34p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) build=$1; shift ;;
 	esac
 done
@@ -135,8 +136,13 @@ pair() {
 	return $rc
 }
 
+# raw_pps SIZE [back]: frames/s from the client side to the server side
+# (WRITE's data), or with "back" from the server side to the client side
+# (READ's data): a vhost-user port copies in both directions, by two
+# different paths of different speeds.
 raw_pps() {
-	local size=$1
+	local size=$1 back=${2:-} rx=rxonly tx=txonly
+	[ -n "$back" ] && { rx=txonly; tx=rxonly; }
 	# With --stats-period testpmd prints Rx-pps every second until SIGINT;
 	# its stdin must stay open (at EOF it stops at once).
 	# For 4 KiB frames, mbufs that hold one whole (before --txpkts, which
@@ -146,18 +152,20 @@ raw_pps() {
 	rm -f "$work/tp.sock"
 	sleep $((secs + 9)) | timeout -s INT $((secs + 8)) dpdk-testpmd "${eal[@]}" \
 		--file-prefix="pt$$r" --lcores=0@1,1@1 --vdev="$(server_vdev "$work/tp.sock")" -- \
-		"${mb[@]}" --forward-mode=rxonly --stats-period 1 >"$work/tpr" 2>&1 &
+		"${mb[@]}" --forward-mode=$rx --txpkts="$size" --stats-period 1 >"$work/tpr" 2>&1 &
 	local rpid=$!
 	wait_server "$work/tp.sock"
 	sleep $((secs + 4)) | timeout -s INT $((secs + 3)) dpdk-testpmd "${eal[@]}" \
 		--file-prefix="pt$$t" --lcores=0@0,1@0 --vdev="$(client_vdev "$work/tp.sock")" -- \
-		"${mb[@]}" --forward-mode=txonly --txpkts="$size" --stats-period 1 >"$work/tpt" 2>&1
-	# The receiver starts forwarding only once its link is up (testpmd waits
-	# for it): it outlives the sender, and the zero seconds are left out.
+		"${mb[@]}" --forward-mode=$tx --txpkts="$size" --stats-period 1 >"$work/tpt" 2>&1
+	# The server side starts forwarding only once its link is up (testpmd
+	# waits for it): it outlives the client side, and the zero seconds are
+	# left out.
 	wait $rpid
-	# The median of the one-second rates, less the first non-zero one (a
-	# partial second while the sender starts).
-	grep -oE 'Rx-pps: +[0-9]+' "$work/tpr" | awk '$2 > 0 && seen++ {print $2}' | sort -n |
+	# The median of the one-second rates at the receiver, less the first
+	# non-zero one (a partial second while the sender starts).
+	grep -oE 'Rx-pps: +[0-9]+' "$work/$([ -n "$back" ] && echo tpt || echo tpr)" |
+		awk '$2 > 0 && seen++ {print $2}' | sort -n |
 		awk '{a[NR] = $1} END {print NR ? a[int((NR + 1) / 2)] : 0}'
 }
 
@@ -306,23 +314,26 @@ echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(git -C "$src" describe --always --dirty
 fast_pps=9000000
 transport() {
 	dev=$1
-	local frame=$2 payload=$3 mode
-	echo "## transport over $dev: 4 KiB messages, goodput / (raw $frame-byte frames/s x $payload B)"
+	local frame=$2 payload=$3 rframe=$4 mode
+	echo "## transport over $dev: 4 KiB messages, goodput / (raw frames/s x payload per frame)," \
+		"WRITE: $frame-byte frames client -> server, READ: $rframe-byte frames server -> client"
 	: >"$work/r.write"; : >"$work/r.read"
 	: >"$work/r.write.fast"; : >"$work/r.read.fast"; : >"$work/r.write.slow"; : >"$work/r.read.slow"
 	for r in $(seq 1 "$rounds"); do
 		if ((r % 2)); then raw=$(raw_pps "$frame"); w=$(ccm_bw write); rd=$(ccm_bw read)
-		else rd=$(ccm_bw read); w=$(ccm_bw write); raw=$(raw_pps "$frame"); fi
+			rawb=$(raw_pps "$rframe" back)
+		else rawb=$(raw_pps "$rframe" back); rd=$(ccm_bw read); w=$(ccm_bw write)
+			raw=$(raw_pps "$frame"); fi
 		mode=$(awk -v raw="$raw" -v f=$fast_pps -v d=$dev \
 			'BEGIN { print (d != "memif" ? "one mode" : (raw > f ? "fast" : "slow")) }')
-		awk -v w="$w" -v rd="$rd" -v raw="$raw" -v r="$r" -v p="$payload" -v m="$mode" 'BEGIN {
-			printf "round %d: raw %.2f Mpps (%s; %.0f MB/s of payload); WRITE %.0f MB/s (%.3f); READ %.0f MB/s (%.3f)\n",
-				r, raw / 1e6, m, raw * p / 1048576, w / 1048576, raw ? w / (raw * p) : 0,
-				rd / 1048576, raw ? rd / (raw * p) : 0 }'
-		for v in "$raw" "$w" "$rd"; do [ "${v:-0}" != 0 ] || missing=$((missing + 1)); done
+		awk -v w="$w" -v rd="$rd" -v raw="$raw" -v rawb="$rawb" -v r="$r" -v p="$payload" -v m="$mode" 'BEGIN {
+			printf "round %d: raw %.2f Mpps (%s; %.0f MB/s of payload), back %.2f Mpps; WRITE %.0f MB/s (%.3f); READ %.0f MB/s (%.3f)\n",
+				r, raw / 1e6, m, raw * p / 1048576, rawb / 1e6, w / 1048576,
+				raw ? w / (raw * p) : 0, rd / 1048576, rawb ? rd / (rawb * p) : 0 }'
+		for v in "$raw" "$rawb" "$w" "$rd"; do [ "${v:-0}" != 0 ] || missing=$((missing + 1)); done
 		awk -v x="$w" -v raw="$raw" -v p="$payload" 'BEGIN { if (raw) print x / (raw * p) }' |
 			tee -a "$work/r.write.${mode// /-}" >>"$work/r.write"
-		awk -v x="$rd" -v raw="$raw" -v p="$payload" 'BEGIN { if (raw) print x / (raw * p) }' |
+		awk -v x="$rd" -v raw="$rawb" -v p="$payload" 'BEGIN { if (raw) print x / (raw * p) }' |
 			tee -a "$work/r.read.${mode// /-}" >>"$work/r.read"
 	done
 	echo "WRITE / raw over $dev: $(median_spread <"$work/r.write")   (target 0.85)"
@@ -336,10 +347,12 @@ transport() {
 	fi
 }
 # Our WRITE frames: Ethernet 14 + IPv4 20 + UDP 8 + BTH 12 + payload + ICRC 4
-# (MIDDLE at MTU 1024; ONLY, with RETH 16, at MTU 4096).
+# (MIDDLE at MTU 1024; ONLY, with RETH 16, at MTU 4096); READ responses the
+# same (MIDDLE at MTU 1024; ONLY, with AETH 4, at MTU 4096). The memif
+# mode is the WRITE direction's.
 if want transport; then
-	transport memif 1082 1024
-	transport vhost 4170 4096
+	transport memif 1082 1024 1082
+	transport vhost 4170 4096 4158
 fi
 dev=memif
 

@@ -121,8 +121,12 @@ void roce_stats_snapshot_qps(struct roce_dev *dev);
 #define ROCE_MAX_SGE		8
 #define ROCE_PATH_HOLD_NS	10000000	/* no following the partner back within 10 ms */
 #define ROCE_ACKREQ_INTERVAL	16	/* AckReq every N packets of a long message */
-#define ROCE_RESP_BUDGET	64	/* READ response packets a QP sends per poll */
-#define ROCE_QP_TX_BUDGET	64	/* packets a QP may send per poll */
+/* A QP's turn is short and frames leave in bursts of about this many:
+ * the peer starts on them while the next are built (the poll sends
+ * what its QPs staged when they have all had their turn). With 64 the two ends
+ * of a 4 KiB WRITE stream took turns (vhost: 4.8 GB/s; 16: 6.9 GB/s). */
+#define ROCE_RESP_BUDGET	16	/* READ response packets a QP sends per turn */
+#define ROCE_QP_TX_BUDGET	16	/* packets a QP may send per turn */
 #define ROCE_COPY_MBUFS		1023	/* READ response copies in flight per device */
 #define ROCE_TIMER_SCAN_NS	10000	/* timers are looked at every 10 us */
 #define ROCE_RX_BURSTS		4	/* receive bursts per port per poll, at most */
@@ -239,8 +243,10 @@ roce_mr_ptr(const struct roce_mr *mr, uint64_t va)
 /* An mbuf whose data is [ptr, ptr + len) of @p mr, not copied. */
 struct rte_mbuf *roce_mr_attach(struct roce_dev *dev, struct roce_mr *mr, uint8_t *ptr,
 				uint16_t len);
-/* An mbuf holding a copy of [ptr, ptr + len), len <= 4096. */
-struct rte_mbuf *roce_mr_copy(struct roce_dev *dev, const uint8_t *ptr, uint16_t len);
+/* An mbuf holding a copy of [ptr, ptr + len), len <= 4096, to be sent
+ * @p frame_off bytes into its frame. */
+struct rte_mbuf *roce_mr_copy(struct roce_dev *dev, const uint8_t *ptr, uint16_t len,
+			      uint32_t frame_off);
 
 /* ---- Completion queue ------------------------------------------------- */
 

@@ -195,7 +195,7 @@ roce_mr_check_local(struct roce_dev *dev, struct roce_pd *pd, uint32_t lkey, con
 }
 
 struct rte_mbuf *
-roce_mr_copy(struct roce_dev *dev, const uint8_t *ptr, uint16_t len)
+roce_mr_copy(struct roce_dev *dev, const uint8_t *ptr, uint16_t len, uint32_t frame_off)
 {
 	struct rte_mbuf *m;
 
@@ -204,14 +204,18 @@ roce_mr_copy(struct roce_dev *dev, const uint8_t *ptr, uint16_t len)
 
 		snprintf(name, sizeof(name), "rc_%.16s", dev->name);
 		dev->copy_pool = rte_pktmbuf_pool_create(name, ROCE_COPY_MBUFS, 64, 0,
-							 RTE_PKTMBUF_HEADROOM + 4096,
-							 SOCKET_ID_ANY);
+							 RTE_PKTMBUF_HEADROOM + 4096 +
+							 RTE_CACHE_LINE_SIZE, SOCKET_ID_ANY);
 		if (dev->copy_pool == NULL)
 			return NULL;
 	}
 	m = rte_pktmbuf_alloc(dev->copy_pool);
 	if (m == NULL)
 		return NULL;
+	/* Where the payload will sit in a receive buffer that starts on a
+	 * cache line: a device that copies frames (vhost, memif) then copies
+	 * it from and to the same alignment, on its fast path. */
+	m->data_off += frame_off % RTE_CACHE_LINE_SIZE;
 	memcpy(rte_pktmbuf_append(m, len), ptr, len);
 	return m;
 }

@@ -549,7 +549,8 @@ send_response(struct roce_qp *qp, struct roce_rd_atomic_res *res)
 		 * unless the region is declared stable while read. */
 		payload = (mr->access & ROCE_ACCESS_READ_ZERO_COPY) ?
 			roce_mr_attach(dev, mr, roce_mr_ptr(mr, va), len) :
-			roce_mr_copy(dev, roce_mr_ptr(mr, va), len);
+			roce_mr_copy(dev, roce_mr_ptr(mr, va), len,
+				     qp->tmpl.bth_off + roce_opcode_info(opcode)->length);
 		if (payload == NULL) {
 			roce_count(dev, ROCE_CNT_TX_NO_MBUF);
 			return -ENOMEM;
