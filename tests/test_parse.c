@@ -668,13 +668,34 @@ START_TEST(test_template_builds_same_bytes)
 				memset(payload, 0x5c + l, sizeof(payload));
 				la = roce_build_trailer(&roce_crc32_table, &full, a, &seg,
 							full.payload_len ? 1 : 0, ta);
-				lb = roce_tmpl_trailer(&roce_crc32_isal, &t, &fast, b, &seg,
+				lb = roce_tmpl_trailer(&roce_crc32_isal, &t, &fast, &seg,
 						       fast.payload_len ? 1 : 0, tb);
 				ck_assert_int_eq(la, lb);
 				ck_assert_msg(memcmp(ta, tb, la) == 0 && full.icrc == fast.icrc,
 					      "%s %s len %u: ICRC %08x vs %08x",
 					      roce_opcode_name(opcode), variants[v].name,
 					      payload_lens[l], full.icrc, fast.icrc);
+				/* The payload in three pieces: the same ICRC, gathered
+				 * (up to ROCE_ICRC_GATHER_MAX) or not; and a payload
+				 * longer than payload_len is refused either way. */
+				if (fast.payload_len >= 3) {
+					uint32_t n = fast.payload_len;
+					struct roce_buf three[3] = {
+						{ .data = payload, .len = 1 },
+						{ .data = payload + 1, .len = n / 2 },
+						{ .data = payload + 1 + n / 2, .len = n - 1 - n / 2 },
+					};
+
+					lb = roce_tmpl_trailer(&roce_crc32_isal, &t, &fast, three, 3,
+							       tb);
+					ck_assert_int_eq(la, lb);
+					ck_assert_msg(memcmp(ta, tb, la) == 0,
+						      "%s %s len %u in 3 pieces: ICRC differs",
+						      roce_opcode_name(opcode), variants[v].name, n);
+					three[2].len++;
+					ck_assert_int_eq(roce_tmpl_trailer(&roce_crc32_isal, &t, &fast,
+									   three, 3, tb), -EINVAL);
+				}
 			}
 		}
 	}

@@ -187,9 +187,9 @@ assert_pools_full(void)
 			      "%s: READ copy pool has %u of %u mbufs", n[i]->name,
 			      rte_mempool_avail_count(n[i]->dev->copy_pool),
 			      n[i]->dev->copy_pool->size);
-		ck_assert_msg(rte_mbuf_ext_refcnt_read(&n[i]->mr->shinfo) == 1,
+		ck_assert_msg(n[i]->mr->frames_out == 0,
 			      "%s: %u frames still reference the region", n[i]->name,
-			      rte_mbuf_ext_refcnt_read(&n[i]->mr->shinfo) - 1);
+			      n[i]->mr->frames_out);
 	}
 }
 

@@ -21,7 +21,7 @@
 RTE_LOG_REGISTER(roce_logtype, roce, NOTICE);
 
 #define DEFAULT_NB_MBUFS	8191
-#define HDR_DATA_ROOM		(RTE_PKTMBUF_HEADROOM + 256)
+#define HDR_DATA_ROOM		(RTE_PKTMBUF_HEADROOM + 384)	/* headers + ROCE_TX_COPY_MAX */
 #define RX_DATA_ROOM		(RTE_PKTMBUF_HEADROOM + 4096 + 512)
 #define RX_DESC			1024
 #define TX_DESC			1024
@@ -63,7 +63,9 @@ roce_dev_create(const struct roce_dev_conf *conf)
 	dev->hdr_pool = rte_pktmbuf_pool_create(pool_name, nb_mbufs, 256, 0, HDR_DATA_ROOM,
 						conf->socket_id);
 	snprintf(pool_name, sizeof(pool_name), "re_%.16s", conf->name);
-	dev->ext_pool = rte_pktmbuf_pool_create(pool_name, nb_mbufs, 256, 0, 0, conf->socket_id);
+	dev->ext_pool = rte_pktmbuf_pool_create(pool_name, nb_mbufs, 256,
+						RTE_ALIGN(sizeof(struct rte_mbuf_ext_shared_info),
+							  RTE_MBUF_PRIV_ALIGN), 0, conf->socket_id);
 	if (dev->hdr_pool == NULL || dev->ext_pool == NULL)
 		goto nomem;
 	roce_stats_register(dev);

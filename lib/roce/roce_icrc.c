@@ -119,6 +119,18 @@ roce_icrc_calc(const struct roce_crc32_ops *ops, const struct roce_buf *seg,
 		masked_len = icrc_off > l3_off ? icrc_off - l3_off : 0;
 
 	memset(buf, 0xff, ICRC_PREFIX);
+	if (nseg > 0 && seg[0].len >= icrc_off && masked_len != 0) {
+		/* Everything covered in the first segment (small frames, header
+		 * mbufs that hold the frame): no walk over the pieces. */
+		const uint8_t *p = (const uint8_t *)seg[0].data + l3_off;
+		uint32_t n = icrc_off - l3_off;
+		uint32_t take = RTE_MIN(n, masked_len + ICRC_GATHER_MORE);
+
+		memcpy(masked, p, take);
+		icrc_mask(masked, masked_len, ip_hdr_len);
+		crc = ops->update(0, buf, ICRC_PREFIX + take);
+		return n > take ? ops->update(crc, p + take, n - take) : crc;
+	}
 	crc = 0;
 	for (i = 0; i < nseg; pos += seg[i].len, i++) {
 		const uint8_t *p = seg[i].data;

@@ -128,6 +128,10 @@ void roce_stats_snapshot_qps(struct roce_dev *dev);
 #define ROCE_RESP_BUDGET	16	/* READ response packets a QP sends per turn */
 #define ROCE_QP_TX_BUDGET	16	/* packets a QP may send per turn */
 #define ROCE_COPY_MBUFS		1023	/* READ response copies in flight per device */
+/* Payloads up to this long are copied behind the headers, one segment a
+ * frame: cheaper than two more mbufs to attach and chain (an 8-byte WRITE
+ * and its ACK: docs/perf.md run F). Fits the header pool's data room. */
+#define ROCE_TX_COPY_MAX	ROCE_ICRC_GATHER_MAX
 #define ROCE_TIMER_SCAN_NS	10000	/* timers are looked at every 10 us */
 #define ROCE_RX_BURSTS		4	/* receive bursts per port per poll, at most */
 #define ROCE_READ_OOO_PKTS	8192	/* READ responses kept ahead of a gap (8 MiB at MTU 1024) */
@@ -162,7 +166,7 @@ struct roce_dev {
 	struct roce_parser parser;
 	struct rte_mempool *hdr_pool;	/* headers, trailers, control frames */
 	struct rte_mempool *ext_pool;	/* empty mbufs to attach payload to */
-	struct rte_mempool *copy_pool;	/* READ response payload copies (on first use) */
+	struct rte_mempool *copy_pool;	/* READ response frames (roce_copy_pool) */
 	struct roce_port port[ROCE_MAX_PORTS];
 	uint8_t nb_ports;
 	uint16_t rx_burst;
@@ -221,8 +225,9 @@ struct roce_mr {
 	uint32_t key;			/* lkey == rkey */
 	bool extmem;			/* we registered it with rte_extmem_register */
 	bool dpdk_mem;			/* inside DPDK's own memory */
-	/* Frames in flight that point into this region hold a reference. */
-	struct rte_mbuf_ext_shared_info shinfo;
+	/* Frames in flight that point into this region (roce_mr_attach):
+	 * counted by the lcore that polls the device, which frees them. */
+	uint32_t frames_out;
 };
 
 /* The MR behind rkey @p key if it covers [va, va + len) of the addresses
@@ -243,10 +248,11 @@ roce_mr_ptr(const struct roce_mr *mr, uint64_t va)
 /* An mbuf whose data is [ptr, ptr + len) of @p mr, not copied. */
 struct rte_mbuf *roce_mr_attach(struct roce_dev *dev, struct roce_mr *mr, uint8_t *ptr,
 				uint16_t len);
-/* An mbuf holding a copy of [ptr, ptr + len), len <= 4096, to be sent
- * @p frame_off bytes into its frame. */
-struct rte_mbuf *roce_mr_copy(struct roce_dev *dev, const uint8_t *ptr, uint16_t len,
-			      uint32_t frame_off);
+/* Frames that carry a copy of up to 4096 bytes of payload (READ
+ * responses), in one mbuf each: the pool, made on first use (NULL, and
+ * rte_errno, if it cannot be). */
+#define ROCE_COPY_FRAME_MAX	(ROCE_HDR_MAX + 4096 + ROCE_TRAILER_MAX)
+struct rte_mempool *roce_copy_pool(struct roce_dev *dev);
 
 /* ---- Completion queue ------------------------------------------------- */
 
@@ -272,8 +278,8 @@ enum roce_wqe_state {
 
 struct roce_send_wqe {
 	struct ibv_send_wr wr;		/* next and sg_list not used */
-	struct ibv_sge sge[ROCE_MAX_SGE];
-	struct roce_mr *sge_mr[ROCE_MAX_SGE];	/* resolved when started */
+	/* From here to sge: cleared when posted (the arrays are written up
+	 * to wr.num_sge, and a whole-WQE memset cost 5 % of a sender). */
 	uint32_t length;		/* bytes in all SGEs */
 	uint8_t *inline_buf;		/* IBV_SEND_INLINE: the copied data */
 	enum roce_wqe_state state;
@@ -289,6 +295,8 @@ struct roce_send_wqe {
 	bool reread_armed;		/* asked again at reread_psn: once per gap */
 	uint8_t reread_lasts_due;	/* LASTs of earlier streams still to come */
 	uint32_t reread_psn;
+	struct ibv_sge sge[ROCE_MAX_SGE];
+	struct roce_mr *sge_mr[ROCE_MAX_SGE];	/* resolved when started */
 };
 
 struct roce_recv_wqe {
@@ -479,6 +487,28 @@ roce_qp_xmit(struct roce_qp *qp, struct roce_pkt *pkt, struct rte_mbuf *payload,
 	m = roce_mbuf_build(&roce_crc32_isal, dev->hdr_pool, &qp->tmpl, pkt, payload);
 	if (m == NULL) {
 		rte_pktmbuf_free(payload);
+		roce_count(dev, ROCE_CNT_TX_NO_MBUF);
+		return -ENOMEM;
+	}
+	roce_port_xmit(qp->port, m);
+	roce_count(dev, c);
+	return 0;
+}
+
+/* roce_qp_xmit() for a payload copied into the frame: one segment, from
+ * the header pool up to ROCE_TX_COPY_MAX bytes, else the copy pool. */
+static inline int
+roce_qp_xmit_copy(struct roce_qp *qp, struct roce_pkt *pkt, const struct roce_buf *payload,
+		  unsigned int nseg, enum roce_counter c)
+{
+	struct roce_dev *dev = qp->dev;
+	struct rte_mempool *pool = pkt->payload_len <= ROCE_TX_COPY_MAX ? dev->hdr_pool :
+				   roce_copy_pool(dev);
+	struct rte_mbuf *m;
+
+	m = pool == NULL ? NULL :
+	    roce_mbuf_build_copy(&roce_crc32_isal, pool, &qp->tmpl, pkt, payload, nseg);
+	if (m == NULL) {
 		roce_count(dev, ROCE_CNT_TX_NO_MBUF);
 		return -ENOMEM;
 	}

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <string.h>
 
 #include <rte_errno.h>
 
@@ -70,7 +71,7 @@ roce_mbuf_build(const struct roce_crc32_ops *crc, struct rte_mempool *hdr_pool,
 	if (hdr_len < 0)
 		goto fail;
 	trailer_len = tmpl != NULL ?
-		roce_tmpl_trailer(crc, tmpl, pkt, rte_pktmbuf_mtod(head, void *), seg, nseg, trailer) :
+		roce_tmpl_trailer(crc, tmpl, pkt, seg, nseg, trailer) :
 		roce_build_trailer(crc, pkt, rte_pktmbuf_mtod(head, void *), seg, nseg, trailer);
 	if (trailer_len < 0) {
 		hdr_len = trailer_len;
@@ -106,5 +107,48 @@ roce_mbuf_build(const struct roce_crc32_ops *crc, struct rte_mempool *hdr_pool,
 fail:
 	rte_pktmbuf_free(head);
 	rte_errno = -hdr_len;
+	return NULL;
+}
+
+struct rte_mbuf *
+roce_mbuf_build_copy(const struct roce_crc32_ops *crc, struct rte_mempool *pool,
+		     const struct roce_tmpl *tmpl, struct roce_pkt *pkt,
+		     const struct roce_buf *payload, unsigned int nseg)
+{
+	uint8_t trailer[ROCE_TRAILER_MAX];
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	struct roce_buf copy;
+	uint32_t total = 0;
+	unsigned int i;
+	int len;
+	uint8_t *f;
+
+	if (m == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	for (i = 0; i < nseg; i++)
+		total += payload[i].len;
+	f = rte_pktmbuf_mtod(m, uint8_t *);
+	len = total != pkt->payload_len ? -EINVAL :
+	      roce_tmpl_build(tmpl, pkt, f, rte_pktmbuf_tailroom(m));
+	if (len >= 0 && pkt->frame_len > rte_pktmbuf_tailroom(m))
+		len = -E2BIG;
+	if (len < 0)
+		goto fail;
+	/* The ICRC covers the copy, not the source: memory that changes while
+	 * it is read still goes out as a frame the peer accepts. */
+	copy = (struct roce_buf){ .data = f + len, .len = total };
+	for (f += len, i = 0; i < nseg; f += payload[i].len, i++)
+		memcpy(f, payload[i].data, payload[i].len);
+	len = roce_tmpl_trailer(crc, tmpl, pkt, &copy, total != 0 ? 1 : 0, trailer);
+	if (len < 0)
+		goto fail;
+	memcpy(f, trailer, len);
+	rte_pktmbuf_append(m, pkt->frame_len);
+	return m;
+fail:
+	rte_pktmbuf_free(m);
+	rte_errno = -len;
 	return NULL;
 }

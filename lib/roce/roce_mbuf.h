@@ -37,4 +37,17 @@ struct rte_mbuf *roce_mbuf_build(const struct roce_crc32_ops *crc, struct rte_me
 				 const struct roce_tmpl *tmpl, struct roce_pkt *pkt,
 				 struct rte_mbuf *payload);
 
+/**
+ * Build a frame for @p pkt in one mbuf from @p pool, with a copy of the
+ * @p nseg pieces of @p payload (together pkt->payload_len bytes): for
+ * small payloads, where one copy costs less than attaching and chaining
+ * two more mbufs (and the peer's device copies one segment, not three).
+ * @return the frame, or NULL with rte_errno set: EINVAL (bad packet or
+ *   payload length), ENOMEM (pool empty), E2BIG (it does not fit an mbuf)
+ */
+struct rte_mbuf *roce_mbuf_build_copy(const struct roce_crc32_ops *crc,
+				      struct rte_mempool *pool, const struct roce_tmpl *tmpl,
+				      struct roce_pkt *pkt, const struct roce_buf *payload,
+				      unsigned int nseg);
+
 #endif /* ROCE_MBUF_H */

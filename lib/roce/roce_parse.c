@@ -284,8 +284,13 @@ parse(const struct roce_parser *parser, const struct roce_buf *seg, unsigned int
 	pkt->payload_len = (info->mask & ROCE_OPF_PAYLOAD) ? rest - pkt->padcnt : 0;
 	pkt->frame_len = pkt->l3_off + tot_len;
 
-	seg_copy(seg, nseg, pkt->frame_len - ROCE_ICRC_LEN, ROCE_ICRC_LEN, icrc_wire);
-	pkt->icrc = roce_icrc_load(icrc_wire);
+	if (seg[0].len >= pkt->frame_len) {
+		pkt->icrc = roce_icrc_load((const uint8_t *)seg[0].data + pkt->frame_len -
+					   ROCE_ICRC_LEN);
+	} else {
+		seg_copy(seg, nseg, pkt->frame_len - ROCE_ICRC_LEN, ROCE_ICRC_LEN, icrc_wire);
+		pkt->icrc = roce_icrc_load(icrc_wire);
+	}
 
 	/* For RoCEv2 frames, checked once the layout is known, so that a frame
 	 * rejected for its IP checksum can still be shown whole (roce-dump). */

@@ -4,6 +4,7 @@
  * post, and when) and completing them (IBTA 10.8.3: signaled or not,
  * errors always), for the requester, the responder and the flush on ERR.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "roce_int.h"
@@ -136,7 +137,8 @@ post_one_send(struct roce_qp *qp, const struct ibv_send_wr *wr)
 		return -ENOMEM;
 
 	wqe = roce_sq_wqe(qp, qp->sq_head);
-	memset(wqe, 0, sizeof(*wqe));
+	memset(&wqe->length, 0, offsetof(struct roce_send_wqe, sge) -
+				offsetof(struct roce_send_wqe, length));
 	wqe->wr = *wr;
 	wqe->wr.next = NULL;
 	wqe->wr.sg_list = NULL;

@@ -105,6 +105,34 @@ roce_sge_mbufs(struct roce_dev *dev, const struct ibv_sge *sge, struct roce_mr *
 	return head;
 }
 
+/* Bytes [offset, offset + len) of a WR's data as pieces in place. */
+static unsigned int
+wqe_slices(const struct roce_send_wqe *wqe, uint32_t offset, uint32_t len,
+	   struct roce_buf piece[ROCE_MAX_SGE])
+{
+	unsigned int n = 0;
+	int i;
+
+	if (wqe->inline_buf != NULL) {
+		piece[0] = (struct roce_buf){ .data = wqe->inline_buf + offset, .len = len };
+		return 1;
+	}
+	for (i = 0; i < wqe->wr.num_sge && len > 0; i++) {
+		uint32_t k;
+
+		if (offset >= wqe->sge[i].length) {
+			offset -= wqe->sge[i].length;
+			continue;
+		}
+		k = RTE_MIN(len, wqe->sge[i].length - offset);
+		piece[n].data = (const uint8_t *)(uintptr_t)wqe->sge[i].addr + offset;
+		piece[n++].len = k;
+		len -= k;
+		offset = 0;
+	}
+	return n;
+}
+
 /* Resolve the WR's lkeys once, when it starts (IBTA 10.6.3.2). */
 static int
 wqe_start(struct roce_qp *qp, struct roce_send_wqe *wqe)
@@ -160,6 +188,7 @@ send_packet(struct roce_qp *qp, struct roce_send_wqe *wqe, uint32_t idx, uint32_
 	uint32_t offset = idx * qp->mtu, len = 0;
 	struct rte_mbuf *payload = NULL;
 	struct roce_pkt pkt;
+	int rc;
 
 	roce_qp_pkt_init(qp, &pkt, opcode, psn);
 	if (info->mask & ROCE_OPF_PAYLOAD)
@@ -195,7 +224,15 @@ send_packet(struct roce_qp *qp, struct roce_send_wqe *wqe, uint32_t idx, uint32_
 	if (info->mask & ROCE_OPF_IETH)
 		pkt.ieth_rkey = wr->invalidate_rkey;
 
-	if (len > 0) {
+	if (len == 0) {
+		rc = roce_qp_xmit(qp, &pkt, NULL, ROCE_CNT_REQ_PKTS);
+	} else if (len <= ROCE_TX_COPY_MAX) {
+		struct roce_buf piece[ROCE_MAX_SGE];
+		unsigned int n = wqe_slices(wqe, offset, len, piece);
+
+		rc = roce_qp_xmit_copy(qp, &pkt, piece, n, ROCE_CNT_REQ_PKTS);
+	} else {
+		/* Registered memory attached, or inline data copied in. */
 		payload = wqe->inline_buf != NULL ?
 			mbuf_copy_in(dev->hdr_pool, wqe->inline_buf + offset, len) :
 			roce_sge_mbufs(dev, wqe->sge, wqe->sge_mr, wr->num_sge, offset, len);
@@ -203,8 +240,9 @@ send_packet(struct roce_qp *qp, struct roce_send_wqe *wqe, uint32_t idx, uint32_
 			roce_count(dev, ROCE_CNT_TX_NO_MBUF);
 			return -ENOMEM;
 		}
+		rc = roce_qp_xmit(qp, &pkt, payload, ROCE_CNT_REQ_PKTS);
 	}
-	if (roce_qp_xmit(qp, &pkt, payload, ROCE_CNT_REQ_PKTS) != 0)
+	if (rc != 0)
 		return -ENOMEM;
 	if (roce_psn_lt(psn, qp->req.max_psn))
 		roce_count(dev, ROCE_CNT_REQ_RETRANSMITS);

@@ -520,6 +520,7 @@ send_response(struct roce_qp *qp, struct roce_rd_atomic_res *res)
 	uint32_t idx = roce_psn_diff(res->next_psn, res->first_psn);
 	bool first = idx == 0, last = idx == res->npkts - 1;
 	struct rte_mbuf *payload = NULL;
+	struct roce_buf piece = { .len = 0 };
 	struct roce_pkt pkt;
 	uint64_t va = res->va + (uint64_t)idx * qp->mtu;
 	uint32_t len = 0;
@@ -545,15 +546,16 @@ send_response(struct roce_qp *qp, struct roce_rd_atomic_res *res)
 			return 0;
 		}
 		roce_qp_pkt_init(qp, &pkt, opcode, res->next_psn);
-		/* The ICRC is computed over the payload as it is now: from a copy,
-		 * unless the region is declared stable while read. */
-		payload = (mr->access & ROCE_ACCESS_READ_ZERO_COPY) ?
-			roce_mr_attach(dev, mr, roce_mr_ptr(mr, va), len) :
-			roce_mr_copy(dev, roce_mr_ptr(mr, va), len,
-				     qp->tmpl.bth_off + roce_opcode_info(opcode)->length);
-		if (payload == NULL) {
-			roce_count(dev, ROCE_CNT_TX_NO_MBUF);
-			return -ENOMEM;
+		/* The ICRC is computed over the payload as it is now: copied into
+		 * the frame, unless the region is declared stable while read. */
+		if (mr->access & ROCE_ACCESS_READ_ZERO_COPY) {
+			payload = roce_mr_attach(dev, mr, roce_mr_ptr(mr, va), len);
+			if (payload == NULL) {
+				roce_count(dev, ROCE_CNT_TX_NO_MBUF);
+				return -ENOMEM;
+			}
+		} else {
+			piece = (struct roce_buf){ .data = roce_mr_ptr(mr, va), .len = len };
 		}
 	} else {
 		roce_qp_pkt_init(qp, &pkt, opcode, res->next_psn);
@@ -562,7 +564,9 @@ send_response(struct roce_qp *qp, struct roce_rd_atomic_res *res)
 	pkt.aeth.msn = qp->resp.msn;
 	pkt.atmack_orig = res->orig;
 	pkt.payload_len = len;
-	if (roce_qp_xmit(qp, &pkt, payload, ROCE_CNT_RESP_READ_RESP_SENT) != 0)
+	if ((piece.len != 0 ?
+	     roce_qp_xmit_copy(qp, &pkt, &piece, 1, ROCE_CNT_RESP_READ_RESP_SENT) :
+	     roce_qp_xmit(qp, &pkt, payload, ROCE_CNT_RESP_READ_RESP_SENT)) != 0)
 		return -ENOMEM;
 	res->next_psn = roce_psn_add(res->next_psn, 1);
 	if (res->atomic || last)

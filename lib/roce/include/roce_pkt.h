@@ -160,6 +160,8 @@ roce_parse_flat(struct roce_parser *parser, const void *frame, uint32_t len,
 #define ROCE_HDR_MAX (14 + 4 + 20 + 8 + 12 + 28)
 /* Pad (0..3) + ICRC. */
 #define ROCE_TRAILER_MAX (3 + ROCE_ICRC_LEN)
+/* Payloads up to this long are CRCed together with the headers. */
+#define ROCE_ICRC_GATHER_MAX 256
 
 /**
  * Write Ethernet through the last extension header of @p pkt into @p hdr.
@@ -224,14 +226,16 @@ void roce_tmpl_init(struct roce_tmpl *t, const struct roce_pkt *pkt);
 int roce_tmpl_build(const struct roce_tmpl *t, struct roce_pkt *pkt, void *hdr, uint32_t cap);
 
 /**
- * roce_build_trailer() for headers roce_tmpl_build() wrote: the ICRC from
- * the template's masked headers, patched, in one CRC call with the
- * extension headers, then the payload and pad.
+ * roce_build_trailer() for a frame roce_tmpl_build() built for @p pkt: the
+ * ICRC from the template's masked headers, patched from @p pkt (the frame
+ * itself is not read), in one CRC call with the
+ * extension headers and, up to ROCE_ICRC_GATHER_MAX bytes, the payload
+ * and pad; a longer payload and its pad in calls of their own.
  * @return trailer length (4..7), or -EINVAL as roce_build_trailer().
  */
 int roce_tmpl_trailer(const struct roce_crc32_ops *crc, const struct roce_tmpl *t,
-		      struct roce_pkt *pkt, const void *hdr, const struct roce_buf *payload,
-		      unsigned int nseg, uint8_t trailer[ROCE_TRAILER_MAX]);
+		      struct roce_pkt *pkt, const struct roce_buf *payload, unsigned int nseg,
+		      uint8_t trailer[ROCE_TRAILER_MAX]);
 
 /**
  * A whole frame in one buffer: headers, a copy of @p payload, pad, ICRC.
