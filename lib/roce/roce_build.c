@@ -228,9 +228,9 @@ roce_tmpl_trailer(const struct roce_crc32_ops *crc, const struct roce_tmpl *t,
 	/* The template's masked headers with what varies per frame (IPv4
 	 * total length and ID, UDP length, BTH opcode, flags and PSN) written
 	 * from @p pkt, not read back from the frame: those bytes were just
-	 * stored, a wider load of them waits for the stores to reach the
-	 * cache (an ownership miss on a recycled header mbuf), 10 % of a READ
-	 * requester's time (docs/perf.md run F). */
+	 * stored one by one, and a wider load of them waits for the stores to
+	 * reach the cache (an ownership miss on a recycled header mbuf; 10 %
+	 * of a READ requester's samples, docs/perf.md run F). */
 	memcpy(buf, t->masked, sizeof(t->masked));
 	ip[2] = ip_len >> 8;
 	ip[3] = ip_len;

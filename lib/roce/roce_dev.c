@@ -22,6 +22,9 @@ RTE_LOG_REGISTER(roce_logtype, roce, NOTICE);
 
 #define DEFAULT_NB_MBUFS	8191
 #define HDR_DATA_ROOM		(RTE_PKTMBUF_HEADROOM + 384)	/* headers + ROCE_TX_COPY_MAX */
+static_assert(HDR_DATA_ROOM - RTE_PKTMBUF_HEADROOM >=
+	      ROCE_HDR_MAX + ROCE_TX_COPY_MAX + ROCE_TRAILER_MAX,
+	      "a small payload's frame fits one header mbuf");
 #define RX_DATA_ROOM		(RTE_PKTMBUF_HEADROOM + 4096 + 512)
 #define RX_DESC			1024
 #define TX_DESC			1024
