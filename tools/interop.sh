@@ -64,6 +64,7 @@ trap 'exit 130' INT TERM
 "$root/tools/interop/build-guest.sh" || { echo "interop: cannot build the guest" >&2; exit 1; }
 iop_net_up || { echo "interop: cannot set up the namespace $IOP_NS" >&2; exit 1; }
 iop_guest_boot "${CCM_INTEROP_BOOT_TIMEOUT:-240}" || { echo "interop: FAIL: the Linux peer did not boot" >&2; exit 1; }
+iop_static_neighbours || { echo "interop: cannot set the guest's and the bridge's neighbour entries" >&2; exit 1; }
 kver=$(grep -o 'kernel=[^ ]*' "$IOP_RUN/serial.log" | head -n1 | cut -d= -f2)
 iop_guest_run 'ib_write_bw --version | head -n1' 30 "$out/pt-version"
 ptver=$(tr -d '\r' <"$out/pt-version" | sed -n 's/.*Version: *//p')

@@ -8,12 +8,14 @@
 #   guest   $IOP_NET.2   Linux rxe0 on eth0 (RoCE GID index in $IOP_GIDX)
 #   DPDK    $IOP_NET.3   ccm-perf's port (we answer ARP for it ourselves)
 #
-# Source it; it defines iop_net_up, iop_guest_boot, iop_guest_run,
-# iop_guest_start, iop_guest_wait, iop_guest_kill, iop_down and iop_nsexec.
+# Source it; it defines iop_net_up, iop_guest_boot, iop_static_neighbours,
+# iop_guest_run, iop_guest_start, iop_guest_wait, iop_guest_kill, iop_down
+# and iop_nsexec.
 
 IOP_NS=${IOP_NS:-ccmiop$$}
 IOP_NET=${IOP_NET:-10.66.14}
 IOP_HOST_IP=$IOP_NET.1 IOP_GUEST_IP=$IOP_NET.2 IOP_DPDK_IP=$IOP_NET.3
+IOP_GUEST_MAC=52:54:00:66:14:02
 IOP_BR=iopbr0 IOP_TAP=ioptap0 IOP_VETH=iopdpdk IOP_VETH_BR=iopdpdk-br
 IOP_CACHE=${CCM_INTEROP_CACHE:-$HOME/.cache/ccm-interop}
 IOP_RUN=${IOP_RUN:-$(mktemp -d /tmp/ccm-interop.XXXXXX)}
@@ -62,7 +64,7 @@ iop_guest_boot() {
         -append "console=ttyS0 quiet panic=-1 ccm_ip=$IOP_GUEST_IP/24 ccm_mtu=$mtu" \
         -serial "file:$IOP_RUN/serial.log" \
         -netdev "tap,id=n0,ifname=$IOP_TAP,script=no,downscript=no" \
-        -device virtio-net-pci,netdev=n0,mac=52:54:00:66:14:02 \
+        -device virtio-net-pci,netdev=n0,mac=$IOP_GUEST_MAC \
         -device virtio-serial-pci -chardev "pipe,id=ctl,path=$IOP_RUN/ctl" \
         -device virtserialport,chardev=ctl,name=ctl \
         -pidfile "$IOP_RUN/qemu.pid" -daemonize >"$IOP_RUN/qemu.log" 2>&1 || {
@@ -129,6 +131,19 @@ iop_guest_kill() {
 # iop_guest_run SCRIPT TIMEOUT OUTFILE
 iop_guest_run() {
     iop_guest_start "$1" && iop_guest_wait "$iop_job" "$2" "$3"
+}
+
+# The out-of-band TCP between the namespace's kernel and the guest needs
+# no ARP: once in CI an ARP failed after a peer was killed under a stream
+# of retransmissions (the emulated guest slow to answer, probably), and a
+# connect() with it ("No route to host"), where TCP itself would retry.
+iop_static_neighbours() {
+    local br_mac
+    br_mac=$(ip -n "$IOP_NS" -o link show "$IOP_BR" | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
+    ip -n "$IOP_NS" neigh replace "$IOP_GUEST_IP" lladdr "$IOP_GUEST_MAC" dev "$IOP_BR" \
+        nud permanent || return 1
+    iop_guest_run "ip neigh replace $IOP_HOST_IP lladdr $br_mac dev eth0 nud permanent" 30 /dev/null
+    [ "$iop_rc" -eq 0 ]
 }
 
 iop_down() {
