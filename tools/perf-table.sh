@@ -312,9 +312,13 @@ echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(git -C "$src" describe --always --dirty
 # (about 5 or about 14 Mpps of 1082-byte frames here, docs/perf.md): rounds
 # are also summed up by the raw side's mode, above or below FAST_PPS.
 fast_pps=9000000
+raw_mode() {
+	awk -v raw="$1" -v f=$fast_pps -v d=$dev \
+		'BEGIN { print (d != "memif" ? "one mode" : (raw > f ? "fast" : "slow")) }'
+}
 transport() {
 	dev=$1
-	local frame=$2 payload=$3 rframe=$4 mode
+	local frame=$2 payload=$3 rframe=$4 mode modeb
 	echo "## transport over $dev: 4 KiB messages, goodput / (raw frames/s x payload per frame)," \
 		"WRITE: $frame-byte frames client -> server, READ: $rframe-byte frames server -> client"
 	: >"$work/r.write"; : >"$work/r.read"
@@ -324,32 +328,36 @@ transport() {
 			rawb=$(raw_pps "$rframe" back)
 		else rawb=$(raw_pps "$rframe" back); rd=$(ccm_bw read); w=$(ccm_bw write)
 			raw=$(raw_pps "$frame"); fi
-		mode=$(awk -v raw="$raw" -v f=$fast_pps -v d=$dev \
-			'BEGIN { print (d != "memif" ? "one mode" : (raw > f ? "fast" : "slow")) }')
-		awk -v w="$w" -v rd="$rd" -v raw="$raw" -v rawb="$rawb" -v r="$r" -v p="$payload" -v m="$mode" 'BEGIN {
-			printf "round %d: raw %.2f Mpps (%s; %.0f MB/s of payload), back %.2f Mpps; WRITE %.0f MB/s (%.3f); READ %.0f MB/s (%.3f)\n",
-				r, raw / 1e6, m, raw * p / 1048576, rawb / 1e6, w / 1048576,
+		mode=$(raw_mode "$raw") modeb=$(raw_mode "$rawb")
+		awk -v w="$w" -v rd="$rd" -v raw="$raw" -v rawb="$rawb" -v r="$r" -v p="$payload" \
+			-v m="$mode" -v mb="$modeb" 'BEGIN {
+			printf "round %d: raw %.2f Mpps (%s; %.0f MB/s of payload), back %.2f Mpps (%s); WRITE %.0f MB/s (%.3f); READ %.0f MB/s (%.3f)\n",
+				r, raw / 1e6, m, raw * p / 1048576, rawb / 1e6, mb, w / 1048576,
 				raw ? w / (raw * p) : 0, rd / 1048576, rawb ? rd / (rawb * p) : 0 }'
 		for v in "$raw" "$rawb" "$w" "$rd"; do [ "${v:-0}" != 0 ] || missing=$((missing + 1)); done
 		awk -v x="$w" -v raw="$raw" -v p="$payload" 'BEGIN { if (raw) print x / (raw * p) }' |
 			tee -a "$work/r.write.${mode// /-}" >>"$work/r.write"
 		awk -v x="$rd" -v raw="$rawb" -v p="$payload" 'BEGIN { if (raw) print x / (raw * p) }' |
-			tee -a "$work/r.read.${mode// /-}" >>"$work/r.read"
+			tee -a "$work/r.read.${modeb// /-}" >>"$work/r.read"
 	done
 	echo "WRITE / raw over $dev: $(median_spread <"$work/r.write")   (target 0.85)"
 	echo "READ / raw over $dev:  $(median_spread <"$work/r.read")   (target 0.70)"
 	if [ $dev = memif ]; then
 		for mode in slow fast; do
-			[ -s "$work/r.write.$mode" ] || continue
-			echo "  rounds with raw memif $mode ($(wc -l <"$work/r.write.$mode")):" \
-				"WRITE $(median_spread <"$work/r.write.$mode"), READ $(median_spread <"$work/r.read.$mode")"
+			[ -s "$work/r.write.$mode" ] &&
+				echo "  WRITE in rounds with raw memif $mode ($(wc -l <"$work/r.write.$mode")):" \
+					"$(median_spread <"$work/r.write.$mode")"
+			[ -s "$work/r.read.$mode" ] &&
+				echo "  READ in rounds with the raw memif back direction $mode ($(wc -l <"$work/r.read.$mode")):" \
+					"$(median_spread <"$work/r.read.$mode")"
 		done
 	fi
 }
 # Our WRITE frames: Ethernet 14 + IPv4 20 + UDP 8 + BTH 12 + payload + ICRC 4
 # (MIDDLE at MTU 1024; ONLY, with RETH 16, at MTU 4096); READ responses the
-# same (MIDDLE at MTU 1024; ONLY, with AETH 4, at MTU 4096). The memif
-# mode is the WRITE direction's.
+# same (MIDDLE at MTU 1024; ONLY, with AETH 4, at MTU 4096). Each
+# direction of a memif pair has its mode: READ is grouped by the mode of
+# the raw rate it is compared with.
 if want transport; then
 	transport memif 1082 1024 1082
 	transport vhost 4170 4096 4158
