@@ -118,7 +118,6 @@ main(int argc, char **argv)
 	(void)argc;
 	if (test_eal_init(argv[0], "intr-guard", 64) != 0)
 		return 1;
-	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, callbacks_never_overlap_bursts);
 	suite_add_tcase(s, tc);
 	failed = test_run_nofork(s);

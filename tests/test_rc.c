@@ -102,7 +102,10 @@ struct qp_opts {
 	uint32_t psn_a, psn_b;
 	uint8_t retry_cnt, rnr_retry, min_rnr_timer, timeout;
 	unsigned int access;
+	uint32_t max_inline;	/* 0: INLINE_DEFAULT */
 };
+
+#define INLINE_DEFAULT 256	/* inline bytes a test QP takes (a slab per WR) */
 
 static const struct qp_opts default_opts = {
 	.mtu = IBV_MTU_1024, .psn_a = 100, .psn_b = 5000, .retry_cnt = 7, .rnr_retry = 7,
@@ -112,12 +115,12 @@ static const struct qp_opts default_opts = {
 };
 
 static void
-qp_create(struct node *n)
+qp_create(struct node *n, uint32_t max_inline)
 {
 	struct roce_qp_init_attr init = {
 		.send_cq = n->cq, .recv_cq = n->cq,
 		.cap = { .max_send_wr = 512, .max_recv_wr = 512, .max_send_sge = 4,
-			 .max_recv_sge = 4, .max_inline_data = 256 },
+			 .max_recv_sge = 4, .max_inline_data = max_inline },
 	};
 
 	n->qp = roce_create_qp(n->pd, &init);
@@ -146,8 +149,8 @@ qp_bring_up(struct node *n, const struct node *peer, const struct qp_opts *o, ui
 static void
 connect_pair(const struct qp_opts *o)
 {
-	qp_create(&A);
-	qp_create(&B);
+	qp_create(&A, o->max_inline ? o->max_inline : INLINE_DEFAULT);
+	qp_create(&B, o->max_inline ? o->max_inline : INLINE_DEFAULT);
 	qp_bring_up(&A, &B, o, o->psn_a, o->psn_b);
 	qp_bring_up(&B, &A, o, o->psn_b, o->psn_a);
 }
@@ -372,9 +375,11 @@ START_TEST(write_imm_send_inv_inline_and_sges)
 				  .opcode = IBV_WR_RDMA_WRITE_WITH_IMM,
 				  .send_flags = IBV_SEND_SIGNALED,
 				  .imm_data = rte_cpu_to_be_32(42) }, *bad;
+	struct qp_opts opts = default_opts;
 	uint8_t expect[3048];
 
-	connect_pair(&default_opts);
+	opts.max_inline = 1024;	/* the library's most: past the 256-byte copy path */
+	connect_pair(&opts);
 	fill_pattern(A.buf, 12000, 3);
 	memcpy(expect, A.buf, 1000);
 	memcpy(expect + 1000, A.buf + 5000, 1);
@@ -409,6 +414,24 @@ START_TEST(write_imm_send_inv_inline_and_sges)
 	ck_assert_uint_eq(wc[0].invalidated_rkey, 0x1234);
 	ck_assert_int_eq(memcmp(B.buf + 4096, expect, 200), 0);
 	ck_assert_int_eq(wait_wc(&A, wc, 1, 50000000), 1);
+
+	/* Inline past the small-payload copy (256 B): 1000 bytes, one frame
+	 * built from the QP's own copy, two SGEs gathered at post. */
+	wr.wr_id = 13;
+	wr.opcode = IBV_WR_RDMA_WRITE;
+	wr.num_sge = 2;
+	sge[0].length = 600;
+	sge[1] = (struct ibv_sge){ .addr = (uintptr_t)(A.buf + 7000), .length = 400,
+				   .lkey = roce_mr_lkey(A.mr) };
+	wr.wr.rdma.remote_addr = (uintptr_t)(B.buf + 6000);
+	fill_pattern(A.buf, 8000, 9);
+	memcpy(expect, A.buf, 600);
+	memcpy(expect + 600, A.buf + 7000, 400);
+	ck_assert_int_eq(roce_post_send(A.qp, &wr, &bad), 0);
+	memset(A.buf, 0xee, 8000);	/* inline: already copied */
+	ck_assert_int_eq(wait_wc(&A, wc, 1, 50000000), 1);
+	expect_wc(&wc[0], 13, IBV_WC_SUCCESS, IBV_WC_RDMA_WRITE);
+	ck_assert_int_eq(memcmp(B.buf + 6000, expect, 1000), 0);
 	disconnect_pair();
 	assert_pools_full();
 }
@@ -680,9 +703,9 @@ START_TEST(many_qps)
 
 	/* 256 connected pairs; each sends one SEND to its partner. */
 	for (i = 0; i < NQP; i++) {
-		qp_create(&A);
+		qp_create(&A, INLINE_DEFAULT);
 		qa[i] = A.qp;
-		qp_create(&B);
+		qp_create(&B, INLINE_DEFAULT);
 		qb[i] = B.qp;
 	}
 	for (i = 0; i < NQP; i++) {
@@ -739,7 +762,7 @@ START_TEST(connect_refuses_and_stops_where_it_failed)
 	struct ibv_qp_attr reset = { .qp_state = IBV_QPS_RESET };
 	int rc;
 
-	qp_create(&A);
+	qp_create(&A, INLINE_DEFAULT);
 	rc = roce_qp_connect(A.qp, &conn);
 	ck_assert_msg(rc == 0 && roce_qp_state(A.qp) == IBV_QPS_RTS,
 		      "expected 0 and RTS, got %d and %s", rc,

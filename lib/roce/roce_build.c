@@ -163,13 +163,34 @@ roce_tmpl_init(struct roce_tmpl *t, const struct roce_pkt *pkt)
 	t->masked[8 + 28 + 4] = 0xff;
 }
 
+/* What varies per frame of a template, written at @p ip (a template's
+ * IPv4 header, no options, UDP and BTH behind it): IPv4 total length and
+ * ID, UDP length, BTH opcode, flags and PSN, the extension headers. */
+static void
+tmpl_put_varying(uint8_t *ip, const struct roce_pkt *pkt, uint32_t ip_len)
+{
+	uint8_t *udp = ip + sizeof(struct rte_ipv4_hdr);
+	struct roce_bth *bth = (struct roce_bth *)(udp + sizeof(struct rte_udp_hdr));
+	uint32_t udp_len = ip_len - sizeof(struct rte_ipv4_hdr);
+
+	ip[2] = ip_len >> 8;
+	ip[3] = ip_len;
+	ip[4] = pkt->ip_id >> 8;
+	ip[5] = pkt->ip_id;
+	udp[4] = udp_len >> 8;
+	udp[5] = udp_len;
+	bth->opcode = pkt->opcode;
+	roce_bth_set_flags(bth, pkt->se, pkt->migreq, pkt->padcnt);
+	roce_bth_set_psn(bth, pkt->ackreq, pkt->psn);
+	encode_ext((uint8_t *)bth, pkt->info, pkt);
+}
+
 int
 roce_tmpl_build(const struct roce_tmpl *t, struct roce_pkt *pkt, void *hdr, uint32_t cap)
 {
 	const struct roce_opcode_info *info = roce_opcode_info(pkt->opcode);
-	uint8_t *f = hdr, *ip, *udp;
-	uint32_t hdr_len, udp_len, ip_len, sum;
-	struct roce_bth *bth;
+	uint8_t *f = hdr, *ip;
+	uint32_t hdr_len, ip_len, sum;
 
 	if (info == NULL || (!(info->mask & ROCE_OPF_PAYLOAD) && pkt->payload_len != 0) ||
 	    pkt->payload_len > UINT16_MAX)
@@ -179,32 +200,20 @@ roce_tmpl_build(const struct roce_tmpl *t, struct roce_pkt *pkt, void *hdr, uint
 	if (pkt->padcnt != 0 && !(info->mask & ROCE_OPF_END))
 		return -EINVAL;	/* C9-10, as roce_build_hdr() */
 	hdr_len = t->bth_off + info->length;
-	udp_len = sizeof(struct rte_udp_hdr) + info->length + pkt->payload_len + pkt->padcnt +
-		  ROCE_ICRC_LEN;
-	ip_len = sizeof(struct rte_ipv4_hdr) + udp_len;
+	ip_len = sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr) + info->length +
+		 pkt->payload_len + pkt->padcnt + ROCE_ICRC_LEN;
 	if (ip_len > UINT16_MAX)
 		return -EINVAL;
 	if (cap < hdr_len)
 		return -ENOSPC;
 	memcpy(f, t->bytes, t->bth_off + sizeof(struct roce_bth));
 	ip = f + t->l3_off;
-	ip[2] = ip_len >> 8;
-	ip[3] = ip_len;
-	ip[4] = pkt->ip_id >> 8;
-	ip[5] = pkt->ip_id;
+	tmpl_put_varying(ip, pkt, ip_len);
 	sum = t->ip_sum + ip_len + pkt->ip_id;
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	ip[10] = ~sum >> 8;
 	ip[11] = ~sum;
-	udp = ip + sizeof(struct rte_ipv4_hdr);
-	udp[4] = udp_len >> 8;
-	udp[5] = udp_len;
-	bth = (struct roce_bth *)(f + t->bth_off);
-	bth->opcode = pkt->opcode;
-	roce_bth_set_flags(bth, pkt->se, pkt->migreq, pkt->padcnt);
-	roce_bth_set_psn(bth, pkt->ackreq, pkt->psn);
-	encode_ext(f + t->bth_off, info, pkt);
 	pkt->l3_off = t->l3_off;
 	pkt->ip_hdr_len = sizeof(struct rte_ipv4_hdr);
 	pkt->bth_off = t->bth_off;
@@ -219,10 +228,8 @@ roce_tmpl_trailer(const struct roce_crc32_ops *crc, const struct roce_tmpl *t,
 		  uint8_t trailer[ROCE_TRAILER_MAX])
 {
 	uint8_t buf[sizeof(t->masked) + ROCE_HDR_MAX + ROCE_ICRC_GATHER_MAX + 3];
-	uint8_t *ip = buf + 8, *udp = ip + sizeof(struct rte_ipv4_hdr);
-	struct roce_bth *bth = (struct roce_bth *)(udp + sizeof(struct rte_udp_hdr));
-	uint32_t ip_len = pkt->frame_len - t->l3_off, udp_len = ip_len - sizeof(struct rte_ipv4_hdr);
-	uint32_t len = sizeof(t->masked) + pkt->info->length - sizeof(*bth), total = 0, c;
+	uint32_t len = sizeof(t->masked) + pkt->info->length - sizeof(struct roce_bth);
+	uint32_t total = 0, c;
 	unsigned int i;
 
 	/* The template's masked headers with what varies per frame (IPv4
@@ -232,16 +239,7 @@ roce_tmpl_trailer(const struct roce_crc32_ops *crc, const struct roce_tmpl *t,
 	 * reach the cache (an ownership miss on a recycled header mbuf; 10 %
 	 * of a READ requester's samples, docs/perf.md run F). */
 	memcpy(buf, t->masked, sizeof(t->masked));
-	ip[2] = ip_len >> 8;
-	ip[3] = ip_len;
-	ip[4] = pkt->ip_id >> 8;
-	ip[5] = pkt->ip_id;
-	udp[4] = udp_len >> 8;
-	udp[5] = udp_len;
-	bth->opcode = pkt->opcode;
-	roce_bth_set_flags(bth, pkt->se, pkt->migreq, pkt->padcnt);
-	roce_bth_set_psn(bth, pkt->ackreq, pkt->psn);
-	encode_ext((uint8_t *)bth, pkt->info, pkt);
+	tmpl_put_varying(buf + 8, pkt, pkt->frame_len - t->l3_off);
 	memset(trailer, 0, pkt->padcnt);
 	if (pkt->payload_len <= ROCE_ICRC_GATHER_MAX) {
 		/* A small payload and its pad join the headers: one CRC call

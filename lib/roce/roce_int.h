@@ -472,27 +472,36 @@ roce_qp_pkt_init(struct roce_qp *qp, struct roce_pkt *pkt, uint8_t opcode, uint3
 /* May the QP send now? False while its neighbour's MAC is unknown (an ARP
  * request is sent when due): the QP is held, nothing is built to be lost. */
 bool roce_qp_path_ready(struct roce_qp *qp);
+/* Stage frame @p m on the QP's port and count it under @p c; NULL (no
+ * mbuf) is counted as tx_no_mbuf and gives -ENOMEM. */
+static inline int
+roce_qp_stage(struct roce_qp *qp, struct rte_mbuf *m, enum roce_counter c)
+{
+	if (m == NULL) {
+		roce_count(qp->dev, ROCE_CNT_TX_NO_MBUF);
+		return -ENOMEM;
+	}
+	roce_port_xmit(qp->port, m);
+	roce_count(qp->dev, c);
+	return 0;
+}
+
 /* Build @p pkt on the QP's header template in front of @p payload (NULL:
  * none; taken over either way), stage it on the QP's port and count it
- * under @p c: the one way requester and responder send. @return 0, or
- * -ENOMEM (no mbuf: counted as tx_no_mbuf, nothing staged). Inline: it is
- * on every data frame's path, and a call costs 1 % of the instructions. */
+ * under @p c: with roce_qp_xmit_copy(), the one way requester and
+ * responder send. @return 0, or -ENOMEM (no mbuf: counted as tx_no_mbuf,
+ * nothing staged). Inline: it is on every data frame's path, and a call
+ * costs 1 % of the instructions. */
 static inline int
 roce_qp_xmit(struct roce_qp *qp, struct roce_pkt *pkt, struct rte_mbuf *payload,
 	     enum roce_counter c)
 {
-	struct roce_dev *dev = qp->dev;
-	struct rte_mbuf *m;
+	struct rte_mbuf *m = roce_mbuf_build(&roce_crc32_isal, qp->dev->hdr_pool, &qp->tmpl,
+					     pkt, payload);
 
-	m = roce_mbuf_build(&roce_crc32_isal, dev->hdr_pool, &qp->tmpl, pkt, payload);
-	if (m == NULL) {
+	if (m == NULL)
 		rte_pktmbuf_free(payload);
-		roce_count(dev, ROCE_CNT_TX_NO_MBUF);
-		return -ENOMEM;
-	}
-	roce_port_xmit(qp->port, m);
-	roce_count(dev, c);
-	return 0;
+	return roce_qp_stage(qp, m, c);
 }
 
 /* roce_qp_xmit() for a payload copied into the frame: one segment, from
@@ -504,17 +513,10 @@ roce_qp_xmit_copy(struct roce_qp *qp, struct roce_pkt *pkt, const struct roce_bu
 	struct roce_dev *dev = qp->dev;
 	struct rte_mempool *pool = pkt->payload_len <= ROCE_TX_COPY_MAX ? dev->hdr_pool :
 				   roce_copy_pool(dev);
-	struct rte_mbuf *m;
 
-	m = pool == NULL ? NULL :
-	    roce_mbuf_build_copy(&roce_crc32_isal, pool, &qp->tmpl, pkt, payload, nseg);
-	if (m == NULL) {
-		roce_count(dev, ROCE_CNT_TX_NO_MBUF);
-		return -ENOMEM;
-	}
-	roce_port_xmit(qp->port, m);
-	roce_count(dev, c);
-	return 0;
+	return roce_qp_stage(qp, pool == NULL ? NULL :
+			     roce_mbuf_build_copy(&roce_crc32_isal, pool, &qp->tmpl, pkt,
+						  payload, nseg), c);
 }
 
 /* qp.c */

@@ -47,35 +47,6 @@ req_opcode(const struct roce_send_wqe *wqe, uint32_t idx, uint32_t n)
 	}
 }
 
-/* Copy @p len bytes at @p src into a chain of mbufs from @p pool. */
-static struct rte_mbuf *
-mbuf_copy_in(struct rte_mempool *pool, const uint8_t *src, uint32_t len)
-{
-	struct rte_mbuf *head = NULL, *m;
-
-	while (len > 0) {
-		uint32_t n;
-
-		m = rte_pktmbuf_alloc(pool);
-		if (m == NULL)
-			goto fail;
-		n = RTE_MIN(len, (uint32_t)rte_pktmbuf_tailroom(m));
-		memcpy(rte_pktmbuf_append(m, n), src, n);
-		if (head == NULL)
-			head = m;
-		else if (rte_pktmbuf_chain(head, m) != 0) {
-			rte_pktmbuf_free(m);
-			goto fail;
-		}
-		src += n;
-		len -= n;
-	}
-	return head;
-fail:
-	rte_pktmbuf_free(head);
-	return NULL;
-}
-
 struct rte_mbuf *
 roce_sge_mbufs(struct roce_dev *dev, const struct ibv_sge *sge, struct roce_mr *const *mr,
 	       int num_sge, uint32_t offset, uint32_t len)
@@ -226,16 +197,16 @@ send_packet(struct roce_qp *qp, struct roce_send_wqe *wqe, uint32_t idx, uint32_
 
 	if (len == 0) {
 		rc = roce_qp_xmit(qp, &pkt, NULL, ROCE_CNT_REQ_PKTS);
-	} else if (len <= ROCE_TX_COPY_MAX) {
+	} else if (len <= ROCE_TX_COPY_MAX || wqe->inline_buf != NULL) {
+		/* Small payloads, and inline data (its own copy already, at most
+		 * 1 KiB), are copied behind the headers. */
 		struct roce_buf piece[ROCE_MAX_SGE];
 		unsigned int n = wqe_slices(wqe, offset, len, piece);
 
 		rc = roce_qp_xmit_copy(qp, &pkt, piece, n, ROCE_CNT_REQ_PKTS);
 	} else {
-		/* Registered memory attached, or inline data copied in. */
-		payload = wqe->inline_buf != NULL ?
-			mbuf_copy_in(dev->hdr_pool, wqe->inline_buf + offset, len) :
-			roce_sge_mbufs(dev, wqe->sge, wqe->sge_mr, wr->num_sge, offset, len);
+		/* Registered memory, attached. */
+		payload = roce_sge_mbufs(dev, wqe->sge, wqe->sge_mr, wr->num_sge, offset, len);
 		if (payload == NULL) {
 			roce_count(dev, ROCE_CNT_TX_NO_MBUF);
 			return -ENOMEM;
