@@ -237,6 +237,46 @@ START_TEST(resumed_read_keeps_original_shape)
 }
 END_TEST
 
+/*
+ * A READ asked again while a later one is still being answered is answered
+ * first: responses go out in PSN order (IBTA 9.7.5.1.2), whichever
+ * request's resource was restarted last.
+ */
+START_TEST(replayed_read_goes_before_a_later_one_in_progress)
+{
+	uint64_t va = (uintptr_t)(buf + 4096);
+	uint32_t long_pkts = 40, next, n = 0;
+	uint64_t replays = stat("resp_read_replay");
+	struct sp_frame f;
+
+	pattern(buf + 4096, long_pkts * MTU, 5);
+	request_reth(ROCE_OP_READ_REQUEST, peer_psn(0), true, roce_mr_rkey(mr), va, 8, NULL, 0);
+	request_reth(ROCE_OP_READ_REQUEST, peer_psn(1), true, roce_mr_rkey(mr), va,
+		     long_pkts * MTU, NULL, 0);
+	/* One poll: the first READ and a turn's worth of the second. */
+	sp_poll(&S, 0);
+	ck_assert_msg(sp_recv(&S, &f), "nothing after one poll");
+	ck_assert_msg(f.pkt.opcode == ROCE_OP_READ_RESP_ONLY && f.pkt.psn == peer_psn(0),
+		      "first: %s psn %u", roce_opcode_name(f.pkt.opcode), f.pkt.psn);
+	for (next = 1; sp_recv(&S, &f); next++)
+		ck_assert_msg(f.pkt.psn == peer_psn(next), "long READ: psn %u, want %u", f.pkt.psn,
+			      peer_psn(next));
+	ck_assert_msg(next > 1 && next < 1 + long_pkts,
+		      "want the long READ part sent after one poll, sent up to %u", next - 1);
+	/* The first READ again: its response before the rest of the second. */
+	request_reth(ROCE_OP_READ_REQUEST, peer_psn(0), true, roce_mr_rkey(mr), va, 8, NULL, 0);
+	expect_frame(&f, ROCE_OP_READ_RESP_ONLY, peer_psn(0), "replayed READ");
+	for (; next < 1 + long_pkts; next++, n++) {
+		expect_frame(&f, next == long_pkts ? ROCE_OP_READ_RESP_LAST : ROCE_OP_READ_RESP_MIDDLE,
+			     peer_psn(next), "rest of the long READ");
+		ck_assert_int_eq(memcmp(f.payload, buf + 4096 + (next - 1) * MTU, MTU), 0);
+	}
+	ck_assert_uint_gt(n, 0);
+	expect_silence("after both READs");
+	ck_assert_uint_eq(stat("resp_read_replay"), replays + 1);
+}
+END_TEST
+
 /* Defect 3: the responder kept the region across a WRITE's packets. */
 START_TEST(dereg_during_write_gets_access_nak)
 {
@@ -872,6 +912,7 @@ protocol_suite(void)
 	tcase_add_checked_fixture(comp, setup, teardown);
 	tcase_add_test(resp, atomic_duplicate_answered_at_its_psn);
 	tcase_add_test(resp, resumed_read_keeps_original_shape);
+	tcase_add_test(resp, replayed_read_goes_before_a_later_one_in_progress);
 	tcase_add_test(resp, dereg_during_write_gets_access_nak);
 	tcase_add_test(resp, dereg_during_read_stream_gets_access_nak);
 	tcase_add_loop_test(resp, write_length_must_match_dma_length, 0, 3);

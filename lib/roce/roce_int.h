@@ -432,6 +432,7 @@ struct roce_qp {
 		uint32_t fatal_psn;
 		struct roce_rd_atomic_res *res;	/* max_dest_rd_atomic entries */
 		uint32_t nb_sending;	/* of them, with responses due */
+		uint32_t send_first;	/* the earliest of those, if any */
 		uint32_t nb_res;
 		uint32_t res_next;	/* ring position of the next one */
 	} resp;

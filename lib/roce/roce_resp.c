@@ -98,18 +98,40 @@ roce_send_cnp(struct roce_qp *qp)
 
 /* ---- READ and atomic resources, kept for duplicates (IBTA 9.7.5.1.3) ---- */
 
-/* Responses of @p res are due (or no longer): counted, so a poll knows
- * without a look at every resource. */
+/* Ring distance of resource @p i from the oldest one (res_next). */
+static inline uint32_t
+res_age_rank(const struct roce_qp *qp, uint32_t i)
+{
+	return (i + qp->resp.nb_res - qp->resp.res_next) % qp->resp.nb_res;
+}
+
+/*
+ * Responses of @p res are due (or no longer): counted, so a poll knows
+ * without a look at every resource, and the earliest kept. Resources are
+ * taken in ring order for requests in PSN order, and a replay restarts one
+ * inside its own PSN range, so the earliest due in ring order from the
+ * oldest is also the one with the lowest PSN: the response that goes next.
+ */
 static void
 res_sending(struct roce_qp *qp, struct roce_rd_atomic_res *res, bool on)
 {
-	if (res->sending != on) {
-		res->sending = on;
-		if (on)
-			qp->resp.nb_sending++;
-		else
-			qp->resp.nb_sending--;
+	uint32_t i = res - qp->resp.res;
+
+	if (res->sending == on)
+		return;
+	res->sending = on;
+	if (on) {
+		if (qp->resp.nb_sending++ == 0 ||
+		    res_age_rank(qp, i) < res_age_rank(qp, qp->resp.send_first))
+			qp->resp.send_first = i;
+		return;
 	}
+	if (--qp->resp.nb_sending == 0 || i != qp->resp.send_first)
+		return;
+	do
+		i = (i + 1) % qp->resp.nb_res;
+	while (!qp->resp.res[i].sending);
+	qp->resp.send_first = i;
 }
 
 static struct roce_rd_atomic_res *
@@ -498,19 +520,7 @@ roce_resp_rx(struct roce_qp *qp, struct roce_pkt *pkt, struct rte_mbuf *m)
 static struct roce_rd_atomic_res *
 res_next_to_send(struct roce_qp *qp)
 {
-	struct roce_rd_atomic_res *best = NULL;
-	uint32_t i;
-
-	if (qp->resp.nb_sending == 0)
-		return NULL;
-	for (i = 0; i < qp->resp.nb_res; i++) {
-		struct roce_rd_atomic_res *res = &qp->resp.res[i];
-
-		if (res->valid && res->sending &&
-		    (best == NULL || roce_psn_lt(res->next_psn, best->next_psn)))
-			best = res;
-	}
-	return best;
+	return qp->resp.nb_sending != 0 ? &qp->resp.res[qp->resp.send_first] : NULL;
 }
 
 static int
