@@ -277,6 +277,37 @@ START_TEST(replayed_read_goes_before_a_later_one_in_progress)
 }
 END_TEST
 
+/*
+ * Requests that fill more than one receive burst of a poll are ACKed burst
+ * by burst: the ACK for the first burst leaves before the second is taken,
+ * so a requester whose whole send queue arrived at once can refill while
+ * the rest is received (roce_dev.c, acks_early).
+ */
+START_TEST(acks_leave_between_full_receive_bursts)
+{
+	uint32_t burst = S.dev->rx_burst, i;
+	uint64_t va = (uintptr_t)buf;
+	uint8_t data[64];
+	struct sp_frame f;
+
+	memset(data, 0x5a, sizeof(data));
+	for (i = 0; i < 2 * burst; i++)
+		request_reth(ROCE_OP_WRITE_ONLY, peer_psn(i), true, roce_mr_rkey(mr), va + 64 * i,
+			     sizeof(data), data, sizeof(data));
+	sp_poll(&S, 0);
+	ck_assert_msg(sp_recv(&S, &f), "no ACK after one poll");
+	ck_assert_msg(f.pkt.opcode == ROCE_OP_ACK && f.pkt.psn == peer_psn(burst - 1),
+		      "first ACK: %s psn %u, want ACK psn %u", roce_opcode_name(f.pkt.opcode),
+		      f.pkt.psn, peer_psn(burst - 1));
+	ck_assert_msg(sp_recv(&S, &f), "one ACK for two bursts");
+	ck_assert_msg(f.pkt.opcode == ROCE_OP_ACK && f.pkt.psn == peer_psn(2 * burst - 1),
+		      "second ACK: %s psn %u, want ACK psn %u", roce_opcode_name(f.pkt.opcode),
+		      f.pkt.psn, peer_psn(2 * burst - 1));
+	expect_silence("after both ACKs");
+	ck_assert_int_eq(memcmp(buf + 64 * (2 * burst - 1), data, sizeof(data)), 0);
+}
+END_TEST
+
 /* Defect 3: the responder kept the region across a WRITE's packets. */
 START_TEST(dereg_during_write_gets_access_nak)
 {
@@ -913,6 +944,7 @@ protocol_suite(void)
 	tcase_add_test(resp, atomic_duplicate_answered_at_its_psn);
 	tcase_add_test(resp, resumed_read_keeps_original_shape);
 	tcase_add_test(resp, replayed_read_goes_before_a_later_one_in_progress);
+	tcase_add_test(resp, acks_leave_between_full_receive_bursts);
 	tcase_add_test(resp, dereg_during_write_gets_access_nak);
 	tcase_add_test(resp, dereg_during_read_stream_gets_access_nak);
 	tcase_add_loop_test(resp, write_length_must_match_dma_length, 0, 3);

@@ -185,6 +185,10 @@ struct roce_dev {
 	TAILQ_HEAD(, roce_qp) armed_qps;
 	uint64_t next_timer_scan_ns;
 	uint64_t now_ns;		/* time of the current poll */
+	/* QPNs whose responder queued an ACK in the current receive burst
+	 * (roce_recv), sent before the next burst of the same poll. */
+	uint32_t acks_due[ROCE_RX_BURST];
+	uint16_t nb_acks_due;
 	uint64_t count[ROCE_CNT_NCOUNTERS];
 	/* /roce/qps reads this copy, never the lists above (roce_stats.c). */
 	struct roce_qps_snapshot *qps_snap;
@@ -546,6 +550,7 @@ roce_resp_has_answers(const struct roce_qp *qp)
 }
 void roce_resp_rx(struct roce_qp *qp, struct roce_pkt *pkt, struct rte_mbuf *m);
 int roce_resp_poll(struct roce_qp *qp);	/* ACKs due, READ responses */
+int roce_resp_flush_ack(struct roce_qp *qp);	/* the coalesced ACK alone, if it may go */
 void roce_send_cnp(struct roce_qp *qp);
 
 /* comp.c */

@@ -637,3 +637,17 @@ roce_resp_poll(struct roce_qp *qp)
 	}
 	return sent;
 }
+
+/* The pending ACK or NAK alone, between receive bursts (roce_dev.c): only
+ * when nothing must leave before it, as at the end of roce_resp_poll(). */
+int
+roce_resp_flush_ack(struct roce_qp *qp)
+{
+	if (!qp->resp.ack_pending || qp->resp.nb_sending != 0 || qp->resp.fatal_pending ||
+	    qp->resp.seq_nak_due || (qp->state != IBV_QPS_RTR && qp->state != IBV_QPS_RTS) ||
+	    roce_port_tx_room(qp->port) < 8 || !roce_qp_path_ready(qp))
+		return 0;
+	qp->resp.ack_pending = false;
+	send_ack_now(qp, qp->resp.ack_syndrome, qp->resp.ack_psn);
+	return 1;
+}
