@@ -232,6 +232,11 @@ struct roce_mr {
 	/* Frames in flight that point into this region (roce_mr_attach):
 	 * counted by the lcore that polls the device, which frees them. */
 	uint32_t frames_out;
+	/* IOVA as PA: the memory segment (hugepage) the last frame attached
+	 * lay in, so that a frame costs no lookup, let alone a page-map read. */
+	const uint8_t *seg_va;
+	size_t seg_len;
+	rte_iova_t seg_iova;
 };
 
 /* The MR behind rkey @p key if it covers [va, va + len) of the addresses
@@ -249,7 +254,8 @@ roce_mr_ptr(const struct roce_mr *mr, uint64_t va)
 	return mr->addr + (va - mr->iova);
 }
 
-/* An mbuf whose data is [ptr, ptr + len) of @p mr, not copied. */
+/* An mbuf whose data is [ptr, ptr + len) of @p mr, not copied; a chain of
+ * them where IOVA-as-PA memory is not contiguous (a hugepage boundary). */
 struct rte_mbuf *roce_mr_attach(struct roce_dev *dev, struct roce_mr *mr, uint8_t *ptr,
 				uint16_t len);
 /* Frames that carry a copy of up to 4096 bytes of payload (READ
