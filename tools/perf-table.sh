@@ -4,7 +4,8 @@
 # Reproduce docs/perf.md's comparison table in one run: each figure of ours
 # measured alternately with its baseline (A B A B ...), on this machine, now.
 #
-#   tools/perf-table.sh [--rounds N] [--smoke] [--only SECTIONS] [--plots DIR] [BUILD_DIR]
+#   tools/perf-table.sh [--rounds N] [--smoke] [--only SECTIONS] [--plots DIR] [--huge]
+#                       [BUILD_DIR]
 #
 #   transport  ccm-perf WRITE / READ goodput, 4 KiB messages, against
 #              dpdk-testpmd txonly -> rxonly over the same pair with frames of
@@ -37,6 +38,9 @@
 # Each comparison prints every round, then the median of the per-round
 # ratios with their min..max. --smoke: one short round of each (CI).
 # --only: a comma-separated list of the sections above (default: all).
+# --huge: every process (ours and the baselines) on 2 MiB hugepages instead
+# of --no-huge (4 KiB pages); reserves and mounts them if need be, and gives
+# back what it reserved at the end.
 # PERF_TABLE_KEEP=DIR keeps the output of both nodes of every NVRAM run.
 set -uo pipefail
 
@@ -46,13 +50,15 @@ rounds=5
 smoke=false
 only=all
 plots=
+huge=false
 while (($# > 0)); do
 	case "$1" in
 	--rounds) rounds=$2; shift 2 ;;
 	--smoke) smoke=true; rounds=1; shift ;;
 	--only) only=$2; shift 2 ;;
 	--plots) plots=$2; shift 2 ;;
-	-h | --help) sed -n '4,34p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--huge) huge=true; shift ;;
+	-h | --help) sed -n '4,38p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) build=$1; shift ;;
 	esac
 done
@@ -69,14 +75,34 @@ ninja -C "$build" app/ccm-perf app/ccm tests/bench/bench_pingpong tests/bench/tc
 	tests/bench/bench_failover tests/ha_peer >/dev/null || die "build failed"
 
 work=$(mktemp -d)
+huge_before=
 cleanup() {
 	pkill -f "file-prefix=pt$$" 2>/dev/null
 	ip netns del ptA$$ 2>/dev/null
 	ip netns del ptB$$ 2>/dev/null
+	# EAL leaves its hugepage files behind (a prefix's next start reuses them).
+	$huge && rm -f /dev/hugepages/pt$$*
+	[ -n "$huge_before" ] && echo "$huge_before" >/proc/sys/vm/nr_hugepages
 	rm -rf "$work"
 }
 trap cleanup EXIT
-eal=(--no-huge -m 1024 --no-pci --log-level=lib.eal:error --log-level=pmd.net.memif:error)
+if $huge; then
+	# Two processes run at once, 512 MiB each; 64 pages to spare.
+	need=$((2 * 256 + 64))
+	free=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
+	if [ "${free:-0}" -lt $need ]; then
+		huge_before=$(cat /proc/sys/vm/nr_hugepages)
+		echo $((huge_before + need - ${free:-0})) >/proc/sys/vm/nr_hugepages
+		free=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
+		[ "${free:-0}" -ge $need ] || die "--huge: $free free 2 MiB pages, $need needed"
+	fi
+	mountpoint -q /dev/hugepages || { mkdir -p /dev/hugepages &&
+		mount -t hugetlbfs nodev /dev/hugepages; } || die "--huge: cannot mount hugetlbfs"
+	eal=(--single-file-segments --huge-dir /dev/hugepages -m 512)
+else
+	eal=(--no-huge -m 1024)
+fi
+eal+=(--no-pci --log-level=lib.eal:error --log-level=pmd.net.memif:error)
 listening() { grep -q " @$1\$" /proc/net/unix; }
 tcp_listening() { grep -q ":$(printf '%04X' "$1") 00000000:0000 0A" /proc/net/tcp; }
 
@@ -304,7 +330,8 @@ median_spread() {
 }
 
 echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(git -C "$src" describe --always --dirty 2>/dev/null)," \
-	"$(nproc) CPUs, $rounds round(s)$($smoke && echo ', smoke')"
+	"$(nproc) CPUs, $rounds round(s)$($smoke && echo ', smoke')," \
+	"$($huge && echo '2 MiB hugepages' || echo '4 KiB pages (--no-huge)')"
 
 # ---- transport ----------------------------------------------------------------
 # transport DEV FRAME PAYLOAD: one table on one device pair.
