@@ -16,30 +16,34 @@
 #define PREFETCH_AHEAD_MBUFS	4
 #define PREFETCH_HDR_LINES	2	/* Ethernet .. RETH, 70 bytes at most */
 
+#if defined(__x86_64__)
+/* The baseline x86-64 target has no PREFETCHW; CPUs without it are told
+ * apart at start-up rather than trusted to decode it as a NOP. */
 static bool cpu_has_prefetchw;
 
 static void __attribute__((constructor))
 mbuf_cpu_probe(void)
 {
-#if defined(__x86_64__)
 	unsigned int a, b, c, d;
 
 	/* CPUID 8000_0001h ECX bit 8: PREFETCHW (PRFCHW). */
 	if (__get_cpuid(0x80000001, &a, &b, &c, &d))
 		cpu_has_prefetchw = (c >> 8) & 1;
-#endif
 }
 
 static inline void
 prefetch_for_write(const void *p)
 {
-#if defined(__x86_64__)
 	if (cpu_has_prefetchw)
 		__asm__ volatile("prefetchw %0" : : "m"(*(const char *)p));
-#else
-	__builtin_prefetch(p, 1, 3);
-#endif
 }
+#else
+static inline void
+prefetch_for_write(const void *p)
+{
+	__builtin_prefetch(p, 1, 3);
+}
+#endif
 
 /*
  * Claim for writing the first data lines of the next mbufs this lcore's
