@@ -44,6 +44,8 @@ perf_usage(FILE *f, const char *prog)
 "                           and each shows the sum (perftest's -b, on both sides)\n"
 "  --duration SECONDS       write, read, atomic bandwidth: run this long instead\n"
 "                           (perftest's -D; the server needs no such option)\n"
+"  --margin SECONDS         with --duration: leave this long at each end out of\n"
+"                           the rate, start-up and drain (perftest's --margin)\n"
 "  --tx-depth N             WRs in flight (default 128 bw, 1 lat)\n"
 "  --rx-depth N             receives posted for SEND (default 512)\n"
 "  --mtu 256..4096          RoCE path MTU (default: what the port carries;\n"
@@ -100,7 +102,7 @@ perf_parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_SERVER = 256, O_CLIENT, O_VERB, O_BW, O_LAT, O_SIZE, O_ALL, O_ITERS, O_MTU,
 	       O_TXD, O_RXD, O_PORT, O_LIP, O_VERIFY, O_FAULT, O_JSON, O_DPORT, O_STATS,
-	       O_CAPTURE, O_TIMEOUT, O_HELP, O_ATOMIC, O_GBITS, O_PINGPONG, O_DURATION, O_BIDIR, O_QPS };
+	       O_CAPTURE, O_TIMEOUT, O_HELP, O_ATOMIC, O_GBITS, O_PINGPONG, O_DURATION, O_MARGIN, O_BIDIR, O_QPS };
 	static const struct option lo[] = {
 		{ "server", no_argument, NULL, O_SERVER },
 		{ "client", required_argument, NULL, O_CLIENT },
@@ -128,6 +130,7 @@ perf_parse_opts(int argc, char **argv, struct opts *o)
 		{ "report-gbits", no_argument, NULL, O_GBITS },
 		{ "pingpong", no_argument, NULL, O_PINGPONG },
 		{ "duration", required_argument, NULL, O_DURATION },
+		{ "margin", required_argument, NULL, O_MARGIN },
 		{ "bidirectional", no_argument, NULL, O_BIDIR },
 		{ "qps", required_argument, NULL, O_QPS },
 		{ NULL, 0, NULL, 0 },
@@ -264,6 +267,11 @@ perf_parse_opts(int argc, char **argv, struct opts *o)
 				return bad(prog, "--duration", optarg, "1 to 3600 seconds");
 			o->conf.duration_ms = (uint32_t)v * 1000;
 			break;
+		case O_MARGIN:
+			if (parse_u64(optarg, 1, 3600, &v) != 0)
+				return bad(prog, "--margin", optarg, "1 to 3600 seconds");
+			o->conf.margin_ms = (uint32_t)v * 1000;
+			break;
 		case O_HELP:
 			perf_usage(stdout, prog);
 			exit(0);
@@ -299,6 +307,9 @@ perf_parse_opts(int argc, char **argv, struct opts *o)
 					 o->conf.verify || o->pingpong))
 		return bad(prog, "--duration", NULL, "times write, read and atomic bandwidth "
 			   "tests of one size without --verify");
+	if (o->conf.margin_ms != 0 && 2 * (uint64_t)o->conf.margin_ms >= o->conf.duration_ms)
+		return bad(prog, "--margin", NULL, "goes with --duration, and both margins "
+			   "must leave some of it");
 	if (o->conf.verb == PERF_ATOMIC && o->all)
 		return bad(prog, "--all", NULL, "atomics are 8 bytes each (as perftest)");
 	if (o->conf.verb == PERF_ATOMIC && o->size != 0 && o->size != 8)

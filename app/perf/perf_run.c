@@ -474,6 +474,9 @@ perf_bw_run(struct perf_ctx *ctx, uint64_t size, struct perf_bw *bw)
 	uint64_t cq_mod = RTE_MIN((uint64_t)CQ_MOD_MAX, tx);
 	uint64_t posted[PERF_MAX_QPS] = { 0 }, done[PERF_MAX_QPS] = { 0 };
 	uint64_t limit[PERF_MAX_QPS], all_done = 0, t0, t_sig = 0, best = 0, stall, deadline = 0;
+	/* --margin: the rate between the first completion after the start's
+	 * margin and the last before the end's. */
+	uint64_t t_from = 0, t_to = 0, done_from = 0, done_to = 0;
 	uint8_t *local = ctx->buf;
 	struct ibv_wc wc[CQ_BATCH];
 	bool running = true;
@@ -535,6 +538,15 @@ perf_bw_run(struct perf_ctx *ctx, uint64_t size, struct perf_bw *bw)
 			for (q = 0; q + 1 < nq && wc[i].qp_num != roce_qp_num(ctx->qps[q]); q++)
 				;
 			all_done += upto - done[q];
+			if (c->margin_ms != 0 && t >= t0 + (uint64_t)c->margin_ms * 1000000 &&
+			    t + (uint64_t)c->margin_ms * 1000000 <= deadline) {
+				if (t_from == 0) {
+					t_from = t;
+					done_from = all_done;
+				}
+				t_to = t;
+				done_to = all_done;
+			}
 			/* READ: what arrived must be the server's pattern for that slot
 			 * (--verify runs one QP). */
 			for (; c->verify && c->verb == PERF_READ && done[q] < upto; done[q]++) {
@@ -563,7 +575,10 @@ perf_bw_run(struct perf_ctx *ctx, uint64_t size, struct perf_bw *bw)
 				    stall_hint(ctx));
 		poll_idle(ctx, n);
 	}
-	perf_bw_compute(bw, size, all_done, perf_now_ns() - t0, cq_mod * nq, best);
+	if (t_to > t_from)
+		perf_bw_compute(bw, size, done_to - done_from, t_to - t_from, cq_mod * nq, best);
+	else
+		perf_bw_compute(bw, size, all_done, perf_now_ns() - t0, cq_mod * nq, best);
 	bw->iters = all_done / nq;	/* perftest prints the iterations of one QP */
 	return 0;
 }

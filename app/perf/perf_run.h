@@ -28,6 +28,7 @@ struct perf_conf {
 	uint64_t max_size;		/* the largest message of the run */
 	uint64_t iters;
 	uint32_t duration_ms;		/* bandwidth client: run this long, not iters */
+	uint32_t margin_ms;		/* of it, left out of the rate at each end */
 	uint32_t tx_depth;
 	uint32_t rx_depth;
 	bool verify;

@@ -507,7 +507,8 @@ roce_dev_poll(struct roce_dev *dev, uint64_t now_ns)
 	}
 	for (qp = TAILQ_FIRST(&dev->ready_qps); qp != NULL; qp = next) {
 		next = TAILQ_NEXT(qp, ready);
-		work += roce_resp_poll(qp);
+		if (roce_resp_has_answers(qp))
+			work += roce_resp_poll(qp);
 		work += roce_req_poll(qp);
 		if (qp->on_ready_list && !roce_qp_wants_tx(qp)) {
 			TAILQ_REMOVE(&dev->ready_qps, qp, ready);

@@ -368,6 +368,7 @@ struct roce_qp {
 	bool path_held;				/* waiting for the neighbour's MAC */
 	bool tmpl_valid;			/* tmpl matches path and neighbour */
 	struct rte_ether_addr tmpl_mac;
+	const struct roce_neigh *tmpl_neigh;	/* the entry tmpl_mac came from */
 	struct roce_tmpl tmpl;			/* headers of every frame it sends */
 	uint64_t path_changed_ns;		/* last move to another port, 0: never */
 
