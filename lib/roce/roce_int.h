@@ -254,6 +254,22 @@ roce_mr_ptr(const struct roce_mr *mr, uint64_t va)
 	return mr->addr + (va - mr->iova);
 }
 
+/* Append @p m to the chain at *@p head (NULL for none yet). When @p m is NULL
+ * or the chain would be too long, both are freed, *head is NULL: -ENOMEM. */
+static inline int
+roce_chain_append(struct rte_mbuf **head, struct rte_mbuf *m)
+{
+	if (m == NULL || (*head != NULL && rte_pktmbuf_chain(*head, m) != 0)) {
+		rte_pktmbuf_free(m);
+		rte_pktmbuf_free(*head);
+		*head = NULL;
+		return -ENOMEM;
+	}
+	if (*head == NULL)
+		*head = m;
+	return 0;
+}
+
 /* An mbuf whose data is [ptr, ptr + len) of @p mr, not copied; a chain of
  * them where IOVA-as-PA memory is not contiguous (a hugepage boundary). */
 struct rte_mbuf *roce_mr_attach(struct roce_dev *dev, struct roce_mr *mr, uint8_t *ptr,

@@ -271,21 +271,15 @@ mr_attach_one(struct roce_dev *dev, struct roce_mr *mr, uint8_t *ptr, rte_iova_t
 struct rte_mbuf *
 roce_mr_attach(struct roce_dev *dev, struct roce_mr *mr, uint8_t *ptr, uint16_t len)
 {
-	struct rte_mbuf *head = NULL, *m;
+	struct rte_mbuf *head = NULL;
 	rte_iova_t iova;
 	uint16_t n;
 
 	/* One segment per run of consecutive device addresses. */
 	for (; len != 0 || head == NULL; ptr += n, len -= n) {
 		n = (uint16_t)mr_dma_span(mr, ptr, len, &iova);
-		m = mr_attach_one(dev, mr, ptr, iova, n);
-		if (m == NULL || (head != NULL && rte_pktmbuf_chain(head, m) != 0)) {
-			rte_pktmbuf_free(m);
-			rte_pktmbuf_free(head);
+		if (roce_chain_append(&head, mr_attach_one(dev, mr, ptr, iova, n)) != 0)
 			return NULL;
-		}
-		if (head == NULL)
-			head = m;
 	}
 	return head;
 }

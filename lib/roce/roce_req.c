@@ -51,7 +51,7 @@ struct rte_mbuf *
 roce_sge_mbufs(struct roce_dev *dev, const struct ibv_sge *sge, struct roce_mr *const *mr,
 	       int num_sge, uint32_t offset, uint32_t len)
 {
-	struct rte_mbuf *head = NULL, *m;
+	struct rte_mbuf *head = NULL;
 	int i;
 
 	for (i = 0; i < num_sge && len > 0; i++) {
@@ -62,14 +62,10 @@ roce_sge_mbufs(struct roce_dev *dev, const struct ibv_sge *sge, struct roce_mr *
 			continue;
 		}
 		n = RTE_MIN(len, sge[i].length - offset);
-		m = roce_mr_attach(dev, mr[i], (uint8_t *)(uintptr_t)sge[i].addr + offset, n);
-		if (m == NULL || (head != NULL && rte_pktmbuf_chain(head, m) != 0)) {
-			rte_pktmbuf_free(m);
-			rte_pktmbuf_free(head);
+		if (roce_chain_append(&head, roce_mr_attach(dev, mr[i],
+							    (uint8_t *)(uintptr_t)sge[i].addr + offset,
+							    n)) != 0)
 			return NULL;
-		}
-		if (head == NULL)
-			head = m;
 		len -= n;
 		offset = 0;
 	}
