@@ -102,7 +102,8 @@ perf_parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_SERVER = 256, O_CLIENT, O_VERB, O_BW, O_LAT, O_SIZE, O_ALL, O_ITERS, O_MTU,
 	       O_TXD, O_RXD, O_PORT, O_LIP, O_VERIFY, O_FAULT, O_JSON, O_DPORT, O_STATS,
-	       O_CAPTURE, O_TIMEOUT, O_HELP, O_ATOMIC, O_GBITS, O_PINGPONG, O_DURATION, O_MARGIN, O_BIDIR, O_QPS };
+	       O_CAPTURE, O_TIMEOUT, O_HELP, O_ATOMIC, O_GBITS, O_PINGPONG, O_DURATION, O_MARGIN,
+	       O_BIDIR, O_QPS };
 	static const struct option lo[] = {
 		{ "server", no_argument, NULL, O_SERVER },
 		{ "client", required_argument, NULL, O_CLIENT },
