@@ -47,6 +47,7 @@ enum roce_counter {
 	ROCE_CNT_TX_NO_MBUF,
 	ROCE_CNT_TX_NO_NEIGH,		/* a frame not sent: no neighbour */
 	ROCE_CNT_TX_NEIGH_HOLD,		/* a QP held until its neighbour resolves */
+	ROCE_CNT_TX_PAGE_SPLIT,		/* a payload cut where its hugepage ends (IOVA as PA) */
 	/* requester and completer */
 	ROCE_CNT_REQ_PKTS,
 	ROCE_CNT_REQ_RETRANSMITS,	/* packets sent again */

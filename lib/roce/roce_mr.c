@@ -280,6 +280,8 @@ roce_mr_attach(struct roce_dev *dev, struct roce_mr *mr, uint8_t *ptr, uint16_t 
 		n = (uint16_t)mr_dma_span(mr, ptr, len, &iova);
 		if (roce_chain_append(&head, mr_attach_one(dev, mr, ptr, iova, n)) != 0)
 			return NULL;
+		if (n < len)
+			roce_count(dev, ROCE_CNT_TX_PAGE_SPLIT);
 	}
 	return head;
 }

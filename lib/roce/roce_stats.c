@@ -29,6 +29,7 @@ const char *const roce_counter_names[ROCE_CNT_NCOUNTERS] = {
 	[ROCE_CNT_TX_NO_MBUF] = "tx_no_mbuf",
 	[ROCE_CNT_TX_NO_NEIGH] = "tx_no_neigh",
 	[ROCE_CNT_TX_NEIGH_HOLD] = "tx_neigh_hold",
+	[ROCE_CNT_TX_PAGE_SPLIT] = "tx_page_split",
 	[ROCE_CNT_REQ_PKTS] = "req_pkts",
 	[ROCE_CNT_REQ_RETRANSMITS] = "req_retransmits",
 	[ROCE_CNT_REQ_TIMEOUTS] = "req_timeouts",
