@@ -226,7 +226,7 @@ mr_dma_span(struct roce_mr *mr, const uint8_t *ptr, uint32_t len, rte_iova_t *io
 		*iova = RTE_BAD_IOVA;	/* virtual devices copy by address */
 		return len;
 	}
-	if (ptr < mr->seg_va || ptr >= mr->seg_va + mr->seg_len) {
+	if (mr->seg_va == NULL || ptr < mr->seg_va || ptr >= mr->seg_va + mr->seg_len) {
 		const struct rte_memseg *ms = rte_mem_virt2memseg(ptr, NULL);
 
 		if (ms == NULL || ms->iova == RTE_BAD_IOVA) {
