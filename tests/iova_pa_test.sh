@@ -10,11 +10,10 @@
 set -uo pipefail
 perf=$1
 work=$(mktemp -d)
-huge_before=
+. "$(dirname "${BASH_SOURCE[0]}")/../tools/hugepages.sh"
 cleanup() {
 	kill $spid 2>/dev/null
-	rm -f /dev/hugepages/ipa$$*
-	[ -n "$huge_before" ] && echo "$huge_before" >/proc/sys/vm/nr_hugepages
+	huge_release "ipa$$"
 	rm -rf "$work"
 }
 spid=
@@ -23,16 +22,7 @@ skip() { echo "SKIP: $*"; exit 77; }
 listening() { grep -q " @$1\$" /proc/net/unix; }
 
 [ "$(id -u)" -eq 0 ] || skip "needs root to reserve hugepages"
-need=192	# two processes of 192 MiB
-free=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
-if [ "${free:-0}" -lt $need ]; then
-	huge_before=$(cat /proc/sys/vm/nr_hugepages)
-	echo $((huge_before + need - ${free:-0})) >/proc/sys/vm/nr_hugepages 2>/dev/null
-	free=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
-	[ "${free:-0}" -ge $need ] || skip "$free free 2 MiB pages, $need needed"
-fi
-mountpoint -q /dev/hugepages || { mkdir -p /dev/hugepages &&
-	mount -t hugetlbfs nodev /dev/hugepages; } || skip "cannot mount hugetlbfs"
+huge_reserve 192 || skip "no hugepages (above)"	# two processes of 192 MiB
 
 eal=(--single-file-segments --huge-dir /dev/hugepages --iova-mode=pa -m 192 --no-pci
      --log-level=lib.eal:info)

@@ -77,29 +77,18 @@ ninja -C "$build" app/ccm-perf app/ccm tests/bench/bench_pingpong tests/bench/tc
 	tests/bench/bench_failover tests/ha_peer >/dev/null || die "build failed"
 
 work=$(mktemp -d)
-huge_before=
+. "$src/tools/hugepages.sh"
 cleanup() {
 	pkill -f "file-prefix=pt$$" 2>/dev/null
 	ip netns del ptA$$ 2>/dev/null
 	ip netns del ptB$$ 2>/dev/null
-	# EAL leaves its hugepage files behind (a prefix's next start reuses them).
-	$huge && rm -f /dev/hugepages/pt$$*
-	[ -n "$huge_before" ] && echo "$huge_before" >/proc/sys/vm/nr_hugepages
+	$huge && huge_release "pt$$"
 	rm -rf "$work"
 }
 trap cleanup EXIT
 if $huge; then
 	# Two processes run at once, 512 MiB each; 64 pages to spare.
-	need=$((2 * 256 + 64))
-	free=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
-	if [ "${free:-0}" -lt $need ]; then
-		huge_before=$(cat /proc/sys/vm/nr_hugepages)
-		echo $((huge_before + need - ${free:-0})) >/proc/sys/vm/nr_hugepages
-		free=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
-		[ "${free:-0}" -ge $need ] || die "--huge: $free free 2 MiB pages, $need needed"
-	fi
-	mountpoint -q /dev/hugepages || { mkdir -p /dev/hugepages &&
-		mount -t hugetlbfs nodev /dev/hugepages; } || die "--huge: cannot mount hugetlbfs"
+	huge_reserve $((2 * 256 + 64)) || die "--huge: no hugepages (above)"
 	eal=(--single-file-segments --huge-dir /dev/hugepages -m 512)
 else
 	eal=(--no-huge -m 1024)
