@@ -507,7 +507,8 @@ writer(struct pair *p)
  * frozen at an instant between two polls (RDMA WRITEs land only inside
  * ccm_poll()), and torn inside the WRITEs of the next poll at 8-byte
  * granularity, in address order. Each state is opened and replayed; the
- * line says how far the worst one reaches, for ha_sigkill_test.sh to hold
+ * line says how far the worst one reaches and how many held no log yet
+ * (the resync's header copies not landed), for ha_sigkill_test.sh to hold
  * against what the writer had acknowledged before the instant.
  */
 static void
@@ -516,7 +517,7 @@ power_cut_sample(struct pair *p, uint8_t *before, uint8_t *after, uint8_t *torn)
 	const uint8_t *shadow = nvram_shadow_partner_mem(p->nv);
 	size_t size = p->o->nvram_size, words = size / 8, i, k, ndiff = 0, cut;
 	uint64_t t0, min_head = UINT64_MAX, max_head = 0;
-	unsigned int v, variants = 8, bad = 0;
+	unsigned int v, variants = 8, bad = 0, nolog = 0;
 	struct nvram_log log;
 
 	t0 = now_ns();
@@ -536,16 +537,19 @@ power_cut_sample(struct pair *p, uint8_t *before, uint8_t *after, uint8_t *torn)
 				memcpy(torn + 8 * i, after + 8 * i, 8);
 				k++;
 			}
-		if (nvram_log_open(&log, torn, size) != 0 ||
-		    nvram_log_replay(&log, log.tail_seq, replay_cb, &chk) < 0 || chk.bad) {
+		if (nvram_log_open(&log, torn, size) != 0) {
+			nolog++;
+			continue;
+		}
+		if (nvram_log_replay(&log, log.tail_seq, replay_cb, &chk) < 0 || chk.bad) {
 			bad++;
 			continue;
 		}
 		min_head = RTE_MIN(min_head, log.head_seq - 1);
 		max_head = RTE_MAX(max_head, log.head_seq - 1);
 	}
-	printf("sample %" PRIu64 " words %zu last %" PRIu64 " to %" PRIu64 " bad %u\n", t0, ndiff,
-	       min_head == UINT64_MAX ? 0 : min_head, max_head, bad);
+	printf("sample %" PRIu64 " words %zu last %" PRIu64 " to %" PRIu64 " bad %u nolog %u\n",
+	       t0, ndiff, min_head == UINT64_MAX ? 0 : min_head, max_head, bad, nolog);
 	fflush(stdout);
 }
 
