@@ -308,6 +308,147 @@ START_TEST(acks_leave_between_full_receive_bursts)
 }
 END_TEST
 
+/* ---- Delayed ACK (roce_resp.c): ping-pong mode -------------------------- */
+
+/* The partner WRITEs 8 bytes at slot @p i of the device's buffer. */
+static void
+peer_write(uint32_t i)
+{
+	uint64_t v = 0x1111111111111111ull * (i + 1);
+
+	request_reth(ROCE_OP_WRITE_ONLY, peer_psn(i), true, roce_mr_rkey(mr),
+		     (uintptr_t)(buf + 8 * i), 8, &v, 8);
+}
+
+/* The device's application answers: an 8-byte WRITE to the partner. */
+static void
+dut_answer(uint32_t i)
+{
+	struct ibv_sge sge = { .addr = (uintptr_t)(buf + 4096), .length = 8,
+			       .lkey = roce_mr_lkey(mr) };
+	struct ibv_send_wr wr = { .wr_id = i, .sg_list = &sge, .num_sge = 1,
+				  .opcode = IBV_WR_RDMA_WRITE }, *bad;
+
+	wr.wr.rdma.remote_addr = 0x10000 + 8 * i;
+	wr.wr.rdma.rkey = 0x4242;
+	ck_assert_int_eq(roce_post_send(S.qp, &wr, &bad), 0);
+}
+
+/* What one poll sent: @p n frames, checked against @p op and @p psn. */
+static void
+one_poll_sends(unsigned int n, const uint8_t *op, const uint32_t *psn, const char *what)
+{
+	struct sp_frame f;
+	unsigned int i;
+
+	sp_poll(&S, 1000);
+	for (i = 0; i < n; i++) {
+		ck_assert_msg(sp_recv(&S, &f), "%s: frame %u of %u missing after one poll", what,
+			      i + 1, n);
+		ck_assert_msg(f.pkt.opcode == op[i] && f.pkt.psn == psn[i],
+			      "%s: frame %u is %s psn %u, want %s psn %u", what, i + 1,
+			      roce_opcode_name(f.pkt.opcode), f.pkt.psn, roce_opcode_name(op[i]),
+			      psn[i]);
+		if (f.pkt.opcode == ROCE_OP_WRITE_ONLY)	/* the partner ACKs it */
+			response(ROCE_OP_ACK, f.pkt.psn, ROCE_AETH_ACK_NO_CREDIT, NULL, 0);
+	}
+	ck_assert_msg(!sp_recv(&S, &f), "%s: one poll sent more: %s psn %u", what,
+		      roce_opcode_name(f.pkt.opcode), f.pkt.psn);
+}
+
+/* The QP enters ping-pong mode: a request, its ACK at once, an answer. */
+static void
+enter_ping_pong(void)
+{
+	peer_write(0);
+	one_poll_sends(1, (uint8_t[]){ ROCE_OP_ACK }, (uint32_t[]){ peer_psn(0) },
+		       "first request");
+	dut_answer(0);
+	one_poll_sends(1, (uint8_t[]){ ROCE_OP_WRITE_ONLY }, (uint32_t[]){ dut_psn(0) },
+		       "first answer");
+}
+
+/*
+ * An application that answers each request before the next poll: the ACK
+ * of a request waits for that poll and leaves just before the answer, in
+ * one burst; the data is placed at once all the same.
+ */
+START_TEST(ack_waits_for_the_answer_in_ping_pong_mode)
+{
+	uint64_t held = stat("resp_acks_held"), v = 0x2222222222222222ull;
+	uint32_t i;
+
+	enter_ping_pong();
+	for (i = 1; i <= 3; i++) {
+		peer_write(i);
+		one_poll_sends(0, NULL, NULL, "request in ping-pong mode");
+		ck_assert_msg(memcmp(buf + 8 * i, &v, 8) == 0, "request %u not placed", i);
+		v += 0x1111111111111111ull;
+		dut_answer(i);
+		one_poll_sends(2, (uint8_t[]){ ROCE_OP_ACK, ROCE_OP_WRITE_ONLY },
+			       (uint32_t[]){ peer_psn(i), dut_psn(i) }, "ACK and answer");
+	}
+	ck_assert_uint_eq(stat("resp_acks_held"), held + 3);
+	expect_silence("after the ping-pong");
+}
+END_TEST
+
+/*
+ * No answer: the held ACK leaves at the next poll, and the QP leaves
+ * ping-pong mode, so the next request is ACKed at once. A one-way stream
+ * never waits.
+ */
+START_TEST(ack_waits_one_poll_at_most)
+{
+	uint64_t unanswered = stat("resp_acks_unanswered");
+
+	enter_ping_pong();
+	peer_write(1);
+	one_poll_sends(0, NULL, NULL, "request in ping-pong mode");
+	one_poll_sends(1, (uint8_t[]){ ROCE_OP_ACK }, (uint32_t[]){ peer_psn(1) },
+		       "no answer: the next poll");
+	ck_assert_uint_eq(stat("resp_acks_unanswered"), unanswered + 1);
+	peer_write(2);
+	one_poll_sends(1, (uint8_t[]){ ROCE_OP_ACK }, (uint32_t[]){ peer_psn(2) },
+		       "ping-pong mode left");
+	peer_write(3);
+	one_poll_sends(1, (uint8_t[]){ ROCE_OP_ACK }, (uint32_t[]){ peer_psn(3) },
+		       "one-way");
+}
+END_TEST
+
+/* An application about to stop polling sends the held ACK itself. */
+START_TEST(flush_sends_the_held_ack)
+{
+	struct sp_frame f;
+
+	enter_ping_pong();
+	peer_write(1);
+	one_poll_sends(0, NULL, NULL, "request in ping-pong mode");
+	ck_assert_int_eq(roce_dev_flush(S.dev), 1);
+	ck_assert_msg(sp_recv(&S, &f) && f.pkt.opcode == ROCE_OP_ACK && f.pkt.psn == peer_psn(1),
+		      "roce_dev_flush() did not send the held ACK");
+	expect_silence("after the flush");
+}
+END_TEST
+
+/* Only plain ACKs wait: a NAK asks for something. */
+START_TEST(nak_never_waits)
+{
+	uint8_t data[8] = { 0 };
+	struct sp_frame f;
+
+	enter_ping_pong();
+	/* A SEND with no receive WR posted: an RNR NAK, queued like an ACK
+	 * (sequence NAKs have their own path, never held). */
+	request(ROCE_OP_SEND_ONLY, peer_psn(1), true, data, sizeof(data));
+	sp_poll(&S, 1000);
+	ck_assert_msg(sp_recv(&S, &f) && f.pkt.opcode == ROCE_OP_ACK &&
+		      roce_aeth_type(f.pkt.aeth.syndrome) == ROCE_AETH_RNR_NAK &&
+		      f.pkt.psn == peer_psn(1), "no RNR NAK after one poll in ping-pong mode");
+}
+END_TEST
+
 /* Defect 3: the responder kept the region across a WRITE's packets. */
 START_TEST(dereg_during_write_gets_access_nak)
 {
@@ -945,6 +1086,10 @@ protocol_suite(void)
 	tcase_add_test(resp, resumed_read_keeps_original_shape);
 	tcase_add_test(resp, replayed_read_goes_before_a_later_one_in_progress);
 	tcase_add_test(resp, acks_leave_between_full_receive_bursts);
+	tcase_add_test(resp, ack_waits_for_the_answer_in_ping_pong_mode);
+	tcase_add_test(resp, ack_waits_one_poll_at_most);
+	tcase_add_test(resp, flush_sends_the_held_ack);
+	tcase_add_test(resp, nak_never_waits);
 	tcase_add_test(resp, dereg_during_write_gets_access_nak);
 	tcase_add_test(resp, dereg_during_read_stream_gets_access_nak);
 	tcase_add_loop_test(resp, write_length_must_match_dma_length, 0, 3);

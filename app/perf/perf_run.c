@@ -575,6 +575,7 @@ perf_bw_run(struct perf_ctx *ctx, uint64_t size, struct perf_bw *bw)
 				    stall_hint(ctx));
 		poll_idle(ctx, n);
 	}
+	roce_dev_flush(ctx->dev);	/* an ACK held for an answer: none comes */
 	if (t_to > t_from)
 		perf_bw_compute(bw, size, done_to - done_from, t_to - t_from, cq_mod * nq, best);
 	else
@@ -772,6 +773,8 @@ perf_lat_run(struct perf_ctx *ctx, uint64_t size, struct perf_lat *lat)
 		rc = lat_read(ctx, size, t);
 		break;
 	}
+	/* The last request's ACK waits for an answer that will not come. */
+	roce_dev_flush(ctx->dev);
 	if (rc == 0 && (ctx->conf.verb == PERF_READ || ctx->conf.verb == PERF_ATOMIC)) {
 		rc = perf_lat_compute(lat, size, t, iters, 1.0);
 	} else if (rc == 0) {

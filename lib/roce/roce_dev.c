@@ -469,6 +469,7 @@ roce_dev_poll(struct roce_dev *dev, uint64_t now_ns)
 	uint8_t i;
 
 	dev->now_ns = now_ns;
+	dev->poll_seq++;
 	/* Up to ROCE_RX_BURSTS full bursts per port: with many QPs busy, one
 	 * burst per poll would leave the ring to fill between visits. */
 	for (i = 0; i < dev->nb_ports; i++) {
@@ -521,6 +522,21 @@ roce_dev_poll(struct roce_dev *dev, uint64_t now_ns)
 	if (dev->qps_changed || now_ns - dev->qps_snap_ns >= ROCE_QPS_SNAPSHOT_NS)
 		roce_stats_snapshot_qps(dev);
 	return work;
+}
+
+int
+roce_dev_flush(struct roce_dev *dev)
+{
+	struct roce_qp *qp;
+	int sent = 0;
+	uint8_t i;
+
+	TAILQ_FOREACH(qp, &dev->ready_qps, ready)
+		if (qp->resp.ack_held_poll != 0)
+			roce_resp_flush_ack(qp);
+	for (i = 0; i < dev->nb_ports; i++)
+		sent += port_flush(&dev->port[i]);
+	return sent;
 }
 
 void

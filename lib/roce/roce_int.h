@@ -73,6 +73,8 @@ enum roce_counter {
 	ROCE_CNT_RESP_ACCESS_NAK_SENT,
 	ROCE_CNT_RESP_INVALID_NAK_SENT,
 	ROCE_CNT_RESP_ACKS_SENT,
+	ROCE_CNT_RESP_ACKS_HELD,	/* ACKs that waited for the application's answer */
+	ROCE_CNT_RESP_ACKS_UNANSWERED,	/* ... which did not come: ping-pong mode left */
 	ROCE_CNT_RESP_READ_RESP_SENT,	/* READ response packets */
 	ROCE_CNT_RESP_READ_REPLAY,	/* duplicate READ served again */
 	ROCE_CNT_RESP_ATOMIC_REPLAY,
@@ -186,6 +188,7 @@ struct roce_dev {
 	TAILQ_HEAD(, roce_qp) armed_qps;
 	uint64_t next_timer_scan_ns;
 	uint64_t now_ns;		/* time of the current poll */
+	uint64_t poll_seq;		/* polls so far, the current one included */
 	/* QPNs whose responder queued an ACK in the current receive burst
 	 * (roce_recv), sent before the next burst of the same poll. */
 	uint32_t acks_due[ROCE_RX_BURST];
@@ -453,6 +456,14 @@ struct roce_qp {
 		bool ack_pending;	/* ACK or NAK due once earlier responses are out */
 		uint8_t ack_syndrome;
 		uint32_t ack_psn;
+		/* Ping-pong mode (roce_resp.c, Delayed ACK): polls, by
+		 * dev->poll_seq, that received a request, after which the
+		 * application posted one of its own, and past whose end the
+		 * pending ACK waited (0: none). */
+		bool pingpong;
+		uint64_t req_poll;
+		uint64_t answered_poll;
+		uint64_t ack_held_poll;
 		/* A class C error (IBTA 9.9.3.1.3): NAK due once the READ
 		 * responses owed to earlier requests are out, then ERR. */
 		bool fatal_pending;

@@ -182,6 +182,12 @@ roce_post_send(struct roce_qp *qp, struct ibv_send_wr *wr, struct ibv_send_wr **
 			qp->sq_cur = ++qp->sq_tail;
 		}
 	}
+	/* An answer to what the last poll received: ping-pong mode, the
+	 * ACK of that request may wait for this one (roce_resp.c). */
+	if (qp->resp.req_poll == qp->dev->poll_seq && qp->resp.req_poll != 0) {
+		qp->resp.answered_poll = qp->resp.req_poll;
+		qp->resp.pingpong = true;
+	}
 	roce_qp_wake(qp);
 	return 0;
 }

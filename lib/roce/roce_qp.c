@@ -269,6 +269,7 @@ roce_qp_fail(struct roce_qp *qp, uint32_t wqe_idx, enum ibv_wc_status status)
 		roce_qp_complete_recv(qp, &rwqe, IBV_WC_WR_FLUSH_ERR, IBV_WC_RECV, 0, NULL);
 	qp->resp.msg = ROCE_RESP_IDLE;
 	qp->resp.ack_pending = false;
+	qp->resp.ack_held_poll = 0;
 	qp->resp.seq_nak_due = false;
 	qp->resp.fatal_pending = false;
 	if (qp->resp.res != NULL)
@@ -558,6 +559,7 @@ roce_qp_restart_responder(struct roce_qp *qp, uint32_t rq_psn)
 	qp->resp.nak_outstanding = false;
 	qp->resp.msg = ROCE_RESP_IDLE;
 	qp->resp.ack_pending = false;
+	qp->resp.ack_held_poll = 0;
 	qp->resp.seq_nak_due = false;
 	qp->resp.fatal_pending = false;
 	if (qp->resp.res != NULL)

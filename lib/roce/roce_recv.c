@@ -103,9 +103,13 @@ roce_recv(struct roce_port *port, struct rte_mbuf *m)
 			goto drop;
 		}
 		roce_resp_rx(qp, &pkt, m);
-		if (qp->resp.ack_pending && dev->nb_acks_due < RTE_DIM(dev->acks_due) &&
-		    (dev->nb_acks_due == 0 || dev->acks_due[dev->nb_acks_due - 1] != qp->qpn))
-			dev->acks_due[dev->nb_acks_due++] = qp->qpn;
+		if (qp->resp.ack_pending) {
+			qp->resp.req_poll = dev->poll_seq;
+			if (dev->nb_acks_due < RTE_DIM(dev->acks_due) &&
+			    (dev->nb_acks_due == 0 ||
+			     dev->acks_due[dev->nb_acks_due - 1] != qp->qpn))
+				dev->acks_due[dev->nb_acks_due++] = qp->qpn;
+		}
 		roce_qp_wake(qp);
 	} else {
 		if (qp->state != IBV_QPS_RTS) {

@@ -93,8 +93,20 @@ int roce_dev_destroy(struct roce_dev *dev);
  * transmit.
  * @param now_ns  a monotonic clock in nanoseconds; the device reads no clock
  * @return units of work done (packets in and out, timers fired); 0 = idle
+ *
+ * The ACK of a request received by one poll may wait for the next, to
+ * leave with the application's answer (a QP in ping-pong mode: its
+ * application posts after each request it receives). An application that
+ * stops polling calls roce_dev_flush() first.
  */
 int roce_dev_poll(struct roce_dev *dev, uint64_t now_ns);
+
+/**
+ * Send now what waits for the next poll: the ACKs held for an answer, and
+ * frames staged. For an application about to stop polling.
+ * @return frames handed to the ports
+ */
+int roce_dev_flush(struct roce_dev *dev);
 
 /**
  * Carrier of @p port as its DPDK driver reports it, without waiting.
