@@ -49,12 +49,12 @@ queue_ack(struct roce_qp *qp, uint8_t syndrome, uint32_t psn)
  * poll received with a request of its own before the next poll; the ACK
  * then waits for that poll and leaves in one burst with the answer, which
  * the peer waits for anyway: one crossing of the device instead of two
- * (the 8 B WRITE half round trip -0.3 us, docs/perf.md). A QP enters the
- * mode when the application answers (roce_post_send) and leaves it when a
- * held ACK found no answer; a one-way stream (the NVRAM mirror) never
- * enters it, so its writer's ACKs are never late. Only plain ACKs wait: a
- * NAK asks for something. An application that stops polling calls
- * roce_dev_flush() first.
+ * (memif, 8 B WRITE half round trip: -0.3 us, +0.08 with hyperthreads,
+ * docs/perf.md run I). A QP enters the mode when the application answers
+ * (roce_post_send) and leaves it when a held ACK found no answer; a
+ * one-way stream (the NVRAM mirror) never enters it, so its writer's ACKs
+ * are never late. Only plain ACKs wait: a NAK asks for something. An
+ * application that stops polling calls roce_dev_flush() first.
  */
 static bool
 ack_waits(struct roce_qp *qp)
