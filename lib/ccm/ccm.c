@@ -447,6 +447,9 @@ ccm_destroy(struct ccm *ccm)
 		return;
 	ccm_telemetry_unregister(ccm);
 	if (ccm->dev != NULL) {
+		/* No poll comes after this one: an ACK held for an answer
+		 * (roce_dev_poll()) leaves now, best effort. */
+		roce_dev_flush(ccm->dev);
 		ccm_client_ports_destroy(ccm);
 		if (ccm->boot_qp != NULL)
 			roce_destroy_qp(ccm->boot_qp);
