@@ -527,13 +527,15 @@ roce_dev_poll(struct roce_dev *dev, uint64_t now_ns)
 int
 roce_dev_flush(struct roce_dev *dev)
 {
-	struct roce_qp *qp;
+	struct roce_qp *qp, *next;
 	int sent = 0;
 	uint8_t i;
 
-	TAILQ_FOREACH(qp, &dev->ready_qps, ready)
+	for (qp = TAILQ_FIRST(&dev->ready_qps); qp != NULL; qp = next) {
+		next = TAILQ_NEXT(qp, ready);
 		if (qp->resp.ack_held_poll != 0)
 			roce_resp_flush_ack(qp);
+	}
 	for (i = 0; i < dev->nb_ports; i++)
 		sent += port_flush(&dev->port[i]);
 	return sent;
