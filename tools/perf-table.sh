@@ -394,7 +394,7 @@ if want latency; then
 # The raw ping-pong takes about 1.0 or about 0.3 us here, by the machine's
 # mode (docs/perf.md run I), which can change inside a round: ours is taken
 # between two raw figures, and a round whose two disagree on the mode
-# (LAT_FAST_US) compared ours with the wrong one: it is shown, not counted.
+# (lat_fast_us) compared ours with the wrong one: it is shown, not counted.
 lat_fast_us=0.6
 lat_mode() {
 	awk -v a="$1" -v b="$2" -v f=$lat_fast_us 'BEGIN {
