@@ -334,17 +334,18 @@ dut_answer(uint32_t i)
 	ck_assert_int_eq(roce_post_send(S.qp, &wr, &bad), 0);
 }
 
-/* What one poll sent: @p n frames, checked against @p op and @p psn. */
+/* What the device sent since the last check: @p n frames, checked
+ * against @p op and @p psn, after one poll if @p poll. */
 static void
-one_poll_sends(unsigned int n, const uint8_t *op, const uint32_t *psn, const char *what)
+sends(bool poll, unsigned int n, const uint8_t *op, const uint32_t *psn, const char *what)
 {
 	struct sp_frame f;
 	unsigned int i;
 
-	sp_poll(&S, 1000);
+	if (poll)
+		sp_poll(&S, 1000);
 	for (i = 0; i < n; i++) {
-		ck_assert_msg(sp_recv(&S, &f), "%s: frame %u of %u missing after one poll", what,
-			      i + 1, n);
+		ck_assert_msg(sp_recv(&S, &f), "%s: frame %u of %u missing", what, i + 1, n);
 		ck_assert_msg(f.pkt.opcode == op[i] && f.pkt.psn == psn[i],
 			      "%s: frame %u is %s psn %u, want %s psn %u", what, i + 1,
 			      roce_opcode_name(f.pkt.opcode), f.pkt.psn, roce_opcode_name(op[i]),
@@ -352,7 +353,7 @@ one_poll_sends(unsigned int n, const uint8_t *op, const uint32_t *psn, const cha
 		if (f.pkt.opcode == ROCE_OP_WRITE_ONLY)	/* the partner ACKs it */
 			response(ROCE_OP_ACK, f.pkt.psn, ROCE_AETH_ACK_NO_CREDIT, NULL, 0);
 	}
-	ck_assert_msg(!sp_recv(&S, &f), "%s: one poll sent more: %s psn %u", what,
+	ck_assert_msg(!sp_recv(&S, &f), "%s: sent more: %s psn %u", what,
 		      roce_opcode_name(f.pkt.opcode), f.pkt.psn);
 }
 
@@ -361,17 +362,18 @@ static void
 enter_ping_pong(void)
 {
 	peer_write(0);
-	one_poll_sends(1, (uint8_t[]){ ROCE_OP_ACK }, (uint32_t[]){ peer_psn(0) },
-		       "first request");
+	sends(true, 1, (uint8_t[]){ ROCE_OP_ACK }, (uint32_t[]){ peer_psn(0) },
+	      "first request");
 	dut_answer(0);
-	one_poll_sends(1, (uint8_t[]){ ROCE_OP_WRITE_ONLY }, (uint32_t[]){ dut_psn(0) },
-		       "first answer");
+	sends(true, 1, (uint8_t[]){ ROCE_OP_WRITE_ONLY }, (uint32_t[]){ dut_psn(0) },
+	      "first answer");
 }
 
 /*
  * An application that answers each request before the next poll: the ACK
- * of a request waits for that poll and leaves just before the answer, in
- * one burst; the data is placed at once all the same.
+ * of a request waits for the answer and leaves with it, in one burst, when
+ * it is posted (no poll in between); the data is placed at once all the
+ * same.
  */
 START_TEST(ack_waits_for_the_answer_in_ping_pong_mode)
 {
@@ -381,12 +383,12 @@ START_TEST(ack_waits_for_the_answer_in_ping_pong_mode)
 	enter_ping_pong();
 	for (i = 1; i <= 3; i++) {
 		peer_write(i);
-		one_poll_sends(0, NULL, NULL, "request in ping-pong mode");
+		sends(true, 0, NULL, NULL, "request in ping-pong mode");
 		ck_assert_msg(memcmp(buf + 8 * i, &v, 8) == 0, "request %u not placed", i);
 		v += 0x1111111111111111ull;
 		dut_answer(i);
-		one_poll_sends(2, (uint8_t[]){ ROCE_OP_ACK, ROCE_OP_WRITE_ONLY },
-			       (uint32_t[]){ peer_psn(i), dut_psn(i) }, "ACK and answer");
+		sends(false, 2, (uint8_t[]){ ROCE_OP_ACK, ROCE_OP_WRITE_ONLY },
+		      (uint32_t[]){ peer_psn(i), dut_psn(i) }, "ACK and answer, at the post");
 	}
 	ck_assert_uint_eq(stat("resp_acks_held"), held + 3);
 	expect_silence("after the ping-pong");
@@ -404,16 +406,16 @@ START_TEST(ack_waits_one_poll_at_most)
 
 	enter_ping_pong();
 	peer_write(1);
-	one_poll_sends(0, NULL, NULL, "request in ping-pong mode");
-	one_poll_sends(1, (uint8_t[]){ ROCE_OP_ACK }, (uint32_t[]){ peer_psn(1) },
-		       "no answer: the next poll");
+	sends(true, 0, NULL, NULL, "request in ping-pong mode");
+	sends(true, 1, (uint8_t[]){ ROCE_OP_ACK }, (uint32_t[]){ peer_psn(1) },
+	      "no answer: the next poll");
 	ck_assert_uint_eq(stat("resp_acks_unanswered"), unanswered + 1);
 	peer_write(2);
-	one_poll_sends(1, (uint8_t[]){ ROCE_OP_ACK }, (uint32_t[]){ peer_psn(2) },
-		       "ping-pong mode left");
+	sends(true, 1, (uint8_t[]){ ROCE_OP_ACK }, (uint32_t[]){ peer_psn(2) },
+	      "ping-pong mode left");
 	peer_write(3);
-	one_poll_sends(1, (uint8_t[]){ ROCE_OP_ACK }, (uint32_t[]){ peer_psn(3) },
-		       "one-way");
+	sends(true, 1, (uint8_t[]){ ROCE_OP_ACK }, (uint32_t[]){ peer_psn(3) },
+	      "one-way");
 }
 END_TEST
 
@@ -424,7 +426,7 @@ START_TEST(flush_sends_the_held_ack)
 
 	enter_ping_pong();
 	peer_write(1);
-	one_poll_sends(0, NULL, NULL, "request in ping-pong mode");
+	sends(true, 0, NULL, NULL, "request in ping-pong mode");
 	ck_assert_int_eq(roce_dev_flush(S.dev), 1);
 	ck_assert_msg(sp_recv(&S, &f) && f.pkt.opcode == ROCE_OP_ACK && f.pkt.psn == peer_psn(1),
 		      "roce_dev_flush() did not send the held ACK");

@@ -189,6 +189,9 @@ roce_post_send(struct roce_qp *qp, struct ibv_send_wr *wr, struct ibv_send_wr **
 		qp->resp.pingpong = true;
 	}
 	roce_qp_wake(qp);
+	/* The answer an ACK waits for: both leave now, not at the next poll. */
+	if (qp->resp.ack_held_poll != 0 && qp->resp.ack_held_poll == qp->dev->poll_seq)
+		roce_dev_answer_now(qp);
 	return 0;
 }
 
