@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <stdarg.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -753,6 +754,30 @@ lat_read(struct perf_ctx *ctx, uint64_t size, uint64_t *t_post)
 	return 0;
 }
 
+/*
+ * ib_write_lat and ib_send_lat end without a last hand shake, and the
+ * peer's last request may still wait for an ACK that was lost: only a poll
+ * here answers its retransmission. So the port is served until it has been
+ * quiet for LINGER_QUIET_MS (an RNIC answers as long as the QP exists).
+ */
+#define LINGER_QUIET_MS	20
+#define LINGER_MAX_MS	1000
+
+static void
+linger(struct perf_ctx *ctx)
+{
+	uint64_t start = perf_now_ns(), quiet_since = start, now;
+
+	do {
+		now = perf_now_ns();
+		if (roce_dev_poll(ctx->dev, now) > 0)
+			quiet_since = now;
+		else
+			sched_yield();
+	} while (now - quiet_since < LINGER_QUIET_MS * 1000000ull &&
+		 now - start < LINGER_MAX_MS * 1000000ull);
+}
+
 int
 perf_lat_run(struct perf_ctx *ctx, uint64_t size, struct perf_lat *lat)
 {
@@ -773,6 +798,8 @@ perf_lat_run(struct perf_ctx *ctx, uint64_t size, struct perf_lat *lat)
 		rc = lat_read(ctx, size, t);
 		break;
 	}
+	if (rc == 0 && ctx->conf.verb != PERF_READ && ctx->conf.verb != PERF_ATOMIC)
+		linger(ctx);
 	/* The last request's ACK waits for an answer that will not come. */
 	roce_dev_flush(ctx->dev);
 	if (rc == 0 && (ctx->conf.verb == PERF_READ || ctx->conf.verb == PERF_ATOMIC)) {
