@@ -47,10 +47,11 @@ queue_ack(struct roce_qp *qp, uint8_t syndrome, uint32_t psn)
  * Delayed ACK, bounded by one poll (RFC 1122 4.2.3.2 for TCP, with a poll
  * for the timer). On a QP in ping-pong mode the application answers what a
  * poll received with a request of its own before the next poll; the ACK
- * then waits for that poll and leaves in one burst with the answer, which
- * the peer waits for anyway: one crossing of the device instead of two
- * (memif, 8 B WRITE half round trip: -0.3 us, +0.08 with hyperthreads,
- * docs/perf.md run I). A QP enters the mode when the application answers
+ * then waits for the answer and leaves with it in one burst when it is
+ * posted (roce_dev_answer_now), or at the next poll if none comes. The
+ * peer waits for the answer anyway: one crossing of the device instead of
+ * two (memif, 8 B WRITE half round trip -0.35 us, docs/perf.md run I).
+ * A QP enters the mode when the application answers
  * (roce_post_send) and leaves it when a held ACK found no answer; a
  * one-way stream (the NVRAM mirror) never enters it, so its writer's ACKs
  * are never late. Only plain ACKs wait: a NAK asks for something. An

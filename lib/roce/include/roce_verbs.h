@@ -94,10 +94,11 @@ int roce_dev_destroy(struct roce_dev *dev);
  * @param now_ns  a monotonic clock in nanoseconds; the device reads no clock
  * @return units of work done (packets in and out, timers fired); 0 = idle
  *
- * The ACK of a request received by one poll may wait for the next, to
- * leave with the application's answer (a QP in ping-pong mode: its
- * application posts after each request it receives). An application that
- * stops polling calls roce_dev_flush() first.
+ * The ACK of a request received by one poll may wait for the
+ * application's answer and leave with it when it is posted (a QP in
+ * ping-pong mode: its application posts after each request it receives),
+ * or at the next poll if none comes. An application that stops polling
+ * calls roce_dev_flush() first.
  */
 int roce_dev_poll(struct roce_dev *dev, uint64_t now_ns);
 
