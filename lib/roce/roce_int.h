@@ -216,6 +216,8 @@ roce_port_tx_room(const struct roce_port *port)
 }
 
 struct roce_port *roce_dev_port(struct roce_dev *dev, uint8_t num);
+/* A ping-pong QP's answer and the ACK held for it, sent now (roce_post_send). */
+void roce_dev_answer_now(struct roce_qp *qp);
 
 /* ---- Memory ----------------------------------------------------------- */
 
@@ -594,7 +596,6 @@ int roce_comp_timer(struct roce_qp *qp);
 
 /* req.c */
 int roce_req_poll(struct roce_qp *qp);
-void roce_dev_answer_now(struct roce_qp *qp);	/* roce_dev.c, from roce_post_send */
 void roce_req_rewind(struct roce_qp *qp, uint32_t psn);
 /* Ask for the rest of READ or atomic WR @p wqe again, on its own. */
 void roce_req_reread(struct roce_qp *qp, struct roce_send_wqe *wqe);
