@@ -413,6 +413,19 @@ port_flush(struct roce_port *port)
 	return sent;
 }
 
+/* Every port's staged frames: a QP's frames leave by its path, which may
+ * be any link. @return frames sent. */
+static int
+ports_flush(struct roce_dev *dev)
+{
+	int sent = 0;
+	uint8_t i;
+
+	for (i = 0; i < dev->nb_ports; i++)
+		sent += port_flush(&dev->port[i]);
+	return sent;
+}
+
 static int
 port_rx(struct roce_port *port)
 {
@@ -456,9 +469,8 @@ acks_early(struct roce_dev *dev)
 			sent += roce_resp_flush_ack(qp);
 	}
 	dev->nb_acks_due = 0;
-	/* An ACK leaves by its QP's path, which may be another link. */
-	for (i = 0; sent != 0 && i < dev->nb_ports; i++)
-		port_flush(&dev->port[i]);
+	if (sent != 0)
+		ports_flush(dev);
 }
 
 int
@@ -517,8 +529,7 @@ roce_dev_poll(struct roce_dev *dev, uint64_t now_ns)
 		}
 		roce_qp_arm(qp);
 	}
-	for (i = 0; i < dev->nb_ports; i++)
-		work += port_flush(&dev->port[i]);
+	work += ports_flush(dev);
 	if (dev->qps_changed || now_ns - dev->qps_snap_ns >= ROCE_QPS_SNAPSHOT_NS)
 		roce_stats_snapshot_qps(dev);
 	return work;
@@ -532,31 +543,23 @@ roce_dev_poll(struct roce_dev *dev, uint64_t now_ns)
 void
 roce_dev_answer_now(struct roce_qp *qp)
 {
-	struct roce_dev *dev = qp->dev;
-	uint8_t i;
-
 	roce_resp_flush_ack(qp);
 	roce_req_poll(qp);
 	roce_qp_arm(qp);
-	for (i = 0; i < dev->nb_ports; i++)
-		port_flush(&dev->port[i]);
+	ports_flush(qp->dev);
 }
 
 int
 roce_dev_flush(struct roce_dev *dev)
 {
 	struct roce_qp *qp, *next;
-	int sent = 0;
-	uint8_t i;
 
 	for (qp = TAILQ_FIRST(&dev->ready_qps); qp != NULL; qp = next) {
 		next = TAILQ_NEXT(qp, ready);
 		if (qp->resp.ack_held_poll != 0)
 			roce_resp_flush_ack(qp);
 	}
-	for (i = 0; i < dev->nb_ports; i++)
-		sent += port_flush(&dev->port[i]);
-	return sent;
+	return ports_flush(dev);
 }
 
 void
