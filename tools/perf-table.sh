@@ -326,6 +326,14 @@ median_spread() {
 		m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
 		printf "%.3g (%.3g..%.3g)", m, a[1], a[NR] }'
 }
+# by_mode FILE LABEL: the ratios of FILE.slow and FILE.fast apart.
+by_mode() {
+	local m
+	for m in slow fast; do
+		[ -s "$1.$m" ] && echo "  $2 $m ($(wc -l <"$1.$m")): $(median_spread <"$1.$m")"
+	done
+	return 0
+}
 
 echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(git -C "$src" describe --always --dirty 2>/dev/null)," \
 	"$(nproc) CPUs, $rounds round(s)$($smoke && echo ', smoke')," \
@@ -368,14 +376,8 @@ transport() {
 	echo "WRITE / raw over $dev: $(median_spread <"$work/r.write")   (target 0.85)"
 	echo "READ / raw over $dev:  $(median_spread <"$work/r.read")   (target 0.70)"
 	if [ $dev = memif ]; then
-		for mode in slow fast; do
-			[ -s "$work/r.write.$mode" ] &&
-				echo "  WRITE in rounds with raw memif $mode ($(wc -l <"$work/r.write.$mode")):" \
-					"$(median_spread <"$work/r.write.$mode")"
-			[ -s "$work/r.read.$mode" ] &&
-				echo "  READ in rounds with the raw memif back direction $mode ($(wc -l <"$work/r.read.$mode")):" \
-					"$(median_spread <"$work/r.read.$mode")"
-		done
+		by_mode "$work/r.write" "WRITE in rounds with raw memif"
+		by_mode "$work/r.read" "READ in rounds with the raw memif back direction"
 	fi
 }
 # Our WRITE frames: Ethernet 14 + IPv4 20 + UDP 8 + BTH 12 + payload + ICRC 4
@@ -414,11 +416,7 @@ for r in $(seq 1 "$rounds"); do
 	cp "$work/lat.c" "$work/cdf.ours" 2>/dev/null; cp "$work/rawlat.c" "$work/cdf.raw" 2>/dev/null
 done
 echo "WRITE latency / raw: $(median_spread <"$work/r.lat")   (target <= 1.2; at least <= 1.5)"
-for mode in slow fast; do
-	[ -s "$work/r.lat.$mode" ] &&
-		echo "  in rounds with the raw ping-pong $mode ($(wc -l <"$work/r.lat.$mode")):" \
-			"$(median_spread <"$work/r.lat.$mode")"
-done
+by_mode "$work/r.lat" "in rounds with the raw ping-pong"
 [ "$changed" -eq 0 ] || echo "  rounds left out, the machine changed mode during them: $changed"
 fi
 

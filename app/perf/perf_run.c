@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ccm-perf's runner: the device, region, CQ and QPs of a run, their
+ * connection, and what the bandwidth and latency loops share (WR targets,
+ * completion checks, the byte pattern of --verify).
+ */
 #include <errno.h>
 #include <stdarg.h>
 #include <sched.h>
@@ -11,21 +16,15 @@
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
 
-#include "perf_run.h"
+#include "perf_run_pvt.h"
 #include "roce_limits.h"
 #include "roce_stats.h"
 
 #define VERIFY_SPAN	(16u << 20)	/* bytes per half with --verify */
 #define ROCE_OVERHEAD	64		/* IPv4 + UDP + BTH + RETH + ImmDt + ICRC */
-#define CQ_MOD_MAX	100		/* signal one WR in this many, as perftest */
-#define CQ_BATCH	32
 
-static int
-fail(struct perf_ctx *ctx, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int
-fail(struct perf_ctx *ctx, int rc, const char *fmt, ...)
+int
+perf_fail(struct perf_ctx *ctx, int rc, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -37,8 +36,8 @@ fail(struct perf_ctx *ctx, int rc, const char *fmt, ...)
 
 /* Why a run may have stalled, for its error message: no ARP answer means
  * nothing ever reached the peer; RoCE from it before means it stopped. */
-static const char *
-stall_hint(const struct perf_ctx *ctx)
+const char *
+perf_stall_hint(const struct perf_ctx *ctx)
 {
 	if (roce_stats_get(ctx->dev, "rx_roce") > 0)
 		return "; the peer stopped answering mid-run: check that its side still runs";
@@ -49,14 +48,8 @@ stall_hint(const struct perf_ctx *ctx)
 	       "; the peer's address never answered ARP: check both --local-ip and the link" : "";
 }
 
-static uint64_t
-round_up(uint64_t v, uint64_t a)
-{
-	return (v + a - 1) / a * a;
-}
-
 /* Message slots per half for @p size: both sides compute the same. */
-static uint64_t
+uint64_t
 perf_span(const struct perf_ctx *ctx, uint64_t size)
 {
 	uint64_t span = size == 0 ? 1 : ctx->half / size;
@@ -103,16 +96,16 @@ perf_ctx_init(struct perf_ctx *ctx, const struct perf_conf *conf)
 		dconf.max_qp = dconf.max_qp == 0 ? ROCE_DEFAULT_MAX_QP : 2 * dconf.max_qp;
 	ctx->dev = roce_dev_create(&dconf);
 	if (ctx->dev == NULL)
-		return fail(ctx, -rte_errno, "cannot create the RoCE device: %s",
+		return perf_fail(ctx, -rte_errno, "cannot create the RoCE device: %s",
 			    rte_strerror(rte_errno));
 	rc = roce_dev_add_port(ctx->dev, &pconf);
 	if (rc < 0)
-		return fail(ctx, rc, "cannot use DPDK port %u: %s", conf->port_id,
+		return perf_fail(ctx, rc, "cannot use DPDK port %u: %s", conf->port_id,
 			    rte_strerror(-rc));
 	ctx->port = (uint8_t)rc;
 	ctx->active_mtu = port_active_mtu(conf->port_id);
 	if (conf->mtu > ctx->active_mtu)
-		return fail(ctx, -EINVAL, "--mtu %u is more than DPDK port %u carries (%u)",
+		return perf_fail(ctx, -EINVAL, "--mtu %u is more than DPDK port %u carries (%u)",
 			    roce_mtu_bytes((enum ibv_mtu)conf->mtu), conf->port_id,
 			    roce_mtu_bytes((enum ibv_mtu)ctx->active_mtu));
 	if (conf->mtu != 0)
@@ -122,20 +115,20 @@ perf_ctx_init(struct perf_ctx *ctx, const struct perf_conf *conf)
 		if (rc == 0)
 			rc = roce_dev_set_fault(ctx->dev, ctx->port, ROCE_FAULT_TX, &conf->fault);
 		if (rc != 0)
-			return fail(ctx, rc, "cannot set up fault injection");
+			return perf_fail(ctx, rc, "cannot set up fault injection");
 	}
 
 	ctx->half = RTE_MAX(conf->max_size, (uint64_t)4096);
 	if (conf->verify)
 		ctx->half = RTE_MAX(ctx->half, RTE_MIN(conf->iters * conf->max_size,
 						       (uint64_t)VERIFY_SPAN));
-	ctx->half = round_up(ctx->half, 4096);
+	ctx->half = perf_round_up(ctx->half, 4096);
 	ctx->buf = rte_zmalloc("perf", 2 * ctx->half, 4096);
 	ctx->pd = roce_alloc_pd(ctx->dev);
 	ctx->num_qps = conf->num_qps == 0 ? 1 : RTE_MIN(conf->num_qps, (unsigned int)PERF_MAX_QPS);
 	ctx->cq = roce_create_cq(ctx->dev, conf->tx_depth * ctx->num_qps + conf->rx_depth + CQ_BATCH);
 	if (ctx->buf == NULL || ctx->pd == NULL || ctx->cq == NULL)
-		return fail(ctx, -ENOMEM, "out of memory for a %lu-byte region (raise EAL -m)",
+		return perf_fail(ctx, -ENOMEM, "out of memory for a %lu-byte region (raise EAL -m)",
 			    (unsigned long)(2 * ctx->half));
 	if (conf->rkey != 0)
 		ctx->mr = roce_reg_mr_fixed(ctx->pd, ctx->buf, 2 * ctx->half,
@@ -149,14 +142,14 @@ perf_ctx_init(struct perf_ctx *ctx, const struct perf_conf *conf)
 	init.qp_num = conf->qpn;
 	ctx->qp = ctx->mr != NULL ? roce_create_qp(ctx->pd, &init) : NULL;
 	if (ctx->mr == NULL || ctx->qp == NULL)
-		return fail(ctx, -rte_errno, "cannot create the region or the QP: %s",
+		return perf_fail(ctx, -rte_errno, "cannot create the region or the QP: %s",
 			    rte_strerror(rte_errno));
 	ctx->qps[0] = ctx->qp;
 	init.qp_num = 0;
 	for (unsigned int i = 1; i < ctx->num_qps; i++) {
 		ctx->qps[i] = roce_create_qp(ctx->pd, &init);
 		if (ctx->qps[i] == NULL)
-			return fail(ctx, -rte_errno, "cannot create QP %u: %s", i,
+			return perf_fail(ctx, -rte_errno, "cannot create QP %u: %s", i,
 				    rte_strerror(rte_errno));
 	}
 
@@ -196,7 +189,7 @@ perf_ctx_qp_init(struct perf_ctx *ctx)
 	for (i = 0; i < ctx->num_qps; i++)
 		if (roce_modify_qp(ctx->qps[i], &attr, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
 				   IBV_QP_PORT | IBV_QP_ACCESS_FLAGS) != 0)
-			return fail(ctx, -EINVAL, "cannot move QP %u to INIT", i);
+			return perf_fail(ctx, -EINVAL, "cannot move QP %u to INIT", i);
 	ctx->qp_init = true;
 	return 0;
 }
@@ -247,13 +240,13 @@ connect_qp(struct perf_ctx *ctx, unsigned int i, int path_mtu)
 
 	memcpy(gid.raw, rem->gid, 16);
 	if (roce_gid_to_ipv4(&gid, &conn.dest_ip) != 0)
-		return fail(ctx, -EINVAL, "the peer's GID is not IPv4-mapped (::ffff:a.b.c.d): "
+		return perf_fail(ctx, -EINVAL, "the peer's GID is not IPv4-mapped (::ffff:a.b.c.d): "
 			    "RoCEv2 over IPv4 needs GID index 1 on a Linux peer (perftest -x 1)");
 	if (!ctx->qp_init && perf_ctx_qp_init(ctx) != 0)
 		return -EINVAL;
 	rc = roce_qp_connect(qp, &conn);
 	if (rc != 0)
-		return fail(ctx, rc, "cannot move the QP to %s",
+		return perf_fail(ctx, rc, "cannot move the QP to %s",
 			    roce_qp_state(qp) == IBV_QPS_RTR ? "RTS" : "RTR");
 	return 0;
 }
@@ -290,16 +283,16 @@ perf_progress(void *arg)
 
 /* Poll once; when nothing happened, back off towards giving the core away
  * (two nodes share two cores in tests and on this machine). */
-static void
-poll_idle(struct perf_ctx *ctx, int events)
+void
+perf_poll_idle(struct perf_ctx *ctx, int events)
 {
 	uint64_t now = perf_now_ns();
 
 	idle_backoff(&ctx->idle, roce_dev_poll(ctx->dev, now) + events == 0, now);
 }
 
-static void
-pattern_fill(uint8_t *p, uint64_t i, uint64_t len)
+void
+perf_pattern_fill(uint8_t *p, uint64_t i, uint64_t len)
 {
 	uint64_t j;
 
@@ -311,29 +304,29 @@ pattern_fill(uint8_t *p, uint64_t i, uint64_t len)
  * Check @p len bytes of message @p i, which start at byte @p base of the
  * pattern (READs take slices of one pattern laid over the server's half).
  */
-static int
-verify_at(struct perf_ctx *ctx, const uint8_t *p, uint64_t i, uint64_t base, uint64_t len,
+int
+perf_verify_at(struct perf_ctx *ctx, const uint8_t *p, uint64_t i, uint64_t base, uint64_t len,
 	  const char *what)
 {
 	uint64_t j;
 
 	for (j = 0; j < len; j++)
 		if (p[j] != perf_pattern(i, base + j))
-			return fail(ctx, -EILSEQ, "verify: %s %lu: byte %lu is 0x%02x, expected "
+			return perf_fail(ctx, -EILSEQ, "verify: %s %lu: byte %lu is 0x%02x, expected "
 				    "0x%02x", what, (unsigned long)i, (unsigned long)j, p[j],
 				    perf_pattern(i, base + j));
 	ctx->verified_bytes += len;
 	return 0;
 }
 
-static int
-verify_msg(struct perf_ctx *ctx, const uint8_t *p, uint64_t i, uint64_t len, const char *what)
+int
+perf_verify_msg(struct perf_ctx *ctx, const uint8_t *p, uint64_t i, uint64_t len, const char *what)
 {
-	return verify_at(ctx, p, i, 0, len, what);
+	return perf_verify_at(ctx, p, i, 0, len, what);
 }
 
-static uint64_t
-depth(const struct perf_ctx *ctx, uint64_t size, uint32_t want)
+uint64_t
+perf_depth(const struct perf_ctx *ctx, uint64_t size, uint32_t want)
 {
 	uint64_t d = want;
 
@@ -352,9 +345,9 @@ perf_prepare(struct perf_ctx *ctx, uint64_t size)
 	/* What a READ client finds: one pattern over the whole half, so any
 	 * size reads a slice it can check. */
 	if (ctx->conf.verb == PERF_READ && ctx->conf.server && ctx->conf.verify)
-		pattern_fill(recv, 0, ctx->half);
+		perf_pattern_fill(recv, 0, ctx->half);
 	if (ctx->conf.verb == PERF_SEND && (ctx->conf.server || ctx->conf.lat)) {
-		rx = RTE_MIN(depth(ctx, size, ctx->conf.rx_depth), ctx->conf.iters);
+		rx = RTE_MIN(perf_depth(ctx, size, ctx->conf.rx_depth), ctx->conf.iters);
 		for (k = 0; k < rx; k++) {
 			struct ibv_sge sge = { .addr = (uintptr_t)recv + (k % span) * size,
 					       .length = (uint32_t)size,
@@ -362,15 +355,15 @@ perf_prepare(struct perf_ctx *ctx, uint64_t size)
 			struct ibv_recv_wr wr = { .wr_id = k, .sg_list = &sge, .num_sge = 1 }, *bad;
 
 			if (roce_post_recv(ctx->qp, &wr, &bad) != 0)
-				return fail(ctx, -ENOMEM, "cannot post receive %lu", (unsigned long)k);
+				return perf_fail(ctx, -ENOMEM, "cannot post receive %lu", (unsigned long)k);
 		}
 	}
 	return 0;
 }
 
 /* The WR of message @p i: remote address and key where the verb has them. */
-static void
-wr_target(const struct perf_ctx *ctx, const struct perf_dest *rem, struct ibv_send_wr *wr,
+void
+perf_wr_target(const struct perf_ctx *ctx, const struct perf_dest *rem, struct ibv_send_wr *wr,
 	  uint64_t remote_off)
 {
 	switch (ctx->conf.verb) {
@@ -395,12 +388,12 @@ wr_target(const struct perf_ctx *ctx, const struct perf_dest *rem, struct ibv_se
 	}
 }
 
-static int
-wc_check(struct perf_ctx *ctx, const struct ibv_wc *wc)
+int
+perf_wc_check(struct perf_ctx *ctx, const struct ibv_wc *wc)
 {
 	if (wc->status == IBV_WC_SUCCESS)
 		return 0;
-	return fail(ctx, -EIO, "work request %lu completed with \"%s\" (vendor error %u)%s",
+	return perf_fail(ctx, -EIO, "work request %lu completed with \"%s\" (vendor error %u)%s",
 		    (unsigned long)wc->wr_id, ibv_wc_status_str(wc->status), wc->vendor_err,
 		    wc->status == IBV_WC_RETRY_EXC_ERR ?
 		    "; the peer stopped answering: check that its side still runs" :
@@ -408,410 +401,4 @@ wc_check(struct perf_ctx *ctx, const struct ibv_wc *wc)
 		    "; the peer posted no receive in time: give it a larger --rx-depth" :
 		    wc->status == IBV_WC_REM_ACCESS_ERR ?
 		    "; the peer refused the address or key: give both sides the same size" : "");
-}
-
-/* The SEND server: take @p iters messages, checking and reposting. */
-static int
-bw_recv(struct perf_ctx *ctx, uint64_t size, struct perf_bw *bw)
-{
-	uint8_t *recv = ctx->buf + ctx->half;
-	uint64_t span = perf_span(ctx, size), iters = ctx->conf.iters;
-	uint64_t rx = RTE_MIN(depth(ctx, size, ctx->conf.rx_depth), iters);
-	uint64_t got = 0, t0 = 0, t_last = 0, stall = perf_now_ns();
-	struct ibv_wc wc[CQ_BATCH];
-	int n, i, rc;
-
-	while (got < iters) {
-		n = roce_poll_cq(ctx->cq, CQ_BATCH, wc);
-		for (i = 0; i < n; i++) {
-			uint64_t k = wc[i].wr_id, next = k + rx;
-
-			if ((rc = wc_check(ctx, &wc[i])) != 0)
-				return rc;
-			if (k != got)
-				return fail(ctx, -EPROTO, "receive %lu completed, %lu expected",
-					    (unsigned long)k, (unsigned long)got);
-			if (wc[i].byte_len != size)
-				return fail(ctx, -EPROTO, "message %lu is %u bytes, %lu expected",
-					    (unsigned long)k, wc[i].byte_len, (unsigned long)size);
-			if (ctx->conf.verify &&
-			    (rc = verify_msg(ctx, recv + (k % span) * size, k, size, "message")) != 0)
-				return rc;
-			if (next < iters) {
-				struct ibv_sge sge = { .addr = (uintptr_t)recv + (next % span) * size,
-						       .length = (uint32_t)size,
-						       .lkey = roce_mr_lkey(ctx->mr) };
-				struct ibv_recv_wr wr = { .wr_id = next, .sg_list = &sge,
-							  .num_sge = 1 }, *bad;
-
-				if (roce_post_recv(ctx->qp, &wr, &bad) != 0)
-					return fail(ctx, -ENOMEM, "cannot repost a receive");
-			}
-			got++;
-			t_last = perf_now_ns();
-			if (t0 == 0)
-				t0 = t_last;
-			stall = t_last;
-		}
-		if (perf_now_ns() - stall > (uint64_t)ctx->conf.stall_ms * 1000000)
-			return fail(ctx, -ETIMEDOUT, "no message for %u ms (%lu of %lu received)%s",
-				    ctx->conf.stall_ms, (unsigned long)got, (unsigned long)iters,
-				    stall_hint(ctx));
-		poll_idle(ctx, n);
-	}
-	/* The first message's own time is unknown: measure from it on. */
-	perf_bw_compute(bw, size, iters > 1 ? iters - 1 : 1, t_last - t0, 0, 0);
-	bw->iters = iters;
-	return 0;
-}
-
-int
-perf_bw_run(struct perf_ctx *ctx, uint64_t size, struct perf_bw *bw)
-{
-	const struct perf_conf *c = &ctx->conf;
-	unsigned int nq = ctx->num_qps, q;
-	uint64_t span = perf_span(ctx, size), iters = c->iters;
-	uint64_t tx = depth(ctx, size, c->tx_depth);
-	uint64_t cq_mod = RTE_MIN((uint64_t)CQ_MOD_MAX, tx);
-	uint64_t posted[PERF_MAX_QPS] = { 0 }, done[PERF_MAX_QPS] = { 0 };
-	uint64_t limit[PERF_MAX_QPS], all_done = 0, t0, t_sig = 0, best = 0, stall, deadline = 0;
-	/* --margin: the rate between the first completion after the start's
-	 * margin and the last before the end's. */
-	uint64_t t_from = 0, t_to = 0, done_from = 0, done_to = 0;
-	uint8_t *local = ctx->buf;
-	struct ibv_wc wc[CQ_BATCH];
-	bool running = true;
-	int n, i, rc;
-
-	if (c->server && c->verb == PERF_SEND)
-		return bw_recv(ctx, size, bw);
-	t0 = stall = perf_now_ns();
-	if (c->duration_ms > 0) {
-		/* -D: post until the time is up, then up to the next signaled
-		 * WR, so the last one posted tells when all are done. */
-		deadline = t0 + (uint64_t)c->duration_ms * 1000000;
-		iters = UINT64_MAX;
-	}
-	/* -q: perftest runs the iterations on every QP. */
-	for (q = 0; q < nq; q++)
-		limit[q] = iters;
-	while (running) {
-		if (deadline != 0 && iters == UINT64_MAX && perf_now_ns() >= deadline) {
-			iters = 0;
-			for (q = 0; q < nq; q++)
-				limit[q] = RTE_MAX(round_up(posted[q], cq_mod), cq_mod);
-		}
-		for (q = 0; q < nq; q++) {
-			const struct perf_dest *rem = perf_rem(ctx, q);
-
-			while (posted[q] < limit[q] && posted[q] - done[q] < tx) {
-				uint64_t k = posted[q], slot = k % span;
-				struct ibv_sge sge = { .addr = (uintptr_t)local + slot * size,
-						       .length = (uint32_t)size,
-						       .lkey = roce_mr_lkey(ctx->mr) };
-				struct ibv_send_wr wr = { .wr_id = k, .sg_list = &sge, .num_sge = 1 };
-				struct ibv_send_wr *bad;
-
-				if (c->verify && c->verb != PERF_READ && c->verb != PERF_ATOMIC)
-					pattern_fill(local + slot * size, k, size);
-				else if (c->verify && c->verb == PERF_READ)
-					memset(local + slot * size, 0, size);
-				wr_target(ctx, rem, &wr, slot * size);
-				/* RC completes in order: one signaled WR in cq_mod
-				 * tells of all before it on its QP. */
-				if ((k + 1) % cq_mod == 0 || k + 1 == limit[q])
-					wr.send_flags = IBV_SEND_SIGNALED;
-				rc = roce_post_send(ctx->qps[q], &wr, &bad);
-				if (rc == -ENOMEM)
-					break;
-				if (rc != 0)
-					return fail(ctx, rc, "cannot post WR %lu on QP %u: %s",
-						    (unsigned long)k, q, strerror(-rc));
-				posted[q]++;
-			}
-		}
-		n = roce_poll_cq(ctx->cq, CQ_BATCH, wc);
-		for (i = 0; i < n; i++) {
-			uint64_t upto = wc[i].wr_id + 1, t = perf_now_ns();
-
-			if ((rc = wc_check(ctx, &wc[i])) != 0)
-				return rc;
-			for (q = 0; q + 1 < nq && wc[i].qp_num != roce_qp_num(ctx->qps[q]); q++)
-				;
-			all_done += upto - done[q];
-			if (c->margin_ms != 0 && t >= t0 + (uint64_t)c->margin_ms * 1000000 &&
-			    t + (uint64_t)c->margin_ms * 1000000 <= deadline) {
-				if (t_from == 0) {
-					t_from = t;
-					done_from = all_done;
-				}
-				t_to = t;
-				done_to = all_done;
-			}
-			/* READ: what arrived must be the server's pattern for that slot
-			 * (--verify runs one QP). */
-			for (; c->verify && c->verb == PERF_READ && done[q] < upto; done[q]++) {
-				rc = verify_at(ctx, local + (done[q] % span) * size, 0,
-					       (done[q] % span) * size, size, "read");
-				if (rc != 0)
-					return rc;
-			}
-			/* Peak: the fastest cq_mod messages of QP 0 between two
-			 * signals, and as many on each other QP meanwhile. */
-			if (q == 0 && upto % cq_mod == 0) {
-				if (t_sig != 0 && (best == 0 || t - t_sig < best))
-					best = t - t_sig;
-				t_sig = t;
-			}
-			done[q] = upto;
-			stall = t;
-		}
-		running = false;
-		for (q = 0; q < nq; q++)
-			running |= done[q] < limit[q];
-		if (perf_now_ns() - stall > (uint64_t)c->stall_ms * 1000000)
-			return fail(ctx, -ETIMEDOUT, "no completion for %u ms (%lu of %lu done)%s",
-				    c->stall_ms, (unsigned long)all_done,
-				    (unsigned long)(deadline != 0 ? all_done : c->iters * nq),
-				    stall_hint(ctx));
-		poll_idle(ctx, n);
-	}
-	roce_dev_flush(ctx->dev);	/* an ACK held for an answer: none comes */
-	if (t_to > t_from)
-		perf_bw_compute(bw, size, done_to - done_from, t_to - t_from, cq_mod * nq, best);
-	else
-		perf_bw_compute(bw, size, all_done, perf_now_ns() - t0, cq_mod * nq, best);
-	bw->iters = all_done / nq;	/* perftest prints the iterations of one QP */
-	return 0;
-}
-
-int
-perf_verify_written(struct perf_ctx *ctx, uint64_t size, uint64_t iters)
-{
-	const uint8_t *recv = ctx->buf + ctx->half;
-	uint64_t span = perf_span(ctx, size), s, last;
-	int rc;
-
-	if (size == 0 || iters == 0)
-		return 0;
-	if (size > ctx->conf.max_size || iters != ctx->conf.iters)
-		return fail(ctx, -EINVAL, "verify: the client wrote %lu x %lu bytes; this side was "
-			    "started for %lu x %lu (give both sides the same options)",
-			    (unsigned long)iters, (unsigned long)size,
-			    (unsigned long)ctx->conf.iters, (unsigned long)ctx->conf.max_size);
-	for (s = 0; s < span && s < iters; s++) {
-		last = s + (iters - 1 - s) / span * span;	/* the last message in slot s */
-		rc = verify_msg(ctx, recv + s * size, last, size, "written message");
-		if (rc != 0)
-			return rc;
-	}
-	return 0;
-}
-
-/* Wait for one completion on the CQ; @p what names it for errors. */
-static int
-wait_wc(struct perf_ctx *ctx, struct ibv_wc *wc, const char *what)
-{
-	uint64_t stall = perf_now_ns();
-	int n;
-
-	while ((n = roce_poll_cq(ctx->cq, 1, wc)) == 0) {
-		if (perf_now_ns() - stall > (uint64_t)ctx->conf.stall_ms * 1000000)
-			return fail(ctx, -ETIMEDOUT, "no %s completion for %u ms%s", what,
-				    ctx->conf.stall_ms, stall_hint(ctx));
-		poll_idle(ctx, 0);
-	}
-	return wc_check(ctx, wc);
-}
-
-static int
-post_one(struct perf_ctx *ctx, uint64_t id, uint64_t size)
-{
-	struct ibv_sge sge = { .addr = (uintptr_t)ctx->buf, .length = (uint32_t)size,
-			       .lkey = roce_mr_lkey(ctx->mr) };
-	struct ibv_send_wr wr = { .wr_id = id, .sg_list = &sge, .num_sge = 1,
-				  .send_flags = IBV_SEND_SIGNALED }, *bad;
-	int rc;
-
-	wr_target(ctx, &ctx->rem, &wr, 0);
-	rc = roce_post_send(ctx->qp, &wr, &bad);
-	return rc != 0 ? fail(ctx, rc, "cannot post WR %lu", (unsigned long)id) : 0;
-}
-
-/*
- * ib_write_lat: each side writes @p size bytes into the other's receive
- * half, the last byte a counter, and waits for the other's write by
- * watching its own last byte. The server sends first (write_lat.pcap).
- */
-static int
-lat_write(struct perf_ctx *ctx, uint64_t size, uint64_t *t_post)
-{
-	volatile uint8_t *poll_byte = ctx->buf + ctx->half + size - 1;
-	uint64_t scnt = 0, rcnt = 0, iters = ctx->conf.iters, stall;
-	struct ibv_wc wc;
-	int rc;
-
-	while (scnt < iters || rcnt < iters) {
-		if (rcnt < iters && !(scnt == 0 && ctx->conf.server)) {
-			rcnt++;
-			for (stall = perf_now_ns(); *poll_byte != (uint8_t)rcnt;) {
-				if (perf_now_ns() - stall > (uint64_t)ctx->conf.stall_ms * 1000000)
-					return fail(ctx, -ETIMEDOUT, "no write %lu from the peer "
-						    "for %u ms%s", (unsigned long)rcnt,
-						    ctx->conf.stall_ms, stall_hint(ctx));
-				poll_idle(ctx, 0);
-			}
-			if (ctx->conf.verify && (rc = verify_msg(ctx, ctx->buf + ctx->half,
-								 rcnt - 1, size - 1, "write")) != 0)
-				return rc;
-		}
-		if (scnt < iters) {
-			if (ctx->conf.verify)
-				pattern_fill(ctx->buf, scnt, size - 1);
-			ctx->buf[size - 1] = (uint8_t)(scnt + 1);
-			t_post[scnt] = perf_now_ns();
-			if ((rc = post_one(ctx, scnt, size)) != 0)
-				return rc;
-			scnt++;
-			/* The source must not change until the WR completes. */
-			if ((rc = wait_wc(ctx, &wc, "WRITE")) != 0)
-				return rc;
-		}
-	}
-	return 0;
-}
-
-/* ib_send_lat: a SEND each way per iteration; the client sends first. */
-static int
-lat_send(struct perf_ctx *ctx, uint64_t size, uint64_t *t_post)
-{
-	uint8_t *recv = ctx->buf + ctx->half;
-	uint64_t span = perf_span(ctx, size), rx = depth(ctx, size, ctx->conf.rx_depth);
-	uint64_t scnt = 0, rcnt = 0, iters = ctx->conf.iters;
-	bool send_done = true;
-	struct ibv_wc wc;
-	int rc;
-
-	rx = RTE_MIN(rx, iters);
-	while (scnt < iters || rcnt < iters || !send_done) {
-		if (scnt < iters && send_done && (ctx->conf.server ? scnt < rcnt : scnt == rcnt)) {
-			if (ctx->conf.verify)
-				pattern_fill(ctx->buf, scnt, size);
-			t_post[scnt] = perf_now_ns();
-			if ((rc = post_one(ctx, scnt, size)) != 0)
-				return rc;
-			scnt++;
-			send_done = false;
-		}
-		if ((rc = wait_wc(ctx, &wc, "SEND or receive")) != 0)
-			return rc;
-		if (wc.opcode != IBV_WC_RECV) {
-			send_done = true;
-			continue;
-		}
-		if (wc.wr_id != rcnt || wc.byte_len != size)
-			return fail(ctx, -EPROTO, "receive %lu (%u bytes) completed, %lu expected",
-				    (unsigned long)wc.wr_id, wc.byte_len, (unsigned long)rcnt);
-		if (ctx->conf.verify &&
-		    (rc = verify_msg(ctx, recv + (rcnt % span) * size, rcnt, size, "message")) != 0)
-			return rc;
-		if (rcnt + rx < iters) {
-			struct ibv_sge sge = { .addr = (uintptr_t)recv + ((rcnt + rx) % span) * size,
-					       .length = (uint32_t)size,
-					       .lkey = roce_mr_lkey(ctx->mr) };
-			struct ibv_recv_wr wr = { .wr_id = rcnt + rx, .sg_list = &sge,
-						  .num_sge = 1 }, *bad;
-
-			if (roce_post_recv(ctx->qp, &wr, &bad) != 0)
-				return fail(ctx, -ENOMEM, "cannot repost a receive");
-		}
-		rcnt++;
-	}
-	return 0;
-}
-
-/* ib_read_lat, ib_atomic_lat: the client reads (or does an atomic), one
- * at a time; a full round trip each. */
-static int
-lat_read(struct perf_ctx *ctx, uint64_t size, uint64_t *t_post)
-{
-	uint64_t i, iters = ctx->conf.iters;
-	struct ibv_wc wc;
-	int rc;
-
-	for (i = 0; i < iters; i++) {
-		if (ctx->conf.verify)
-			memset(ctx->buf, 0, size);
-		t_post[i] = perf_now_ns();
-		if ((rc = post_one(ctx, i, size)) != 0 ||
-		    (rc = wait_wc(ctx, &wc, ctx->conf.verb == PERF_READ ? "READ" : "atomic")) != 0)
-			return rc;
-		t_post[i] = perf_now_ns() - t_post[i];
-		if (ctx->conf.verify && ctx->conf.verb == PERF_READ &&
-		    (rc = verify_msg(ctx, ctx->buf, 0, size, "read")) != 0)
-			return rc;
-	}
-	return 0;
-}
-
-/*
- * ib_write_lat and ib_send_lat end without a last hand shake, and the
- * peer's last request may still wait for an ACK that was lost: only a poll
- * here answers its retransmission. So the port is served until it has been
- * quiet for LINGER_QUIET_MS (an RNIC answers as long as the QP exists).
- */
-#define LINGER_QUIET_MS	20
-#define LINGER_MAX_MS	1000
-
-static void
-linger(struct perf_ctx *ctx)
-{
-	uint64_t start = perf_now_ns(), quiet_since = start, now;
-
-	do {
-		now = perf_now_ns();
-		if (roce_dev_poll(ctx->dev, now) > 0)
-			quiet_since = now;
-		else
-			sched_yield();
-	} while (now - quiet_since < LINGER_QUIET_MS * 1000000ull &&
-		 now - start < LINGER_MAX_MS * 1000000ull);
-}
-
-int
-perf_lat_run(struct perf_ctx *ctx, uint64_t size, struct perf_lat *lat)
-{
-	uint64_t iters = ctx->conf.iters, i, *t;
-	int rc;
-
-	t = calloc(iters, sizeof(*t));
-	if (t == NULL)
-		return fail(ctx, -ENOMEM, "out of memory for %lu samples", (unsigned long)iters);
-	switch (ctx->conf.verb) {
-	case PERF_WRITE:
-		rc = lat_write(ctx, size, t);
-		break;
-	case PERF_SEND:
-		rc = lat_send(ctx, size, t);
-		break;
-	default:
-		rc = lat_read(ctx, size, t);
-		break;
-	}
-	if (rc == 0 && ctx->conf.verb != PERF_READ && ctx->conf.verb != PERF_ATOMIC)
-		linger(ctx);
-	/* The last request's ACK waits for an answer that will not come. */
-	roce_dev_flush(ctx->dev);
-	if (rc == 0 && (ctx->conf.verb == PERF_READ || ctx->conf.verb == PERF_ATOMIC)) {
-		rc = perf_lat_compute(lat, size, t, iters, 1.0);
-	} else if (rc == 0) {
-		/* Between consecutive posts lies one round trip: half is the
-		 * one-way latency perftest reports. */
-		for (i = 0; i + 1 < iters; i++)
-			t[i] = t[i + 1] - t[i];
-		rc = iters > 1 ? perf_lat_compute(lat, size, t, iters - 1, 0.5) :
-				 fail(ctx, -EINVAL, "latency needs --iters 2 or more");
-	}
-	free(t);
-	return rc;
 }
