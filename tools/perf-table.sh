@@ -15,7 +15,8 @@
 #              virtio_user (RoCE MTU 4096, 4170/4158-byte frames); payload
 #              bytes/s over raw frames/s x the payload one frame carries;
 #              ours the middle 2 s of a 4 s run (--duration 4 --margin 1),
-#              raw the median of its one-second rates less the first
+#              raw the median of its one-second rates less the first;
+#              also by the raw side's mode (both devices have two)
 #   latency    ccm-perf --lat WRITE 8 B (half round trip) against a raw
 #              ping-pong of 82-byte frames (bench_pingpong) before and after
 #              it, medians; also by the machine's mode, and rounds in which
@@ -341,13 +342,13 @@ echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(git -C "$src" describe --always --dirty
 
 # ---- transport ----------------------------------------------------------------
 # transport DEV FRAME PAYLOAD: one table on one device pair.
-# The raw memif pair runs in one of two modes from one round to the next
-# (about 5 or about 14 Mpps of 1082-byte frames here, docs/perf.md): rounds
-# are also summed up by the raw side's mode, above or below FAST_PPS.
-fast_pps=9000000
+# Each raw pair runs in one of two modes from one round to the next (memif:
+# about 5 or about 14 Mpps of 1082-byte frames; vhost: about 4 or about 8.5
+# Mpps of 4170-byte frames; docs/perf.md runs C and J): rounds are also
+# summed up by the raw side's mode, above or below the device's fast rate.
 raw_mode() {
-	awk -v raw="$1" -v f=$fast_pps -v d=$dev \
-		'BEGIN { print (d != "memif" ? "one mode" : (raw > f ? "fast" : "slow")) }'
+	awk -v raw="$1" -v f=$([ $dev = memif ] && echo 9000000 || echo 6000000) \
+		'BEGIN { print (raw > f ? "fast" : "slow") }'
 }
 transport() {
 	dev=$1
@@ -369,16 +370,14 @@ transport() {
 				raw ? w / (raw * p) : 0, rd / 1048576, rawb ? rd / (rawb * p) : 0 }'
 		for v in "$raw" "$rawb" "$w" "$rd"; do [ "${v:-0}" != 0 ] || missing=$((missing + 1)); done
 		awk -v x="$w" -v raw="$raw" -v p="$payload" 'BEGIN { if (raw) print x / (raw * p) }' |
-			tee -a "$work/r.write.${mode// /-}" >>"$work/r.write"
+			tee -a "$work/r.write.$mode" >>"$work/r.write"
 		awk -v x="$rd" -v raw="$rawb" -v p="$payload" 'BEGIN { if (raw) print x / (raw * p) }' |
-			tee -a "$work/r.read.${modeb// /-}" >>"$work/r.read"
+			tee -a "$work/r.read.$modeb" >>"$work/r.read"
 	done
 	echo "WRITE / raw over $dev: $(median_spread <"$work/r.write")   (target 0.85)"
 	echo "READ / raw over $dev:  $(median_spread <"$work/r.read")   (target 0.70)"
-	if [ $dev = memif ]; then
-		by_mode "$work/r.write" "WRITE in rounds with raw memif"
-		by_mode "$work/r.read" "READ in rounds with the raw memif back direction"
-	fi
+	by_mode "$work/r.write" "WRITE in rounds with raw $dev"
+	by_mode "$work/r.read" "READ in rounds with the raw $dev back direction"
 }
 # Our WRITE frames: Ethernet 14 + IPv4 20 + UDP 8 + BTH 12 + payload + ICRC 4
 # (MIDDLE at MTU 1024; ONLY, with RETH 16, at MTU 4096); READ responses the
