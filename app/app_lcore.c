@@ -143,15 +143,14 @@ app_loops_run_main(struct app_loops *loops)
 }
 
 int
-app_loops_poll_others(struct app_loops *loops, enum app_role skip)
+app_loops_poll_others(struct app_loops *loops, enum app_role skip, uint64_t now_ns)
 {
 	struct loop *l = &loops->loop[rte_lcore_id()];
-	uint64_t now = app_now_ns();
 	int work = 0, r;
 
 	for (r = 0; r < APP_ROLE_N; r++)
 		if (r != (int)skip && l->poll[r] != NULL)
-			work += l->poll[r](l->obj[r], now);
+			work += l->poll[r](l->obj[r], now_ns);
 	return work;
 }
 

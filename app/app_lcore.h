@@ -56,10 +56,10 @@ void app_loops_stop(struct app_loops *loops);
  */
 int app_call(struct app_loops *loops, enum app_role role, int (*fn)(void *arg), void *arg);
 
-/** One round of the roles on the calling lcore except @p skip: for a role
- * that waits inside a call (a sync NVRAM append), so its lcore-mates keep
- * running. @return work. */
-int app_loops_poll_others(struct app_loops *loops, enum app_role skip);
+/** One round of the roles on the calling lcore except @p skip, at time
+ * @p now_ns (app_now_ns()): for a role that waits inside a call (a sync
+ * NVRAM append), so its lcore-mates keep running. @return work. */
+int app_loops_poll_others(struct app_loops *loops, enum app_role skip, uint64_t now_ns);
 
 uint64_t app_now_ns(void);
 

@@ -410,7 +410,7 @@ ccm_poll(struct ccm *ccm, uint64_t now_ns)
 	work += completions_poll(ccm);
 	work += ccm_links_poll(ccm);
 	ccm_clients_adopt(ccm);
-	if (__atomic_exchange_n(&ccm->restart_req, 0, __ATOMIC_ACQ_REL)) {
+	if (ccm_take_request(&ccm->restart_req)) {
 		if (ccm->state == CCM_S_IDLE && !ccm->stopping)
 			ccm_event_post(ccm, CCM_E_START);
 		else if (ccm->state != CCM_S_IDLE)

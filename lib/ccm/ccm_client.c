@@ -72,7 +72,8 @@ ccm_client_register(struct ccm *ccm, const struct ccm_client_conf *conf)
 	cl->conf = *conf;
 	snprintf(cl->name, sizeof(cl->name), "%s", conf->name);
 	cl->conf.name = cl->name;
-	ccm->client[ccm->nb_clients++] = cl;
+	ccm->client[ccm->nb_clients] = cl;
+	__atomic_store_n(&ccm->nb_clients, ccm->nb_clients + 1, __ATOMIC_RELEASE);
 	rte_spinlock_unlock(&ccm->lock);
 	return cl;
 }
@@ -390,7 +391,11 @@ ccm_clients_adopt(struct ccm *ccm)
 	unsigned int i;
 	bool joined = false;
 
+	/* Every round: the lock only when a client has registered since. */
+	if (__atomic_load_n(&ccm->nb_clients, __ATOMIC_ACQUIRE) == ccm->nb_adopted)
+		return;
 	rte_spinlock_lock(&ccm->lock);
+	ccm->nb_adopted = ccm->nb_clients;
 	for (i = 0; i < ccm->nb_clients; i++) {
 		struct ccm_client *cl = ccm->client[i];
 
@@ -522,4 +527,5 @@ ccm_clients_free(struct ccm *ccm)
 		rte_free(cl);
 	}
 	ccm->nb_clients = 0;
+	ccm->nb_adopted = 0;
 }

@@ -264,9 +264,9 @@ ccm_links_poll(struct ccm *ccm)
 		struct ccm_link *lk = &ccm->link[i];
 		uint64_t pongs;
 
-		if (__atomic_exchange_n(&lk->admin_down_req, 0, __ATOMIC_ACQ_REL))
+		if (ccm_take_request(&lk->admin_down_req))
 			link_event(ccm, i, CCM_LE_ADMIN_DOWN);
-		if (__atomic_exchange_n(&lk->admin_up_req, 0, __ATOMIC_ACQ_REL)) {
+		if (ccm_take_request(&lk->admin_up_req)) {
 			link_event(ccm, i, CCM_LE_ADMIN_UP);
 			lk->carrier = -1;	/* look at it afresh */
 		}

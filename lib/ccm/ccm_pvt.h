@@ -205,7 +205,8 @@ struct ccm {
 	/* clients */
 	rte_spinlock_t lock;		/* registration only, never on the data path */
 	struct ccm_client *client[CCM_MAX_CLIENTS];
-	unsigned int nb_clients;
+	unsigned int nb_clients;	/* stored with release under the lock */
+	unsigned int nb_adopted;	/* of them, seen by the CCM's lcore */
 	struct rte_ring *work;		/* ccm_work_item from clients: MP, SC */
 	uint64_t count[CNT_N];
 	uint64_t proto_err[CCM_PROTO_NERR];
@@ -295,6 +296,16 @@ bool ccm_clients_all_closed(struct ccm *ccm);
 /** Clients registered since the last poll (one joining a session past its
  * client exchange restarts it). */
 void ccm_clients_adopt(struct ccm *ccm);
+
+/* A request flag set from another lcore, taken once (1) or not set (0).
+ * Polled every round: a plain load first, the locked exchange only when
+ * it is set (docs/perf.md, run J). */
+static inline int
+ccm_take_request(uint8_t *flag)
+{
+	return __atomic_load_n(flag, __ATOMIC_RELAXED) != 0 &&
+	       __atomic_exchange_n(flag, 0, __ATOMIC_ACQ_REL) != 0;
+}
 /** A completion on a client's port. */
 void ccm_client_completion(struct ccm *ccm, const struct ibv_wc *wc);
 /** Clients' work onto their ports (session UP). @return work done. */

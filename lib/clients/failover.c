@@ -542,7 +542,9 @@ failover_poll(struct failover *fo, uint64_t now)
 	if (fo->state == FO_S_GIVING_BACK &&
 	    (fo->conf.resynced == NULL || fo->conf.resynced(fo->conf.arg)))
 		event(fo, FO_E_RESYNCED, now);
-	admin = __atomic_exchange_n(&fo->admin, 0, __ATOMIC_ACQ_REL);
+	/* A plain load first: the locked exchange only when a command came. */
+	admin = __atomic_load_n(&fo->admin, __ATOMIC_RELAXED) == 0 ? 0 :
+		__atomic_exchange_n(&fo->admin, 0, __ATOMIC_ACQ_REL);
 	if (admin != 0)
 		event(fo, admin == 1 ? FO_E_ADMIN_TAKEOVER : FO_E_ADMIN_GIVEBACK, now);
 	return work;
