@@ -297,15 +297,16 @@ bool ccm_clients_all_closed(struct ccm *ccm);
  * client exchange restarts it). */
 void ccm_clients_adopt(struct ccm *ccm);
 
-/* A request flag set from another lcore, taken once (1) or not set (0).
+/* A request flag set from another lcore: true once when it was set.
  * Polled every round: a plain load first, the locked exchange only when
  * it is set (docs/perf.md, run J). */
-static inline int
+static inline bool
 ccm_take_request(uint8_t *flag)
 {
 	return __atomic_load_n(flag, __ATOMIC_RELAXED) != 0 &&
 	       __atomic_exchange_n(flag, 0, __ATOMIC_ACQ_REL) != 0;
 }
+
 /** A completion on a client's port. */
 void ccm_client_completion(struct ccm *ccm, const struct ibv_wc *wc);
 /** Clients' work onto their ports (session UP). @return work done. */
