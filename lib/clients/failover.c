@@ -367,12 +367,21 @@ signals_in(struct failover *fo, uint64_t now)
 	uint8_t mbox[BEAT_LEN];
 	int rd, work = 0;
 
-	/* The partner's heartbeats, written into our memory: local reads. */
-	for (i = 0; i < SLOTS; i++)
-		if (beat_in(fo, fo->theirs + i * BEAT_LEN, &fo->slot[i], &b, &first)) {
+	/* The partner's heartbeats, written into our memory: local reads.
+	 * Most rounds find a slot as it was, and a decode is a CRC: only a
+	 * changed slot is decoded, from a copy (the partner's next WRITE may
+	 * land meanwhile; a torn copy fails the CRC and differs next round). */
+	for (i = 0; i < SLOTS; i++) {
+		const uint8_t *raw = fo->theirs + i * BEAT_LEN;
+
+		if (memcmp(raw, fo->slot_raw[i], BEAT_LEN) == 0)
+			continue;
+		memcpy(fo->slot_raw[i], raw, BEAT_LEN);
+		if (beat_in(fo, fo->slot_raw[i], &fo->slot[i], &b, &first)) {
 			ic = true;
 			view_in(fo, &b, first, now);
 		}
+	}
 	if (ic) {
 		fo->sig.beat_ns = fo->wnow;
 		fo->beat_wall = now;

@@ -54,6 +54,7 @@ struct failover {
 	uint64_t lease_ns;
 	/* The partner, as heard. */
 	struct path slot[SLOTS], mbox;
+	uint8_t slot_raw[SLOTS][BEAT_LEN];	/* each slot as last decoded */
 	struct fo_signals sig;
 	struct path view;		/* the beat its view of us comes from */
 	uint8_t view_state, view_flags;
