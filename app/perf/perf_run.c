@@ -6,11 +6,8 @@
  */
 #include <errno.h>
 #include <stdarg.h>
-#include <sched.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <rte_errno.h>
 #include <rte_ethdev.h>
