@@ -395,13 +395,11 @@ ccm_clients_adopt(struct ccm *ccm)
 	if (__atomic_load_n(&ccm->nb_clients, __ATOMIC_ACQUIRE) == ccm->nb_adopted)
 		return;
 	rte_spinlock_lock(&ccm->lock);
-	ccm->nb_adopted = ccm->nb_clients;
-	for (i = 0; i < ccm->nb_clients; i++) {
+	/* Clients are only ever added, at the end: the new ones follow those
+	 * adopted before. */
+	for (i = ccm->nb_adopted; i < ccm->nb_clients; i++) {
 		struct ccm_client *cl = ccm->client[i];
 
-		if (cl->added)
-			continue;
-		cl->added = true;
 		if (cl->conf.local_mem != NULL)
 			cl->local_mr = roce_reg_mr(ccm->pd, cl->conf.local_mem, cl->conf.local_len,
 						   IBV_ACCESS_LOCAL_WRITE);
@@ -410,6 +408,7 @@ ccm_clients_adopt(struct ccm *ccm)
 		if (ccm->state > CCM_S_HELLO && ccm->state <= CCM_S_UP)
 			joined = true;
 	}
+	ccm->nb_adopted = ccm->nb_clients;
 	rte_spinlock_unlock(&ccm->lock);
 	if (joined)
 		ccm_event_post(ccm, ccm->state == CCM_S_UP ? CCM_E_CLIENT_JOINED :

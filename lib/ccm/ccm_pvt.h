@@ -109,7 +109,6 @@ struct ccm_client {
 	char name[CCM_NAME_LEN];
 	struct ccm_client_conf conf;
 	struct rte_ring *events;
-	bool added;			/* seen by the CCM's lcore */
 	struct roce_mr *local_mr;
 	struct roce_mr *serve_mr;
 	void *serve_alloc;		/* what we allocated, if the client gave none */
