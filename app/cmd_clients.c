@@ -454,9 +454,11 @@ cmd_show_failover(struct app *app, int argc, char **argv)
 	else
 		printf("  last heartbeat  never\n");
 	printf("  heartbeat every %" PRIu64 " us, partner down after %" PRIu64 " us (%" PRIu64
-	       " us with no carrier), mailbox %s\n", app->cfg.heartbeat_us,
+	       " us with no carrier), mailbox %s%s\n", app->cfg.heartbeat_us,
 	       app->cfg.partner_timeout_us, app->cfg.partner_fast_timeout_us,
-	       app->cfg.mailbox[0] != '\0' ? app->cfg.mailbox : "none");
+	       app->cfg.mailbox[0] != '\0' ? app->cfg.mailbox : "none",
+	       app->cfg.mailbox[0] == '\0' ? "" :
+	       failover_mailbox_mapped(app->failover) ? " (mapped)" : " (system calls)");
 	if (failover_takeover_ns(app->failover) != 0)
 		printf("  took over       %.1f s ago, %" PRIu64 " record(s) replayed\n",
 		       (now - failover_takeover_ns(app->failover)) / 1e9, to.replayed);

@@ -7,10 +7,8 @@
  * what the partner's beats say of us. Our beats out: failover_beat.c.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <rte_errno.h>
 #include <rte_log.h>
@@ -62,6 +60,12 @@ bool
 failover_holds_partner(const struct failover *fo)
 {
 	return __atomic_load_n(&fo->holds, __ATOMIC_ACQUIRE);
+}
+
+bool
+failover_mailbox_mapped(const struct failover *fo)
+{
+	return fo->mailbox_map != NULL;
 }
 
 bool
@@ -121,9 +125,10 @@ failover_create(struct ccm *ccm, const struct failover_conf *conf)
 	fo->sig.has_mailbox = conf->mailbox != NULL && conf->mailbox[0] != '\0';
 	fo->sig.partner_mirrored = true;	/* nothing acknowledged yet */
 	if (fo->sig.has_mailbox) {
-		fo->mailbox_fd = open(conf->mailbox, O_RDWR | O_CREAT, 0644);
-		if (fo->mailbox_fd < 0 || ftruncate(fo->mailbox_fd, FO_MAILBOX_LEN) != 0) {
-			FO_LOG(ERR, "mailbox %s: %s", conf->mailbox, strerror(errno));
+		int rc = fo_mailbox_open(fo, conf->mailbox);
+
+		if (rc != 0) {
+			FO_LOG(ERR, "mailbox %s: %s", conf->mailbox, strerror(-rc));
 			rte_errno = EIO;
 			goto fail;
 		}
@@ -158,8 +163,7 @@ failover_destroy(struct failover *fo)
 	if (fo == NULL)
 		return;
 	fo_beat_thread_stop(fo);
-	if (fo->mailbox_fd >= 0)
-		close(fo->mailbox_fd);
+	fo_mailbox_close(fo);
 	rte_free(fo->mine);
 	rte_free(fo);
 }
@@ -340,9 +344,9 @@ view_in(struct failover *fo, const struct fo_beat *b, bool first, uint64_t now)
 
 /*
  * The partner's mailbox beat: 1 read, 0 not due yet, -1 unreadable. The
- * mailbox is a file and a read a system call, which costs the lcore more
- * than a whole NVRAM round trip on this kind of machine; the partner
- * writes it once a heartbeat, so four reads a heartbeat see each beat soon.
+ * partner writes it once a heartbeat, so four reads a heartbeat see each
+ * beat soon; off tmpfs a read is a system call, which costs the lcore more
+ * than a whole NVRAM round trip on this kind of machine.
  */
 static int
 mailbox_read(struct failover *fo, uint64_t now, uint8_t mbox[BEAT_LEN])
@@ -350,11 +354,7 @@ mailbox_read(struct failover *fo, uint64_t now, uint8_t mbox[BEAT_LEN])
 	if (now < fo->mailbox_next_ns)
 		return 0;
 	fo->mailbox_next_ns = now + fo->conf.heartbeat_ns / 4;
-	if (fo_mailbox_usable(fo) &&
-	    pread(fo->mailbox_fd, mbox, BEAT_LEN, (off_t)fo->conf.peer_node_id * BEAT_LEN) ==
-	    BEAT_LEN)
-		return 1;
-	return -1;
+	return fo_mailbox_read(fo, mbox) ? 1 : -1;
 }
 
 static int

@@ -74,6 +74,9 @@ int failover_may_ack(const struct failover *fo, uint64_t now_ns);
 /** Does this node serve the partner's work (it took over)? (Any lcore.) */
 bool failover_holds_partner(const struct failover *fo);
 bool failover_fenced(const struct failover *fo);
+/** Is the mailbox file mapped (it lives on tmpfs), rather than read and
+ * written with system calls? Fixed at creation. (Any lcore.) */
+bool failover_mailbox_mapped(const struct failover *fo);
 
 /** This node is halting on purpose: tell the partner now, through both
  * paths (it takes over at once). On the monitor's lcore, before the

@@ -11,7 +11,6 @@
 #include <sched.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <rte_lcore.h>
 #include <rte_pause.h>
@@ -25,12 +24,6 @@ fo_clock_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-bool
-fo_mailbox_usable(const struct failover *fo)
-{
-	return fo->mailbox_fd >= 0 && !__atomic_load_n(&fo->mailbox_cut, __ATOMIC_ACQUIRE);
 }
 
 /* A beat with the next number, from the template, into @p out. Any
@@ -49,15 +42,6 @@ beat_make(struct failover *fo, const struct beat_tmpl *t, uint64_t now, uint8_t 
 	b.peer_incarnation = t->peer_incarnation;
 	fo_beat_encode(&b, out);
 	fo_lease_sent(&fo->lease, b.seq, now);
-}
-
-void
-fo_mailbox_write(struct failover *fo, const uint8_t beat[BEAT_LEN])
-{
-	if (fo_mailbox_usable(fo) &&
-	    pwrite(fo->mailbox_fd, beat, BEAT_LEN, (off_t)fo->conf.node_id * BEAT_LEN) !=
-	    BEAT_LEN)
-		FO_LOG(WARNING, "mailbox write: %s", strerror(errno));
 }
 
 /* What our beats say now (the monitor's lcore). */
@@ -132,9 +116,8 @@ thread_echo(struct failover *fo, struct beat_tmpl *t)
 	struct fo_beat b;
 	bool fresh = false;
 
-	if (fo_mailbox_usable(fo) &&
-	    pread(fo->mailbox_fd, raw, BEAT_LEN, (off_t)fo->conf.peer_node_id * BEAT_LEN) ==
-	    BEAT_LEN && fo_beat_decode(raw, &b) == 0 && b.node_id == fo->conf.peer_node_id)
+	if (fo_mailbox_read(fo, raw) && fo_beat_decode(raw, &b) == 0 &&
+	    b.node_id == fo->conf.peer_node_id)
 		fresh = true;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	tmpl_read(fo, t);

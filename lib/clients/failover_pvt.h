@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The failover monitor's insides, shared by its two files: failover.c
- * (signals in, verdict, table, lease and fence) and failover_beat.c (our
- * beats out: the template, the heartbeat thread, the mailbox).
+ * The failover monitor's insides, shared by its files: failover.c
+ * (signals in, verdict, table, lease and fence), failover_beat.c (our
+ * beats out: the template, the heartbeat thread) and failover_mailbox.c
+ * (the mailbox file's slots).
  */
 #ifndef FAILOVER_PVT_H
 #define FAILOVER_PVT_H
@@ -43,6 +44,7 @@ struct failover {
 	uint8_t *mine;			/* our beat, sent from here */
 	uint8_t *theirs;		/* the partner WRITEs its beat here, a slot per link */
 	int mailbox_fd;
+	void *mailbox_map;		/* the file mapped (tmpfs), else NULL: pread/pwrite */
 	uint8_t mailbox_cut;		/* fault injection, from any lcore */
 	uint64_t mailbox_next_ns;	/* the monitor's next read of the mailbox */
 	enum fo_state state;
@@ -96,9 +98,18 @@ struct failover {
 	uint64_t episode_ns;		/* the silence episode going on: its longest */
 };
 
-/* failover_beat.c */
+/* failover_mailbox.c */
+/** Open (create) the mailbox file and map it if it lives on tmpfs: 0 or a
+ * negative errno. */
+int fo_mailbox_open(struct failover *fo, const char *path);
+void fo_mailbox_close(struct failover *fo);
 bool fo_mailbox_usable(const struct failover *fo);
+/** The partner's slot: true if read (it may still be torn: check its CRC). */
+bool fo_mailbox_read(struct failover *fo, uint8_t beat[BEAT_LEN]);
+/** Our slot. Any thread. */
 void fo_mailbox_write(struct failover *fo, const uint8_t beat[BEAT_LEN]);
+
+/* failover_beat.c */
 /** Our beat, now, through every link (and the mailbox, unless the
  * heartbeat thread writes it, or fo->urgent). The monitor's lcore. */
 void fo_beat_out(struct failover *fo, uint64_t now);

@@ -420,6 +420,7 @@ node_append(struct pair *p, uint8_t work)
 static void
 node_stats(struct pair *p)
 {
+	bool no_mailbox = !p->named && (p->o->mailbox == NULL || p->o->mailbox[0] == '\0');
 	struct failover_stats st;
 	unsigned int i;
 
@@ -429,11 +430,12 @@ node_stats(struct pair *p)
 	       " max_poll_gap_ms %.2f max_beat_gap_ms %.2f max_beat_write_ms %.2f"
 	       " max_silence_ms %.2f max_ic_silence_ms %.2f late %" PRIu64
 	       " cut %" PRIu64 " takeovers %" PRIu64 " refused %" PRIu64 " givebacks %" PRIu64
-	       " fenced %" PRIu64 " lease_lapses %" PRIu64 " session %u hist", p->label,
+	       " fenced %" PRIu64 " lease_lapses %" PRIu64 " session %u mailbox %s hist", p->label,
 	       p->acks[0], p->acks[1], st.polls, st.max_poll_gap_ns / 1e6,
 	       st.max_beat_gap_ns / 1e6, st.max_beat_write_ns / 1e6, st.max_silence_ns / 1e6,
 	       st.max_ic_silence_ns / 1e6, st.late, st.cut, st.takeovers, st.refused,
-	       st.givebacks, st.fenced, st.lease_lapses, ccm_session(p->ccm));
+	       st.givebacks, st.fenced, st.lease_lapses, ccm_session(p->ccm),
+	       no_mailbox ? "none" : failover_mailbox_mapped(p->fo) ? "mapped" : "calls");
 	for (i = 0; i < FO_SILENCE_BUCKETS; i++)
 		if (st.silence_ms[i] != 0)
 			printf(" %u:%" PRIu64, i, st.silence_ms[i]);
