@@ -4,15 +4,14 @@
  * both nodes reach, a 64-byte slot per node id.
  *
  * On a memory file system (tmpfs, where docs/configuration.md puts it) the
- * file is mapped and a beat is a 64-byte copy. Read and written with
- * pread/pwrite instead, each beat cost two system calls, 9-18 us each in
- * this kind of guest (docs/perf.md, run I): the heartbeat thread's, once a
- * heartbeat on the partner's core, and the monitor's, four times a
- * heartbeat on its own lcore, both in the way of NVRAM appends. Anywhere
- * else the kernel may write-protect mapped pages during writeback and
- * stall the heartbeat thread on a fault, so other file systems keep the
- * system calls. Either way a beat may be read torn, half old, half new;
- * its CRC refuses it and the next read sees it whole.
+ * file is mapped and a beat read or written is a 64-byte copy. With
+ * pread/pwrite, the heartbeat thread made two system calls a heartbeat and
+ * the monitor's lcore four, at 9-18 us each in this kind of guest
+ * (docs/perf.md, runs I and K). Anywhere else the kernel may write-protect
+ * mapped pages during writeback and stall the heartbeat thread on a fault,
+ * so other file systems keep the system calls. Either way a beat may be
+ * read torn, half old, half new; its CRC refuses it and a later read sees
+ * it whole.
  */
 #include <errno.h>
 #include <fcntl.h>
