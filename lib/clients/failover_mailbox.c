@@ -23,6 +23,13 @@
 
 #include "failover_pvt.h"
 
+/* Open, and not cut by fault injection (failover_mailbox_cut()). */
+static bool
+mailbox_usable(const struct failover *fo)
+{
+	return fo->mailbox_fd >= 0 && !__atomic_load_n(&fo->mailbox_cut, __ATOMIC_ACQUIRE);
+}
+
 static bool
 on_memory_fs(int fd)
 {
@@ -68,22 +75,15 @@ fo_mailbox_close(struct failover *fo)
 }
 
 bool
-fo_mailbox_usable(const struct failover *fo)
-{
-	return fo->mailbox_fd >= 0 && !__atomic_load_n(&fo->mailbox_cut, __ATOMIC_ACQUIRE);
-}
-
-bool
 fo_mailbox_read(struct failover *fo, uint8_t beat[BEAT_LEN])
 {
 	off_t off = (off_t)fo->conf.peer_node_id * BEAT_LEN;
 
-	if (!fo_mailbox_usable(fo))
+	if (!mailbox_usable(fo))
 		return false;
 	if (fo->mailbox_map != NULL) {
 		/* The partner's process stores into the same page. */
 		memcpy(beat, (const uint8_t *)fo->mailbox_map + off, BEAT_LEN);
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		return true;
 	}
 	return pread(fo->mailbox_fd, beat, BEAT_LEN, off) == BEAT_LEN;
@@ -94,10 +94,9 @@ fo_mailbox_write(struct failover *fo, const uint8_t beat[BEAT_LEN])
 {
 	off_t off = (off_t)fo->conf.node_id * BEAT_LEN;
 
-	if (!fo_mailbox_usable(fo))
+	if (!mailbox_usable(fo))
 		return;
 	if (fo->mailbox_map != NULL) {
-		__atomic_thread_fence(__ATOMIC_RELEASE);
 		memcpy((uint8_t *)fo->mailbox_map + off, beat, BEAT_LEN);
 		return;
 	}

@@ -103,7 +103,6 @@ struct failover {
  * negative errno. */
 int fo_mailbox_open(struct failover *fo, const char *path);
 void fo_mailbox_close(struct failover *fo);
-bool fo_mailbox_usable(const struct failover *fo);
 /** The partner's slot: true if read (it may still be torn: check its CRC). */
 bool fo_mailbox_read(struct failover *fo, uint8_t beat[BEAT_LEN]);
 /** Our slot. Any thread. */
